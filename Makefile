@@ -1,0 +1,102 @@
+# guardiand: a process supervisor built on libdaemon.
+#
+#   make            build guardiand (and guardianctl)
+#   make run        install what is missing, build, run the demo in the foreground
+#   make check      install what is missing, build, run every test
+#   make check-asan the same tests against an ASan/UBSan build
+#   make install    DESTDIR, PREFIX as usual
+#   make deb        the Debian package, into dist/
+
+PREFIX   ?= /usr
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+MAN5     = $(wildcard man/*.5)
+MAN8     = $(wildcard man/*.8)
+DEB_OUT  ?= $(CURDIR)/dist
+DEB_WORK ?= $(CURDIR)/dist/work
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS += -D_GNU_SOURCE
+PKGS      = libdaemon inih
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ldaemon -linih)
+
+B ?= build
+
+DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c \
+             src/config.c src/output.c src/control.c src/paths.c
+CTL_SRC    = src/guardianctl.c src/paths.c
+LIB_SRC    = src/config.c src/output.c src/service_policy.c
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
+
+all: $(B)/guardiand $(B)/guardianctl
+
+$(B)/%.o: src/%.c src/guardiand.h src/proto.h | $(B)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B):
+	mkdir -p $(B)
+
+$(B)/guardiand: $(patsubst src/%.c,$(B)/%.o,$(DAEMON_SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/guardianctl: $(patsubst src/%.c,$(B)/%.o,$(CTL_SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+# Unit tests link the pure modules only, plus log stubs that record.
+$(B)/test_%: tests/unit/test_%.c tests/unit/t.h $(patsubst src/%.c,$(B)/%.o,$(LIB_SRC)) | $(B)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Isrc -o $@ $< $(patsubst src/%.c,$(B)/%.o,$(LIB_SRC)) $(PKG_LIBS)
+
+deps:
+	@scripts/deps
+
+units: $(UNITS)
+
+check: deps
+	$(MAKE) all units
+	B=$(B) tests/run
+
+check-asan: deps
+	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" LDFLAGS="-fsanitize=address,undefined" all units
+	B=build-asan tests/run
+
+run: deps
+	$(MAKE) all
+	@echo "guardiand in the foreground on examples/demo.conf; Ctrl-C stops it and its services."
+	$(B)/guardiand -F -f examples/demo.conf -p $(CURDIR)/$(B)/demo.pid
+
+# The conffile is installed only where none is (a package manager owns it
+# in a package; make install never overwrites an admin's edits).
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/guardiand/conf.d \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(B)/guardiand $(DESTDIR)$(SBINDIR)/guardiand
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	test -e $(DESTDIR)$(SYSCONFDIR)/guardiand/guardiand.conf || \
+		install -m 0644 examples/guardiand.conf $(DESTDIR)$(SYSCONFDIR)/guardiand/guardiand.conf
+
+# The Debian package, built (dpkg-buildpackage -us -uc -b) in a copy of the
+# tree under $(DEB_WORK), so that neither this tree's build/ nor its parent
+# directory is touched; the results (.deb, .buildinfo, .changes) land in
+# $(DEB_OUT). DEB_BUILD_OPTIONS=nocheck skips make check in the build.
+deb:
+	rm -rf $(DEB_WORK)
+	mkdir -p $(DEB_WORK)/src $(DEB_OUT)
+	tar -cf - --exclude-vcs --exclude=./build --exclude=./build-asan \
+		--exclude=./dist --exclude=./.cache --exclude=./debian/guardiand \
+		--exclude=./debian/.debhelper . | tar -C $(DEB_WORK)/src -xf -
+	cd $(DEB_WORK)/src && dpkg-buildpackage -us -uc -b
+	rm -f $(DEB_OUT)/guardiand*_*
+	mv $(DEB_WORK)/guardiand*_* $(DEB_OUT)/
+	rm -rf $(DEB_WORK)
+	@ls -1 $(DEB_OUT)/guardiand*.deb
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all deps units check check-asan run install deb clean
