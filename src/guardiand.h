@@ -1,0 +1,236 @@
+/*
+ * guardiand: shared types, and one prototype section per module.
+ */
+#ifndef GUARDIAND_H
+#define GUARDIAND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define GUARDIAND_VERSION "0.1.0"
+#define DEFAULT_CONF "/etc/guardiand/guardiand.conf"
+#define DEFAULT_PIDFILE "/run/guardiand.pid"
+
+/* Exit codes of guardiand: a contract, documented in guardiand(8). */
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,		/* usage or configuration error */
+	EXIT_RUNNING = 2,	/* another guardiand holds the pidfile */
+	EXIT_PIDFILE = 3,	/* the pidfile cannot be created or locked */
+	EXIT_DAEMON = 4,	/* fork, or the daemon never reported back */
+	EXIT_SIGNALS = 5,	/* the signal pipe cannot be set up */
+	EXIT_SOCKET = 6,	/* the control socket cannot be created */
+	EXIT_STARTUP = 7,	/* another start-up step failed */
+};
+
+/* Defaults that shape behaviour; the config keys of the same names override them. */
+#define DEF_STOP_TIMEOUT_MS	10000
+#define DEF_BACKOFF_INITIAL_MS	100
+#define DEF_BACKOFF_MAX_MS	60000
+#define DEF_HEALTHY_AFTER_MS	10000
+#define DEF_UMASK		022
+
+/* ---- config.c ---- */
+
+enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+
+/*
+ * One service as configured. Everything config_svc_equal() compares is here,
+ * so that a reload restarts exactly the services whose settings changed.
+ */
+struct svc_conf {
+	char *name;
+	char *command;		/* the text of command=, for messages */
+	char **argv;		/* command split into words; NULL-terminated */
+	char *directory;	/* NULL: "/" */
+	char *user;		/* NULL: run as guardiand's user */
+	char *group;		/* NULL: the user's primary group */
+	char **env;		/* "KEY=VALUE" strings added to the environment; NULL-terminated */
+	mode_t umask;
+	enum restart_policy restart;
+	int stop_signal;
+	int64_t stop_timeout_ms;
+	int64_t backoff_initial_ms;
+	int64_t backoff_max_ms;
+	int64_t healthy_after_ms;
+	unsigned give_up_after;	/* quick failures in a row before FATAL; 0 = never */
+
+	char *file;		/* where the section starts, for messages */
+	int line;
+	struct svc_conf *next;	/* in the order the files define them */
+};
+
+struct conf {
+	char *path;			/* the main file, or NULL in one-command mode */
+	struct svc_conf *services;
+	size_t nservices;
+	char *control_group;		/* may use every guardianctl command */
+	char *status_group;		/* may use the read-only ones */
+};
+
+/* Receives each error as one "file:line: message" line (no newline). */
+typedef void (*config_err_fn)(void *arg, const char *msg);
+
+struct conf *config_load(const char *path, config_err_fn err, void *arg);
+struct conf *config_new(void);
+void config_free(struct conf *c);
+struct svc_conf *config_svc_new(const char *name);
+void config_svc_free(struct svc_conf *sc);
+/* Sets one key of a service; 0, or -1 with a message (without file:line) in err. */
+int config_svc_set(struct svc_conf *sc, const char *key, const char *value,
+    char *err, size_t errlen);
+/* Final checks once every key is in (command present...); 0 or -1 with err. */
+int config_svc_check(const struct svc_conf *sc, char *err, size_t errlen);
+/* Appends sc to c; -1 if a service of that name exists already. */
+int config_add(struct conf *c, struct svc_conf *sc);
+struct svc_conf *config_find(const struct conf *c, const char *name);
+bool config_svc_equal(const struct svc_conf *a, const struct svc_conf *b);
+
+/* Pieces, exported for the unit tests and the command line. */
+int config_split_words(const char *s, char ***argv, char *err, size_t errlen);
+void config_free_words(char **argv);
+int config_parse_duration(const char *s, int64_t *ms);
+int config_parse_signal(const char *s);
+const char *config_signal_name(int sig);
+bool config_valid_name(const char *name);
+
+/* ---- paths.c ---- */
+
+int paths_own_dir(const char *dir, mode_t mode);
+char *paths_pidfile(const char *name);	/* name: one-command mode's, or NULL */
+char *paths_socket_dir(void);
+char *paths_socket(const char *name);
+
+/* ---- main.c ---- */
+
+/* Re-reads the config and applies it; errors go to err, the outcome
+ * ("1 added, ..." or why not) to summary. 0, or -1 if nothing changed. */
+int guardiand_reload(config_err_fn err, void *arg, char *summary, size_t len);
+
+/* ---- control.c ---- */
+
+int control_open(const char *path, char *err, size_t errlen);
+void control_set_groups(const char *control_group, const char *status_group);
+void control_close(void);
+void control_tick(int64_t now);
+int64_t control_next_deadline(void);
+
+/* ---- log.c ---- */
+
+void log_init(bool foreground, bool verbose);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line of a service's output; stream is 1 or 2. */
+void log_output(const char *name, pid_t pid, int stream, const char *line, size_t len);
+
+/* ---- loop.c ---- */
+
+typedef void (*loop_fn)(int fd, short revents, void *arg);
+
+void loop_init(void);
+int loop_add(int fd, short events, loop_fn fn, void *arg);
+void loop_events(int fd, short events);
+void loop_del(int fd);
+/* Waits until an fd is ready or the deadline (monotonic ms, -1 none) passes. */
+void loop_once(int64_t deadline_ms);
+int64_t now_ms(void);
+
+/* ---- output.c ---- */
+
+#define OUTPUT_LINE_MAX 8192
+
+/* Splits a byte stream into lines; one per stream of a service. */
+struct linebuf {
+	char buf[OUTPUT_LINE_MAX];
+	size_t len;
+};
+
+typedef void (*line_fn)(void *arg, const char *line, size_t len);
+
+void output_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, void *arg);
+void output_flush(struct linebuf *lb, line_fn fn, void *arg);
+
+/* The last lines of a service's output (guardianctl logs). */
+#define OUTLOG_LINES	200
+#define OUTLOG_BYTES	(256 * 1024)
+
+struct outlog;
+struct outlog *outlog_new(size_t max_lines, size_t max_bytes);
+struct outlog *outlog_ref(struct outlog *ol);
+void outlog_unref(struct outlog *ol);
+void outlog_add(struct outlog *ol, pid_t pid, int stream, const char *line, size_t len);
+size_t outlog_count(const struct outlog *ol);
+const char *outlog_get(const struct outlog *ol, size_t i, size_t *len,
+    int64_t *when_ms, pid_t *pid, int *stream);
+
+/* ---- service.c ---- */
+
+enum sv_state { SV_DOWN, SV_STARTING, SV_UP, SV_STOPPING, SV_BACKOFF, SV_FATAL };
+enum sv_want { WANT_UP, WANT_DOWN };
+enum sv_event {
+	EV_START,	/* the operator (or config) wants it up */
+	EV_STOP,	/* the operator wants it down */
+	EV_SPAWNED,	/* fork succeeded */
+	EV_SPAWN_FAILED,/* fork failed: try again later */
+	EV_EXEC_OK,	/* exec succeeded */
+	EV_EXEC_FAILED,	/* exec failed in the child */
+	EV_EXITED,	/* the main process was reaped */
+	EV_GROUP_GONE,	/* no process of the group is left */
+	EV_TIMER,	/* the deadline passed */
+};
+enum sv_action {
+	ACT_NONE,
+	ACT_SPAWN,	/* fork and exec now */
+	ACT_TERM,	/* send stop_signal to the process group */
+	ACT_KILL,	/* send SIGKILL to the process group */
+};
+
+struct service {
+	struct svc_conf *conf;
+	enum sv_state state;
+	enum sv_want want;
+	pid_t pid;		/* main process, 0 if none */
+	pid_t pgid;		/* its process group, kept until the group is gone */
+	int64_t started_ms;	/* when the current process was spawned */
+	int64_t deadline_ms;	/* the next timer, -1 none */
+	int64_t delay_ms;	/* the delay chosen for the pending restart */
+	unsigned fails;		/* quick failures in a row */
+	unsigned restarts;	/* starts after the first */
+	unsigned starts;
+	int last_status;	/* wait status of the last exit, -1 none */
+	int64_t last_exit_ms;
+	int64_t last_runtime_ms;
+	bool exec_failed;	/* the last exit was an exec failure */
+	bool exited;		/* the main process is reaped, the group may linger */
+	bool killed;		/* SIGKILL was sent */
+
+	/* runtime plumbing, owned by service.c */
+	int exec_fd;
+	int exec_errno;
+	bool removed;		/* gone from the config: freed once down */
+	struct outlog *log;	/* its last lines of output */
+	struct service *next;
+};
+
+/* The pure policy: takes every transition and returns the action to perform. */
+enum sv_action service_step(struct service *sv, enum sv_event ev, int64_t now);
+int64_t service_backoff(const struct svc_conf *sc, unsigned fails);
+const char *service_state_name(enum sv_state st);
+
+/* Reconciles the running table with c, and takes c over (frees it);
+ * summary gets "N added, N removed, N changed, N unchanged". */
+void service_apply(struct conf *c, char *summary, size_t len);
+struct service *service_find(const char *name);
+void service_do(struct service *sv, enum sv_event ev);	/* step and act, now */
+void service_stop_all(void);
+bool service_all_down(void);
+void service_reap(void);
+void service_timers(int64_t now);
+int64_t service_next_deadline(void);
+struct service *service_list(void);
+
+#endif

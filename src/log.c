@@ -1,0 +1,104 @@
+/*
+ * log.c: guardiand's own messages, over libdaemon's daemon_log.
+ *
+ * Messages are formatted here into one buffer and handed to daemon_log as
+ * "%s": daemon_logv reuses its va_list for syslog and stderr without
+ * va_copy (notes/libdaemon.md, trap 4), so it must never see our varargs.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <libdaemon/dlog.h>
+
+#include "guardiand.h"
+
+static bool log_verbose;
+static bool log_foreground;
+
+/* Sets where messages go: stderr only in the foreground, else stderr until
+ * daemon_fork and syslog (facility daemon, ident guardiand) after it. */
+void
+log_init(bool foreground, bool verbose)
+{
+	log_foreground = foreground;
+	log_verbose = verbose;
+	daemon_log_ident = "guardiand";
+	daemon_log_use = foreground ? DAEMON_LOG_STDERR :
+	    (DAEMON_LOG_AUTO | DAEMON_LOG_STDERR);
+	/* Only LOG_DEBUG avoids libdaemon's bogus range error (trap 2). */
+	if (verbose)
+		daemon_set_verbosity(LOG_DEBUG);
+}
+
+static void
+vlog(int prio, const char *fmt, va_list ap, const char *err)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (err)
+		daemon_log(prio, "%s: %s", buf, err);
+	else
+		daemon_log(prio, "%s", buf);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, strerror(saved));
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap, NULL);
+	va_end(ap);
+}
+
+/* A line a service printed: to stderr in the foreground, else to syslog. */
+void
+log_output(const char *name, pid_t pid, int stream, const char *line, size_t len)
+{
+	int n = len > INT32_MAX ? INT32_MAX : (int)len;
+
+	if (log_foreground) {
+		fprintf(stderr, "%s[%ld]: %.*s\n", name, (long)pid, n, line);
+		return;
+	}
+	daemon_log(stream == 2 ? LOG_WARNING : LOG_INFO, "%s[%ld]: %.*s",
+	    name, (long)pid, n, line);
+}

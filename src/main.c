@@ -1,0 +1,570 @@
+/*
+ * main.c: options, the libdaemon start-up ladder, the main loop, shutdown.
+ *
+ * Before the daemon detaches, errors are printed and guardiand exits; after,
+ * they are logged and it carries on. The launching process exits only when
+ * the daemon has reported, through libdaemon's return-value pipe, that its
+ * pidfile is written and its services are started.
+ */
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libdaemon/dfork.h>
+#include <libdaemon/dlog.h>
+#include <libdaemon/dsignal.h>
+
+#include "guardiand.h"
+
+/* How long the launcher waits for the daemon's start-up report. */
+#define STARTUP_WAIT_S	30
+
+struct opts {
+	bool foreground, verbose, test;
+	const char *config;
+	const char *pidfile;
+	const char *socket;
+	const char *name;
+	char **command;		/* one-command mode: argv after -- */
+	/* service options for one-command mode, as key/value pairs */
+	const char *keys[64];
+	const char *values[64];
+	int nkeys;
+};
+
+static struct opts o;
+static bool stopping;
+static int pidfd = -1;
+static char *pidpath;
+static char *sockpath;
+static int report_fd = -1;	/* start-up error text back to the launcher */
+
+static void __attribute__((noreturn))
+usage(int code)
+{
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f,
+"usage: guardiand [-Fv] [-f config] [-p pidfile] [-s socket]\n"
+"       guardiand -t [-f config]\n"
+"       guardiand [-Fv] [-p pidfile] [-s socket] [-n name] [service options] -- command [arg...]\n"
+"\n"
+"  -F, --foreground      stay in the foreground, log to stderr\n"
+"  -v, --verbose         log debug messages too\n"
+"  -f, --config FILE     configuration file (default " DEFAULT_CONF ")\n"
+"  -p, --pidfile FILE    pidfile (default " DEFAULT_PIDFILE ")\n"
+"  -s, --socket PATH     control socket (default /run/guardiand/control.sock)\n"
+"  -t, --test            check the configuration and exit\n"
+"  -n, --name NAME       service name in one-command mode (default: command's basename)\n"
+"  -V, --version         print the version\n"
+"  -h, --help            this help\n"
+"\n"
+"service options (one-command mode; the config keys of guardiand.conf(5)):\n"
+"  --restart always|on-failure|never   --stop-signal SIG   --stop-timeout DUR\n"
+"  --directory DIR   --user USER   --group GROUP   --env KEY=VALUE   --umask 022\n"
+"  --backoff-initial DUR   --backoff-max DUR   --healthy-after DUR   --give-up-after N\n");
+	exit(code);
+}
+
+/* Before detaching: print; after: log and tell the launcher the reason. */
+static void
+startup_error(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", buf);
+	if (report_fd >= 0) {
+		size_t n = strlen(buf);
+		(void)!write(report_fd, buf, n);
+	}
+}
+
+static void
+print_config_error(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void
+log_config_error(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warnx("%s", msg);
+}
+
+static const struct option longopts[] = {
+	{ "foreground",		no_argument,		NULL, 'F' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "config",		required_argument,	NULL, 'f' },
+	{ "pidfile",		required_argument,	NULL, 'p' },
+	{ "socket",		required_argument,	NULL, 's' },
+	{ "test",		no_argument,		NULL, 't' },
+	{ "name",		required_argument,	NULL, 'n' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ "help",		no_argument,		NULL, 'h' },
+	/* service keys: long name with '-' for '_' */
+	{ "restart",		required_argument,	NULL, 1000 },
+	{ "stop-signal",	required_argument,	NULL, 1000 },
+	{ "stop-timeout",	required_argument,	NULL, 1000 },
+	{ "directory",		required_argument,	NULL, 1000 },
+	{ "user",		required_argument,	NULL, 1000 },
+	{ "group",		required_argument,	NULL, 1000 },
+	{ "env",		required_argument,	NULL, 1000 },
+	{ "umask",		required_argument,	NULL, 1000 },
+	{ "backoff-initial",	required_argument,	NULL, 1000 },
+	{ "backoff-max",	required_argument,	NULL, 1000 },
+	{ "healthy-after",	required_argument,	NULL, 1000 },
+	{ "give-up-after",	required_argument,	NULL, 1000 },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+parse_args(int argc, char **argv)
+{
+	int c, li;
+
+	while ((c = getopt_long(argc, argv, "+Fvf:p:s:tn:Vh", longopts, &li)) != -1) {
+		switch (c) {
+		case 'F': o.foreground = true; break;
+		case 'v': o.verbose = true; break;
+		case 'f': o.config = optarg; break;
+		case 'p': o.pidfile = optarg; break;
+		case 's': o.socket = optarg; break;
+		case 't': o.test = true; break;
+		case 'n': o.name = optarg; break;
+		case 'V':
+			printf("guardiand %s\n", GUARDIAND_VERSION);
+			exit(0);
+		case 'h':
+			usage(0);
+		case 1000:
+			if (o.nkeys == (int)(sizeof(o.keys) / sizeof(o.keys[0]))) {
+				fprintf(stderr, "guardiand: too many service options\n");
+				exit(EXIT_USAGE);
+			}
+			o.keys[o.nkeys] = longopts[li].name;
+			o.values[o.nkeys++] = optarg;
+			break;
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--") != 0) {
+			fprintf(stderr, "guardiand: unexpected argument \"%s\" "
+			    "(a command to guard goes after --)\n", argv[optind]);
+			exit(EXIT_USAGE);
+		}
+		o.command = argv + optind;
+	} else if (optind > 0 && strcmp(argv[optind - 1], "--") == 0) {
+		fprintf(stderr, "guardiand: no command after --\n");
+		exit(EXIT_USAGE);
+	}
+	if (o.command && o.config) {
+		fprintf(stderr, "guardiand: -f and a command after -- exclude "
+		    "each other\n");
+		exit(EXIT_USAGE);
+	}
+	if (!o.command && (o.nkeys > 0 || o.name)) {
+		fprintf(stderr, "guardiand: --name and service options need a "
+		    "command after --\n");
+		exit(EXIT_USAGE);
+	}
+}
+
+/* The one-command mode's config: one service, named and set from options. */
+static struct conf *
+command_conf(void)
+{
+	struct conf *c = config_new();
+	struct svc_conf *sc;
+	char err[256], *base, *cmd;
+	const char *name = o.name;
+	size_t len = 0;
+
+	if (c == NULL)
+		goto nomem;
+	if (name == NULL) {
+		char *copy = strdup(o.command[0]);
+		if (copy == NULL)
+			goto nomem;
+		base = basename(copy);
+		name = strdup(base);
+		free(copy);
+		if (name == NULL)
+			goto nomem;
+	}
+	if (!config_valid_name(name)) {
+		fprintf(stderr, "guardiand: invalid service name \"%s\" (use "
+		    "letters, digits and _.@-)%s\n", name, o.name ? "" :
+		    "; choose one with --name");
+		exit(EXIT_USAGE);
+	}
+	if ((sc = config_svc_new(name)) == NULL)
+		goto nomem;
+	if (name != o.name)
+		free((char *)name);
+	for (int i = 0; i < o.nkeys; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "%s", o.keys[i]);
+		for (char *k = key; *k; k++)
+			if (*k == '-')
+				*k = '_';
+		if (strcmp(key, "env") == 0)
+			snprintf(key, sizeof(key), "environment");
+		if (config_svc_set(sc, key, o.values[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "guardiand: --%s: %s\n", o.keys[i], err);
+			exit(EXIT_USAGE);
+		}
+	}
+	/* The words are taken as given: no splitting, no quoting. */
+	for (char **a = o.command; *a; a++)
+		len += strlen(*a) + 1;
+	if ((cmd = malloc(len)) == NULL)
+		goto nomem;
+	cmd[0] = '\0';
+	for (char **a = o.command; *a; a++) {
+		strcat(cmd, *a);
+		if (a[1])
+			strcat(cmd, " ");
+	}
+	sc->command = cmd;
+	{
+		size_t n = 0;
+		while (o.command[n])
+			n++;
+		if ((sc->argv = calloc(n + 1, sizeof(char *))) == NULL)
+			goto nomem;
+		for (size_t i = 0; i < n; i++)
+			if ((sc->argv[i] = strdup(o.command[i])) == NULL)
+				goto nomem;
+	}
+	if (config_svc_check(sc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "guardiand: %s\n", err);
+		exit(EXIT_USAGE);
+	}
+	config_add(c, sc);
+	return c;
+nomem:
+	fprintf(stderr, "guardiand: out of memory\n");
+	exit(EXIT_STARTUP);
+}
+
+/*
+ * Opens and locks the pidfile. The lock, not the pid in it, says whether a
+ * guardiand runs: a stale file (dead pid, or a pid reused by another
+ * program) is simply taken over, which libdaemon's kill(pid, 0) test gets
+ * wrong (notes/libdaemon.md, traps 7-9).
+ */
+static int
+pidfile_lock(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			fprintf(stderr, "guardiand: pidfile %s is a symbolic link, "
+			    "refusing it\n", path);
+		else
+			fprintf(stderr, "guardiand: pidfile %s: %s\n", path,
+			    strerror(errno));
+		exit(EXIT_PIDFILE);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "guardiand: pidfile %s is not a regular file\n", path);
+		exit(EXIT_PIDFILE);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char buf[32] = "";
+		ssize_t n;
+
+		if (errno != EWOULDBLOCK) {
+			fprintf(stderr, "guardiand: pidfile %s: lock: %s\n", path,
+			    strerror(errno));
+			exit(EXIT_PIDFILE);
+		}
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fprintf(stderr, "guardiand: already running, pid %s (pidfile %s)\n",
+		    buf[0] ? buf : "unknown", path);
+		exit(EXIT_RUNNING);
+	}
+	return fd;
+}
+
+static int
+pidfile_write(int fd, pid_t pid)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)pid);
+
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		return -1;
+	return 0;
+}
+
+int
+guardiand_reload(config_err_fn err, void *arg, char *summary, size_t len)
+{
+	struct conf *c;
+
+	if (o.command) {
+		snprintf(summary, len, "nothing to reload in one-command mode");
+		log_info("reload: %s", summary);
+		return -1;
+	}
+	log_info("reload: reading %s", o.config);
+	c = config_load(o.config, err, arg);
+	if (c == NULL) {
+		snprintf(summary, len, "configuration has errors, keeping the "
+		    "running one");
+		log_warnx("reload: %s", summary);
+		return -1;
+	}
+	control_set_groups(c->control_group, c->status_group);
+	service_apply(c, summary, len);
+	log_info("reload: %s", summary);
+	return 0;
+}
+
+static void
+signal_ready(int fd, short revents, void *arg)
+{
+	int sig;
+
+	(void)fd;
+	(void)revents;
+	(void)arg;
+	while ((sig = daemon_signal_next()) > 0) {
+		switch (sig) {
+		case SIGCHLD:
+			service_reap();
+			break;
+		case SIGHUP:
+			if (!stopping) {
+				char summary[256];
+				guardiand_reload(log_config_error, NULL, summary,
+				    sizeof(summary));
+			}
+			break;
+		case SIGTERM:
+		case SIGINT:
+		case SIGQUIT:
+			if (stopping) {
+				log_info("guardiand: already stopping");
+				break;
+			}
+			log_info("guardiand: stopping all services (signal %s)",
+			    config_signal_name(sig));
+			stopping = true;
+			service_stop_all();
+			break;
+		}
+	}
+}
+
+/* The steps after detaching: returns 0 or an exit code (already logged). */
+static int
+start_daemon(struct conf *c)
+{
+	char err[256];
+	int fd;
+
+	if (pidfile_write(pidfd, getpid()) < 0) {
+		startup_error("guardiand: pidfile %s: %s", pidpath, strerror(errno));
+		return EXIT_PIDFILE;
+	}
+	if (daemon_signal_init(SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD, 0) < 0) {
+		startup_error("guardiand: cannot set up signal handling: %s",
+		    strerror(errno));
+		return EXIT_SIGNALS;
+	}
+	fd = daemon_signal_fd();
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	loop_init();
+	if (loop_add(fd, POLLIN, signal_ready, NULL) < 0) {
+		startup_error("guardiand: out of memory");
+		return EXIT_STARTUP;
+	}
+	/* Orphans of services come back to us, to be reaped and stopped. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_warn("guardiand: cannot become a child subreaper");
+	umask(DEF_UMASK);
+	if (o.socket == NULL) {
+		char *dir = paths_socket_dir();
+
+		if (dir == NULL || paths_own_dir(dir, geteuid() == 0 ?
+		    0755 : 0700) < 0) {
+			startup_error("guardiand: socket directory %s: %s",
+			    dir ? dir : "?", strerror(errno));
+			free(dir);
+			return EXIT_SOCKET;
+		}
+		free(dir);
+	}
+	if (control_open(sockpath, err, sizeof(err)) < 0) {
+		startup_error("guardiand: %s", err);
+		return EXIT_SOCKET;
+	}
+	control_set_groups(c->control_group, c->status_group);
+	log_info("guardiand %s started, pid %ld, %zu service%s", GUARDIAND_VERSION,
+	    (long)getpid(), c->nservices, c->nservices == 1 ? "" : "s");
+	service_apply(c, err, sizeof(err));
+	return 0;
+}
+
+static int
+run(void)
+{
+	while (!stopping || !service_all_down()) {
+		int64_t d = service_next_deadline(), cd = control_next_deadline();
+
+		loop_once(d < 0 || (cd >= 0 && cd < d) ? cd : d);
+		service_timers(now_ms());
+		control_tick(now_ms());
+	}
+	log_info("guardiand: stopped");
+	control_close();
+	unlink(pidpath);
+	close(pidfd);
+	daemon_signal_done();
+	return EXIT_OK;
+}
+
+/* Makes sure fds 0-2 are open, so no pipe or socket lands on them. */
+static void
+sane_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conf *c;
+	int rp[2];
+	pid_t pid;
+	int r;
+
+	sane_stdio();
+	parse_args(argc, argv);
+	if (!o.config)
+		o.config = DEFAULT_CONF;
+	log_init(o.foreground || o.test, o.verbose);
+
+	if (o.command)
+		c = command_conf();
+	else if ((c = config_load(o.config, print_config_error, NULL)) == NULL)
+		return EXIT_USAGE;
+	if (o.test) {
+		printf("configuration OK\n");
+		config_free(c);
+		return EXIT_OK;
+	}
+
+	pidpath = o.pidfile ? strdup(o.pidfile) :
+	    paths_pidfile(o.command ? c->services->name : NULL);
+	sockpath = o.socket ? strdup(o.socket) :
+	    paths_socket(o.command ? c->services->name : NULL);
+	if (pidpath == NULL || sockpath == NULL) {
+		fprintf(stderr, "guardiand: out of memory\n");
+		return EXIT_STARTUP;
+	}
+	/* A user without XDG_RUNTIME_DIR gets a private /tmp/guardiand-UID. */
+	if (geteuid() != 0 && (!o.pidfile || !o.socket) &&
+	    !(getenv("XDG_RUNTIME_DIR") && getenv("XDG_RUNTIME_DIR")[0] == '/')) {
+		char *dir = paths_socket_dir();
+
+		if (dir == NULL || paths_own_dir(dir, 0700) < 0) {
+			fprintf(stderr, "guardiand: %s: not a private directory "
+			    "of ours: %s\n", dir ? dir : "?", strerror(errno));
+			return EXIT_PIDFILE;
+		}
+		free(dir);
+	}
+	/* libdaemon's start-up ladder (its testd.c): resets first. */
+	daemon_reset_sigs(-1);
+	daemon_unblock_sigs(-1);
+	pidfd = pidfile_lock(pidpath);
+
+	if (o.foreground) {
+		if ((r = start_daemon(c)) != 0)
+			return r;
+		return run();
+	}
+
+	if (pipe2(rp, O_CLOEXEC) < 0 || daemon_retval_init() < 0) {
+		fprintf(stderr, "guardiand: cannot create pipes: %s\n", strerror(errno));
+		return EXIT_DAEMON;
+	}
+	if ((pid = daemon_fork()) < 0) {
+		fprintf(stderr, "guardiand: cannot fork: %s\n", strerror(errno));
+		daemon_retval_done();
+		return EXIT_DAEMON;
+	}
+	if (pid > 0) {
+		/* The launcher: wait for the daemon's word, pass it on. */
+		char msg[512];
+		ssize_t n;
+
+		close(rp[1]);
+		r = daemon_retval_wait(STARTUP_WAIT_S);
+		if (r < 0) {
+			fprintf(stderr, "guardiand: the daemon did not report "
+			    "back within %d s\n", STARTUP_WAIT_S);
+			return EXIT_DAEMON;
+		}
+		if (r != 0) {
+			n = read(rp[0], msg, sizeof(msg) - 1);
+			msg[n > 0 ? n : 0] = '\0';
+			fprintf(stderr, "%s\n", n > 0 ? msg :
+			    "guardiand: start-up failed (see syslog)");
+		}
+		return r;
+	}
+
+	/* The daemon. */
+	close(rp[0]);
+	report_fd = rp[1];
+	if (daemon_close_all(pidfd, report_fd, -1) < 0) {
+		startup_error("guardiand: cannot close descriptors: %s",
+		    strerror(errno));
+		daemon_retval_send(EXIT_STARTUP);
+		return EXIT_STARTUP;
+	}
+	if ((r = start_daemon(c)) != 0) {
+		daemon_retval_send(r);
+		unlink(pidpath);
+		return r;
+	}
+	close(report_fd);
+	report_fd = -1;
+	daemon_retval_send(0);
+	return run();
+}

@@ -1,0 +1,106 @@
+/*
+ * paths.c: where the pidfile and the control socket go by default, shared
+ * by guardiand and guardianctl so that both agree.
+ *
+ *                    pidfile                       control socket
+ *   root, config     /run/guardiand.pid            /run/guardiand/control.sock
+ *   root, -- CMD     /run/guardiand-NAME.pid       /run/guardiand/NAME.sock
+ *   user, XDG        $XDG_RUNTIME_DIR/guardiand[-NAME].pid
+ *                                                  $XDG_RUNTIME_DIR/guardiand/{control,NAME}.sock
+ *   user, no XDG     /tmp/guardiand-UID/{guardiand,NAME}.pid
+ *                                                  /tmp/guardiand-UID/{control,NAME}.sock
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guardiand.h"
+
+/* A directory of ours: created with mode if missing; it must then be a real
+ * directory (not a link), owned by us, writable by nobody else. */
+int
+paths_own_dir(const char *dir, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+		return -1;
+	if (lstat(dir, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) != 0 || (mode == 0700 && (st.st_mode & 077))) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+user_dir(char *buf, size_t len)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (xdg && xdg[0] == '/')
+		return xdg;
+	snprintf(buf, len, "/tmp/guardiand-%ld", (long)geteuid());
+	return buf;
+}
+
+static bool
+use_xdg(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	return xdg && xdg[0] == '/';
+}
+
+char *
+paths_pidfile(const char *name)
+{
+	char buf[64], *p;
+	const char *d;
+	int r;
+
+	if (geteuid() == 0)
+		r = name ? asprintf(&p, "/run/guardiand-%s.pid", name) :
+		    asprintf(&p, "%s", DEFAULT_PIDFILE);
+	else if (use_xdg())
+		r = asprintf(&p, "%s/guardiand%s%s.pid", user_dir(buf,
+		    sizeof(buf)), name ? "-" : "", name ? name : "");
+	else {
+		d = user_dir(buf, sizeof(buf));
+		r = asprintf(&p, "%s/%s.pid", d, name ? name : "guardiand");
+	}
+	return r < 0 ? NULL : p;
+}
+
+/* The socket's directory, for the daemon to create (paths_own_dir). */
+char *
+paths_socket_dir(void)
+{
+	char buf[64], *p;
+
+	if (geteuid() == 0)
+		return strdup("/run/guardiand");
+	if (use_xdg())
+		return asprintf(&p, "%s/guardiand", user_dir(buf, sizeof(buf))) < 0 ?
+		    NULL : p;
+	return strdup(user_dir(buf, sizeof(buf)));
+}
+
+char *
+paths_socket(const char *name)
+{
+	char *dir = paths_socket_dir(), *p;
+	int r;
+
+	if (dir == NULL)
+		return NULL;
+	r = asprintf(&p, "%s/%s.sock", dir, name ? name : "control");
+	free(dir);
+	return r < 0 ? NULL : p;
+}

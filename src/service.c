@@ -1,0 +1,774 @@
+/*
+ * service.c: the process table. It forks (the only module that does),
+ * reaps, signals process groups, and carries out what service_step decides.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libdaemon/dfork.h>
+
+#include "guardiand.h"
+
+/* While a stopping service's main process is gone but its group lingers,
+ * look again this often (until the stop deadline) in case no SIGCHLD tells. */
+#define GROUP_POLL_MS	50
+
+/* Which step of the child's recipe failed; sent back on the exec pipe. */
+enum child_step { STEP_DIRECTORY = 1, STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC };
+
+struct child_err {
+	int step;
+	int err;
+};
+
+/* One output pipe of one process. It lives until EOF, which may come long
+ * after the process it belonged to was reaped (a grandchild holds it). */
+struct outpipe {
+	char *name;
+	struct outlog *log;
+	pid_t pid;
+	int stream;
+	struct linebuf lb;
+};
+
+/* Who a service runs as, resolved in the parent so the child does no NSS. */
+struct ident {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	char *home, *user, *shell;
+};
+
+static struct service *services;
+
+static void act(struct service *sv, enum sv_action a);
+
+struct service *
+service_list(void)
+{
+	return services;
+}
+
+static struct service *
+find_pid(pid_t pid)
+{
+	for (struct service *sv = services; sv; sv = sv->next)
+		if (sv->pid == pid)
+			return sv;
+	return NULL;
+}
+
+struct service *
+service_find(const char *name)
+{
+	for (struct service *sv = services; sv; sv = sv->next)
+		if (!sv->removed && strcmp(sv->conf->name, name) == 0)
+			return sv;
+	return NULL;
+}
+
+/* Formats a duration the way the log lines use it: 250ms, 3.2s, 5m0s. */
+static const char *
+fmt_ms(int64_t ms, char *buf, size_t len)
+{
+	if (ms < 1000)
+		snprintf(buf, len, "%lldms", (long long)ms);
+	else if (ms < 60000)
+		snprintf(buf, len, "%lld.%llds", (long long)(ms / 1000),
+		    (long long)(ms % 1000 / 100));
+	else
+		snprintf(buf, len, "%lldm%llds", (long long)(ms / 60000),
+		    (long long)(ms % 60000 / 1000));
+	return buf;
+}
+
+/* "exited with status 1" or "killed by signal 9 (KILL)". */
+static const char *
+fmt_status(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)%s", WTERMSIG(st),
+		    config_signal_name(WTERMSIG(st)),
+		    WCOREDUMP(st) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "ended with wait status 0x%x", st);
+	return buf;
+}
+
+static void
+ident_free(struct ident *id)
+{
+	free(id->groups);
+	free(id->home);
+	free(id->user);
+	free(id->shell);
+	memset(id, 0, sizeof(*id));
+}
+
+/* Looks up user= and group= now, so a typo is a logged start failure and
+ * the child only has to call setgroups/setgid/setuid. */
+static int
+ident_resolve(const struct svc_conf *sc, struct ident *id)
+{
+	struct passwd *pw = NULL;
+
+	memset(id, 0, sizeof(*id));
+	if (sc->user == NULL && sc->group == NULL)
+		return 0;
+	id->set = true;
+	id->uid = getuid();
+	id->gid = getgid();
+	if (sc->user) {
+		errno = 0;
+		pw = getpwnam(sc->user);
+		if (pw == NULL) {
+			if (errno)
+				log_warn("%s: cannot look up user \"%s\"",
+				    sc->name, sc->user);
+			else
+				log_warnx("%s: unknown user \"%s\"", sc->name,
+				    sc->user);
+			return -1;
+		}
+		id->uid = pw->pw_uid;
+		id->gid = pw->pw_gid;
+		id->home = strdup(pw->pw_dir);
+		id->user = strdup(pw->pw_name);
+		id->shell = strdup(pw->pw_shell);
+		if (!id->home || !id->user || !id->shell)
+			goto nomem;
+	}
+	if (sc->group) {
+		struct group *gr;
+
+		errno = 0;
+		gr = getgrnam(sc->group);
+		if (gr == NULL) {
+			log_warnx("%s: unknown group \"%s\"", sc->name, sc->group);
+			return -1;
+		}
+		id->gid = gr->gr_gid;
+	}
+	if (pw) {
+		int n = 32;
+
+		for (;;) {
+			gid_t *g = reallocarray(id->groups, (size_t)n, sizeof(gid_t));
+			int want = n;
+
+			if (g == NULL)
+				goto nomem;
+			id->groups = g;
+			if (getgrouplist(pw->pw_name, id->gid, g, &want) >= 0) {
+				id->ngroups = want;
+				break;
+			}
+			if (want <= n)
+				want = n * 2;
+			n = want;
+		}
+	} else {
+		/* group= alone: that group, no supplementary ones. */
+		id->groups = malloc(sizeof(gid_t));
+		if (id->groups == NULL)
+			goto nomem;
+		id->groups[0] = id->gid;
+		id->ngroups = 1;
+	}
+	return 0;
+nomem:
+	log_warnx("%s: out of memory", sc->name);
+	return -1;
+}
+
+static bool
+env_overridden(char *const *env, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+
+	for (; env && *env; env++)
+		if (strncmp(*env, kv, klen) == 0 && (*env)[klen] == '=')
+			return true;
+	return false;
+}
+
+/* The child's environment: guardiand's own, then identity variables for
+ * user=, then environment= (which wins over both). */
+static char **
+build_env(const struct svc_conf *sc, const struct ident *id)
+{
+	extern char **environ;
+	size_t n = 0, extra = 0, k = 0;
+	char **envp;
+	char *idv[4] = { NULL, NULL, NULL, NULL };
+
+	if (id->user) {
+		if (asprintf(&idv[0], "HOME=%s", id->home) < 0)
+			idv[0] = NULL;
+		if (asprintf(&idv[1], "USER=%s", id->user) < 0)
+			idv[1] = NULL;
+		if (asprintf(&idv[2], "LOGNAME=%s", id->user) < 0)
+			idv[2] = NULL;
+		if (asprintf(&idv[3], "SHELL=%s", id->shell) < 0)
+			idv[3] = NULL;
+	}
+	for (char **e = environ; *e; e++)
+		n++;
+	for (char **e = sc->env; e && *e; e++)
+		extra++;
+	envp = calloc(n + extra + 5, sizeof(char *));
+	if (envp == NULL)
+		goto out;
+	for (char **e = environ; *e; e++) {
+		if (env_overridden(sc->env, *e) ||
+		    (id->user && (env_overridden(idv, *e))))
+			continue;
+		if ((envp[k++] = strdup(*e)) == NULL)
+			goto fail;
+	}
+	for (int i = 0; i < 4; i++) {
+		if (idv[i] == NULL)
+			continue;
+		if (env_overridden(sc->env, idv[i])) {
+			free(idv[i]);
+		} else
+			envp[k++] = idv[i];
+		idv[i] = NULL;
+	}
+	for (char **e = sc->env; e && *e; e++)
+		if ((envp[k++] = strdup(*e)) == NULL)
+			goto fail;
+	goto out;
+fail:
+	config_free_words(envp);
+	envp = NULL;
+out:
+	for (int i = 0; i < 4; i++)
+		free(idv[i]);
+	return envp;
+}
+
+/* In the child: report which step failed and why, then leave. */
+static void __attribute__((noreturn))
+child_fail(int fd, int step)
+{
+	struct child_err ce = { step, errno };
+
+	(void)!write(fd, &ce, sizeof(ce));
+	_exit(127);
+}
+
+/* The one recipe every child follows between fork and exec (DESIGN.md 7). */
+static void __attribute__((noreturn))
+child(const struct svc_conf *sc, const struct ident *id, char **envp,
+    int errfd, int outfd, int errout)
+{
+	int null;
+
+	setsid();
+	daemon_reset_sigs(-1);
+	daemon_unblock_sigs(-1);
+	null = open("/dev/null", O_RDONLY);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(outfd, 1) < 0 ||
+	    dup2(errout, 2) < 0)
+		child_fail(errfd, STEP_EXEC);
+	/* Whatever else is open (inherited by a foreground guardiand) must
+	 * not reach the service; errfd closes itself at exec. */
+	if (errfd > 3)
+		close_range(3, (unsigned)errfd - 1, 0);
+	close_range((unsigned)errfd + 1, ~0U, 0);
+	umask(sc->umask);
+	if (chdir(sc->directory ? sc->directory : "/") < 0)
+		child_fail(errfd, STEP_DIRECTORY);
+	if (id->set) {
+		if (setgroups((size_t)id->ngroups, id->groups) < 0)
+			child_fail(errfd, STEP_GROUPS);
+		if (setgid(id->gid) < 0)
+			child_fail(errfd, STEP_GID);
+		if (setuid(id->uid) < 0)
+			child_fail(errfd, STEP_UID);
+		/* Never run as root by accident: check the switch took. */
+		if (id->uid != 0 && (setuid(0) == 0 || geteuid() != id->uid)) {
+			errno = EPERM;
+			child_fail(errfd, STEP_UID);
+		}
+	}
+	execvpe(sc->argv[0], sc->argv, envp);
+	child_fail(errfd, STEP_EXEC);
+}
+
+static void
+output_line(void *arg, const char *line, size_t len)
+{
+	struct outpipe *op = arg;
+
+	outlog_add(op->log, op->pid, op->stream, line, len);
+	log_output(op->name, op->pid, op->stream, line, len);
+}
+
+/* Drains one output pipe; at EOF passes on the last partial line. */
+static void
+output_ready(int fd, short revents, void *arg)
+{
+	struct outpipe *op = arg;
+	char buf[65536];
+	ssize_t n;
+
+	(void)revents;
+	n = read(fd, buf, sizeof(buf));
+	if (n > 0) {
+		output_feed(&op->lb, buf, (size_t)n, output_line, op);
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	output_flush(&op->lb, output_line, op);
+	loop_del(fd);
+	close(fd);
+	outlog_unref(op->log);
+	free(op->name);
+	free(op);
+}
+
+static int
+watch_output(const struct service *sv, pid_t pid, int stream, int fd)
+{
+	struct outpipe *op = calloc(1, sizeof(*op));
+
+	if (op == NULL || (op->name = strdup(sv->conf->name)) == NULL) {
+		free(op);
+		close(fd);
+		return -1;
+	}
+	op->pid = pid;
+	op->stream = stream;
+	op->log = outlog_ref(sv->log);
+	if (loop_add(fd, POLLIN, output_ready, op) < 0) {
+		outlog_unref(op->log);
+		free(op->name);
+		free(op);
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+step_what(int step)
+{
+	switch (step) {
+	case STEP_DIRECTORY:	return "cannot change directory to";
+	case STEP_GROUPS:	return "cannot set supplementary groups for";
+	case STEP_GID:		return "cannot set group for";
+	case STEP_UID:		return "cannot set user for";
+	default:		return "cannot execute";
+	}
+}
+
+/* Reads what the child said on its exec pipe: EOF means exec succeeded. */
+static void
+exec_result(struct service *sv)
+{
+	struct child_err ce;
+	ssize_t n;
+	const struct svc_conf *sc = sv->conf;
+
+	do
+		n = read(sv->exec_fd, &ce, sizeof(ce));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	loop_del(sv->exec_fd);
+	close(sv->exec_fd);
+	sv->exec_fd = -1;
+	if (n == (ssize_t)sizeof(ce)) {
+		const char *what = ce.step == STEP_DIRECTORY ?
+		    (sc->directory ? sc->directory : "/") :
+		    ce.step == STEP_EXEC ? sc->argv[0] :
+		    ce.step == STEP_GROUPS || ce.step == STEP_GID ? (sc->group ?
+		    sc->group : sc->user) : sc->user;
+		sv->exec_errno = ce.err;
+		log_warnx("%s: %s %s: %s", sc->name, step_what(ce.step), what,
+		    strerror(ce.err));
+		service_step(sv, EV_EXEC_FAILED, now_ms());
+	} else {
+		service_step(sv, EV_EXEC_OK, now_ms());
+	}
+}
+
+static void
+exec_ready(int fd, short revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	exec_result(arg);
+}
+
+static void
+close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
+/* Forks and execs the service; 0, or -1 when nothing was started. */
+static int
+spawn(struct service *sv)
+{
+	const struct svc_conf *sc = sv->conf;
+	int ep[2] = { -1, -1 }, op[2] = { -1, -1 }, eo[2] = { -1, -1 };
+	struct ident id;
+	char **envp = NULL;
+	pid_t pid;
+
+	if (ident_resolve(sc, &id) < 0)
+		return -1;
+	if ((envp = build_env(sc, &id)) == NULL) {
+		log_warnx("%s: out of memory", sc->name);
+		goto fail;
+	}
+	if (pipe2(ep, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0 ||
+	    pipe2(eo, O_CLOEXEC) < 0) {
+		log_warn("%s: pipe", sc->name);
+		goto fail;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_warn("%s: fork", sc->name);
+		goto fail;
+	}
+	if (pid == 0)
+		child(sc, &id, envp, ep[1], op[1], eo[1]);
+
+	close(ep[1]);
+	close(op[1]);
+	close(eo[1]);
+	config_free_words(envp);
+	ident_free(&id);
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	fcntl(op[0], F_SETFL, O_NONBLOCK);
+	fcntl(eo[0], F_SETFL, O_NONBLOCK);
+	sv->pid = pid;
+	sv->pgid = pid;
+	sv->exec_fd = ep[0];
+	sv->exec_errno = 0;
+	if (loop_add(ep[0], POLLIN, exec_ready, sv) < 0)
+		log_warn("%s: watching exec pipe", sc->name);
+	watch_output(sv, pid, 1, op[0]);
+	watch_output(sv, pid, 2, eo[0]);
+	return 0;
+fail:
+	close_pair(ep);
+	close_pair(op);
+	close_pair(eo);
+	config_free_words(envp);
+	ident_free(&id);
+	return -1;
+}
+
+/* Signals the whole process group; before the child's setsid ran, the
+ * group does not exist yet and the process itself is signalled. */
+static void
+signal_group(struct service *sv, int sig)
+{
+	if (sv->pgid <= 0)
+		return;		/* never kill(0) or kill(-1) */
+	if (kill(-sv->pgid, sig) < 0 && errno == ESRCH && sv->pid > 0)
+		kill(sv->pid, sig);
+}
+
+static void
+act(struct service *sv, enum sv_action a)
+{
+	char b1[32];
+	const struct svc_conf *sc = sv->conf;
+
+	switch (a) {
+	case ACT_NONE:
+		return;
+	case ACT_SPAWN:
+		if (spawn(sv) < 0) {
+			service_step(sv, EV_SPAWN_FAILED, now_ms());
+			log_warnx("%s: start failed, retrying in %s", sc->name,
+			    fmt_ms(sv->delay_ms, b1, sizeof(b1)));
+			return;
+		}
+		service_step(sv, EV_SPAWNED, now_ms());
+		log_info("%s: started, pid %ld", sc->name, (long)sv->pid);
+		return;
+	case ACT_TERM:
+		log_info("%s: stopping, pid %ld, sending %s", sc->name,
+		    (long)sv->pid, config_signal_name(sc->stop_signal));
+		signal_group(sv, sc->stop_signal);
+		/* A stopped process cannot act on the signal until continued. */
+		if (sc->stop_signal != SIGKILL && sc->stop_signal != SIGCONT)
+			signal_group(sv, SIGCONT);
+		return;
+	case ACT_KILL:
+		log_warnx("%s: stop timeout after %s, sending KILL to process "
+		    "group %ld", sc->name, fmt_ms(sc->stop_timeout_ms, b1,
+		    sizeof(b1)), (long)sv->pgid);
+		signal_group(sv, SIGKILL);
+		return;
+	}
+}
+
+static void
+service_free(struct service *sv)
+{
+	config_svc_free(sv->conf);
+	outlog_unref(sv->log);
+	free(sv);
+}
+
+/* Drops services that left the config once nothing of them runs. */
+static void
+settle(void)
+{
+	struct service **pp = &services;
+
+	while (*pp) {
+		struct service *sv = *pp;
+
+		if (sv->removed && sv->state == SV_DOWN && sv->pid == 0 &&
+		    sv->exec_fd < 0) {
+			*pp = sv->next;
+			service_free(sv);
+			continue;
+		}
+		pp = &sv->next;
+	}
+}
+
+/* A stopping service whose main process is gone is down once its process
+ * group is empty. */
+static void
+check_group(struct service *sv)
+{
+	if (sv->state != SV_STOPPING || !sv->exited)
+		return;
+	if (kill(-sv->pgid, 0) == 0 || errno != ESRCH)
+		return;
+	log_info("%s: stopped", sv->conf->name);
+	sv->pgid = 0;
+	act(sv, service_step(sv, EV_GROUP_GONE, now_ms()));
+}
+
+/* Logs one exit of a main process, with what happens next. */
+static void
+log_exit(const struct service *sv, enum sv_action a)
+{
+	const struct svc_conf *sc = sv->conf;
+	char st[64], rt[32], d[32];
+
+	fmt_status(sv->last_status, st, sizeof(st));
+	fmt_ms(sv->last_runtime_ms, rt, sizeof(rt));
+	if (sv->state == SV_STOPPING)
+		log_info("%s: %s after %s", sc->name, st, rt);
+	else if (a == ACT_SPAWN)
+		log_warnx("%s: %s after %s, restarting now", sc->name, st, rt);
+	else if (sv->state == SV_BACKOFF)
+		log_warnx("%s: %s after %s, restarting in %s", sc->name, st, rt,
+		    fmt_ms(sv->delay_ms, d, sizeof(d)));
+	else if (sv->state == SV_FATAL)
+		log_warnx("%s: %s after %s, giving up after %u quick failures "
+		    "in a row", sc->name, st, rt, sv->fails);
+	else
+		log_info("%s: %s after %s, not restarting (restart = %s)",
+		    sc->name, st, rt, sc->restart == RESTART_NEVER ? "never" :
+		    "on-failure");
+}
+
+static void
+exited(struct service *sv, int status)
+{
+	enum sv_action a;
+
+	/* The exec pipe holds the reason if exec failed: read it first. */
+	if (sv->exec_fd >= 0)
+		exec_result(sv);
+	sv->pid = 0;
+	sv->last_status = status;
+	a = service_step(sv, EV_EXITED, now_ms());
+	log_exit(sv, a);
+	if (sv->state != SV_STOPPING)
+		sv->pgid = 0;
+	act(sv, a);
+	check_group(sv);
+}
+
+/* Reaps every child that has ended: services, and strangers (orphans that
+ * came to us as a subreaper). */
+void
+service_reap(void)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		struct service *sv = find_pid(pid);
+
+		if (sv)
+			exited(sv, st);
+		else
+			log_debug("reaped pid %ld", (long)pid);
+	}
+	for (struct service *sv = services; sv; sv = sv->next)
+		check_group(sv);
+	settle();
+}
+
+void
+service_timers(int64_t now)
+{
+	for (struct service *sv = services; sv; sv = sv->next) {
+		check_group(sv);
+		if (sv->deadline_ms >= 0 && now >= sv->deadline_ms)
+			act(sv, service_step(sv, EV_TIMER, now));
+	}
+	settle();
+}
+
+int64_t
+service_next_deadline(void)
+{
+	int64_t next = -1;
+
+	for (struct service *sv = services; sv; sv = sv->next) {
+		int64_t d = sv->deadline_ms;
+
+		if (sv->state == SV_STOPPING && sv->exited) {
+			int64_t poll_at = now_ms() + GROUP_POLL_MS;
+			if (d < 0 || poll_at < d)
+				d = poll_at;
+		}
+		if (d >= 0 && (next < 0 || d < next))
+			next = d;
+	}
+	return next;
+}
+
+static struct service *
+service_new(struct svc_conf *sc)
+{
+	struct service *sv = calloc(1, sizeof(*sv));
+
+	if (sv == NULL)
+		return NULL;
+	sv->conf = sc;
+	sv->state = SV_DOWN;
+	sv->want = WANT_DOWN;
+	sv->deadline_ms = -1;
+	sv->last_status = -1;
+	sv->exec_fd = -1;
+	if ((sv->log = outlog_new(OUTLOG_LINES, OUTLOG_BYTES)) == NULL) {
+		free(sv);
+		return NULL;
+	}
+	return sv;
+}
+
+void
+service_do(struct service *sv, enum sv_event ev)
+{
+	act(sv, service_step(sv, ev, now_ms()));
+	settle();
+}
+
+void
+service_apply(struct conf *c, char *summary, size_t len)
+{
+	struct svc_conf *sc, *next;
+	unsigned added = 0, removed = 0, changed = 0, same = 0;
+	int64_t now = now_ms();
+
+	/* Services that left the config stop, and go once down. */
+	for (struct service *sv = services; sv; sv = sv->next) {
+		if (sv->removed || config_find(c, sv->conf->name))
+			continue;
+		sv->removed = true;
+		removed++;
+		act(sv, service_step(sv, EV_STOP, now));
+	}
+	for (sc = c->services; sc; sc = next) {
+		struct service *sv = service_find(sc->name);
+
+		next = sc->next;
+		sc->next = NULL;
+		if (sv == NULL) {
+			struct service **pp = &services;
+
+			if ((sv = service_new(sc)) == NULL) {
+				log_warnx("%s: out of memory", sc->name);
+				config_svc_free(sc);
+				continue;
+			}
+			while (*pp)
+				pp = &(*pp)->next;
+			*pp = sv;
+			added++;
+			act(sv, service_step(sv, EV_START, now));
+			continue;
+		}
+		if (config_svc_equal(sv->conf, sc)) {
+			same++;
+			config_svc_free(sv->conf);
+			sv->conf = sc;
+			continue;
+		}
+		changed++;
+		if (sv->want == WANT_UP) {
+			/* Stop with the old settings, start with the new. */
+			act(sv, service_step(sv, EV_STOP, now));
+			config_svc_free(sv->conf);
+			sv->conf = sc;
+			act(sv, service_step(sv, EV_START, now));
+		} else {
+			config_svc_free(sv->conf);
+			sv->conf = sc;
+		}
+	}
+	c->services = NULL;
+	config_free(c);
+	snprintf(summary, len, "%u added, %u removed, %u changed, %u unchanged",
+	    added, removed, changed, same);
+	settle();
+}
+
+void
+service_stop_all(void)
+{
+	int64_t now = now_ms();
+
+	for (struct service *sv = services; sv; sv = sv->next)
+		act(sv, service_step(sv, EV_STOP, now));
+	settle();
+}
+
+bool
+service_all_down(void)
+{
+	for (struct service *sv = services; sv; sv = sv->next)
+		if (sv->pid != 0 || sv->state == SV_STOPPING ||
+		    sv->state == SV_STARTING || sv->state == SV_UP)
+			return false;
+	return true;
+}

@@ -1,0 +1,195 @@
+/*
+ * service_policy.c: the state machine of one service, as a pure function of
+ * (state, event, time). service.c performs the actions it returns; the unit
+ * tests drive it with fake time.
+ */
+#include <sys/wait.h>
+
+#include "guardiand.h"
+
+const char *
+service_state_name(enum sv_state st)
+{
+	switch (st) {
+	case SV_DOWN:		return "down";
+	case SV_STARTING:	return "starting";
+	case SV_UP:		return "up";
+	case SV_STOPPING:	return "stopping";
+	case SV_BACKOFF:	return "backoff";
+	case SV_FATAL:		return "fatal";
+	}
+	return "?";
+}
+
+/* The delay before the next start after `fails` quick failures in a row:
+ * backoff_initial, doubling, capped at backoff_max; 0 after none. */
+int64_t
+service_backoff(const struct svc_conf *sc, unsigned fails)
+{
+	int64_t d = sc->backoff_initial_ms;
+
+	if (fails == 0)
+		return 0;
+	for (unsigned i = 1; i < fails && d < sc->backoff_max_ms; i++)
+		d *= 2;
+	return d > sc->backoff_max_ms ? sc->backoff_max_ms : d;
+}
+
+/* Whether an exit calls for a restart under the service's policy. */
+static bool
+wants_restart(const struct service *sv)
+{
+	int st = sv->last_status;
+
+	switch (sv->conf->restart) {
+	case RESTART_ALWAYS:
+		return true;
+	case RESTART_ON_FAILURE:
+		return sv->exec_failed || !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+	case RESTART_NEVER:
+		return false;
+	}
+	return false;
+}
+
+/* The main process ended on its own: decide between now, later, never. */
+static enum sv_action
+unexpected_exit(struct service *sv, int64_t now)
+{
+	const struct svc_conf *sc = sv->conf;
+
+	if (!wants_restart(sv)) {
+		sv->state = SV_DOWN;
+		return ACT_NONE;
+	}
+	if (sv->last_runtime_ms >= sc->healthy_after_ms && !sv->exec_failed)
+		sv->fails = 0;
+	else
+		sv->fails++;
+	if (sc->give_up_after > 0 && sv->fails >= sc->give_up_after) {
+		sv->state = SV_FATAL;
+		sv->delay_ms = -1;
+		return ACT_NONE;
+	}
+	sv->delay_ms = service_backoff(sc, sv->fails);
+	if (sv->delay_ms == 0) {
+		sv->restarts++;
+		return ACT_SPAWN;
+	}
+	sv->state = SV_BACKOFF;
+	sv->deadline_ms = now + sv->delay_ms;
+	return ACT_NONE;
+}
+
+enum sv_action
+service_step(struct service *sv, enum sv_event ev, int64_t now)
+{
+	switch (ev) {
+	case EV_START:
+		sv->want = WANT_UP;
+		switch (sv->state) {
+		case SV_FATAL:
+			sv->fails = 0;
+			/* FALLTHROUGH */
+		case SV_DOWN:
+		case SV_BACKOFF:
+			sv->deadline_ms = -1;
+			return ACT_SPAWN;
+		default:
+			/* Running, or stopping: EV_GROUP_GONE starts it again. */
+			return ACT_NONE;
+		}
+
+	case EV_STOP:
+		sv->want = WANT_DOWN;
+		switch (sv->state) {
+		case SV_STARTING:
+		case SV_UP:
+			sv->state = SV_STOPPING;
+			sv->killed = false;
+			sv->deadline_ms = now + sv->conf->stop_timeout_ms;
+			return ACT_TERM;
+		case SV_BACKOFF:
+		case SV_FATAL:
+			sv->state = SV_DOWN;
+			sv->deadline_ms = -1;
+			return ACT_NONE;
+		default:
+			return ACT_NONE;
+		}
+
+	case EV_SPAWNED:
+		sv->state = SV_STARTING;
+		sv->started_ms = now;
+		sv->starts++;
+		sv->exited = false;
+		sv->killed = false;
+		sv->exec_failed = false;
+		sv->deadline_ms = -1;
+		return ACT_NONE;
+
+	case EV_SPAWN_FAILED:
+		/* fork failed: no process, so no exit will come; back off. */
+		sv->last_runtime_ms = 0;
+		sv->exec_failed = true;
+		sv->fails++;
+		sv->delay_ms = service_backoff(sv->conf, sv->fails);
+		if (sv->delay_ms == 0)
+			sv->delay_ms = sv->conf->backoff_initial_ms;
+		sv->state = SV_BACKOFF;
+		sv->deadline_ms = now + sv->delay_ms;
+		return ACT_NONE;
+
+	case EV_EXEC_OK:
+		if (sv->state == SV_STARTING)
+			sv->state = SV_UP;
+		return ACT_NONE;
+
+	case EV_EXEC_FAILED:
+		sv->exec_failed = true;
+		return ACT_NONE;
+
+	case EV_EXITED:
+		sv->exited = true;
+		sv->last_exit_ms = now;
+		sv->last_runtime_ms = now - sv->started_ms;
+		if (sv->state == SV_STOPPING)
+			return ACT_NONE;	/* the group may linger: EV_GROUP_GONE */
+		if (sv->state != SV_STARTING && sv->state != SV_UP)
+			return ACT_NONE;
+		return unexpected_exit(sv, now);
+
+	case EV_GROUP_GONE:
+		if (sv->state != SV_STOPPING || !sv->exited)
+			return ACT_NONE;
+		sv->state = SV_DOWN;
+		sv->deadline_ms = -1;
+		if (sv->want == WANT_UP)
+			return ACT_SPAWN;
+		return ACT_NONE;
+
+	case EV_TIMER:
+		if (sv->deadline_ms < 0 || now < sv->deadline_ms)
+			return ACT_NONE;
+		switch (sv->state) {
+		case SV_BACKOFF:
+			sv->deadline_ms = -1;
+			if (sv->want != WANT_UP) {
+				sv->state = SV_DOWN;
+				return ACT_NONE;
+			}
+			sv->restarts++;
+			return ACT_SPAWN;
+		case SV_STOPPING:
+			/* stop_timeout passed: SIGKILL, and again each timeout after
+			 * (a process in uninterruptible sleep takes its time). */
+			sv->killed = true;
+			sv->deadline_ms = now + sv->conf->stop_timeout_ms;
+			return ACT_KILL;
+		default:
+			sv->deadline_ms = -1;
+			return ACT_NONE;
+		}
+	}
+	return ACT_NONE;
+}
