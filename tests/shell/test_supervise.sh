@@ -1,0 +1,165 @@
+#!/bin/bash
+# shellcheck disable=SC2119  # start_fg/start_detached take optional extra args
+# shellcheck source-path=SCRIPTDIR
+# Supervision: restarts, backoff, exec failures, restart policies,
+# give_up_after, and stopping every process of every service on SIGTERM.
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# failing_conf NAME [LINE...]: a service that records its pid and exits 1.
+failing_conf() {
+	local name=$1
+	shift
+	printf '[service %s]\n' "$name"
+	printf "command = sh -c 'echo \$\$ >> %s/%s.pids; exit 1'\n" "$T" "$name"
+	[ $# -gt 0 ] && printf '%s\n' "$@"
+	echo
+}
+
+test_restart_after_kill9() {
+	svc_conf api >"$CONF"
+	start_fg
+	wait_starts api 1 || return
+	local p1 p2
+	p1=$(pid_n api 1)
+	kill -KILL "$p1"
+	wait_starts api 2 || return
+	p2=$(pid_n api 2)
+	assertNotEquals "a new pid" "$p1" "$p2"
+	is_alive "$p2"
+	assertTrue "new process $p2 running" $?
+	wait_log "api: killed by signal 9"
+}
+
+test_healthy_service_restarts_at_once() {
+	svc_conf api 'healthy_after = 200ms' 'backoff_initial = 5s' >"$CONF"
+	start_fg
+	wait_starts api 1 || return
+	# Let it run past healthy_after (a time window, not a state to wait for).
+	observe_until $(($(now_us) + 600000))
+	kill -KILL "$(pid_n api 1)"
+	# With backoff_initial = 5s, only an immediate restart comes this soon.
+	wait_for "api restarted at once" 3 lines_ge "$T/api.pids" 2 || return
+	wait_log "api: killed by signal 9.*restarting now"
+}
+
+test_crash_loop_is_throttled() {
+	failing_conf loop >"$CONF"
+	local t0 n
+	t0=$(now_us)
+	start_fg
+	wait_for "3 starts of a crashing service" "$WAIT" lines_ge "$T/loop.pids" 3 || return
+	observe_until $((t0 + 3000000))
+	n=$(npids loop)
+	# 100 ms doubling: starts at 0, 0.1, 0.3, 0.7, 1.5 s: about 5 in 3 s.
+	assertTrue "at most 15 starts in 3 s, got $n" "[ $n -le 15 ]"
+	is_alive "$DPID"
+	assertTrue "guardiand still running" $?
+	wait_log "loop: exited with status 1 after .*restarting in"
+}
+
+test_backoff_doubles() {
+	failing_conf loop >"$CONF"
+	start_fg
+	wait_starts loop 4 || return
+	wait_for "three restart delays logged" "$WAIT" \
+		log_count_ge "loop: exited with status 1.*restarting in" 3 || return
+	local delays
+	delays=$(grep -Eo 'loop: exited with status 1.*restarting in [0-9.]+m?s' "$LOG" |
+		grep -Eo '[0-9.]+m?s$' | head -n 3 | tr '\n' ' ')
+	assertEquals "first three delays" "100ms 200ms 400ms " "$delays"
+}
+
+test_missing_binary_no_storm() {
+	printf '[service api]\ncommand = %s/nonexistent --flag\n\n' "$T" >"$CONF"
+	local t0 n
+	t0=$(now_us)
+	start_fg
+	wait_log "api: cannot execute $T/nonexistent: No such file or directory" || return
+	wait_for "a retry of the exec" "$WAIT" \
+		log_count_ge "api: cannot execute" 2 || return
+	observe_until $((t0 + 2000000))
+	n=$(count_log "api: cannot execute")
+	assertTrue "few attempts in 2 s (backoff), got $n" "[ $n -le 10 ]"
+	is_alive "$DPID"
+	assertTrue "guardiand still running" $?
+}
+
+test_restart_never() {
+	{
+		failing_conf once 'restart = never'
+		failing_conf clock
+	} >"$CONF"
+	start_fg
+	wait_log "once: exited with status 1" || return
+	# clock fails with the same backoff: by its 4th start (0.7 s), once
+	# would have been restarted several times if it were going to be.
+	wait_starts clock 4 || return
+	assertEquals "starts of a restart=never service" 1 "$(npids once)"
+}
+
+test_restart_on_failure() {
+	{
+		printf '[service ok]\ncommand = sh -c '\''echo $$ >> %s/ok.pids; exit 0'\''\nrestart = on-failure\n\n' "$T"
+		failing_conf bad 'restart = on-failure'
+	} >"$CONF"
+	start_fg
+	wait_starts bad 4 || return
+	wait_log "ok: exited with status 0"
+	assertEquals "starts of the service that exited 0" 1 "$(npids ok)"
+}
+
+test_give_up_after() {
+	{
+		failing_conf quitter 'give_up_after = 2'
+		failing_conf clock
+	} >"$CONF"
+	start_fg
+	wait_starts quitter 2 || return
+	# clock's 6th start comes at about 3.1 s: quitter would be at its 6th too.
+	wait_starts clock 6 || return
+	local n
+	n=$(npids quitter)
+	assertTrue "quitter gave up after 2 failures, started $n times" "[ $n -ge 2 ] && [ $n -le 3 ]"
+	is_alive "$DPID"
+	assertTrue "guardiand still running" $?
+}
+
+test_sigterm_stops_every_process() {
+	{
+		svc_conf api
+		printf '[service stubborn]\n'
+		printf "command = sh -c 'trap \"\" TERM; echo \$\$ >> %s/stubborn.pids; while :; do sleep 1; done'\n" "$T"
+		printf 'stop_timeout = 1s\n\n'
+		printf '[service family]\n'
+		printf "command = sh -c 'sleep 1000 & echo \$! > %s/gc.pids; echo \$\$ >> %s/family.pids; wait'\n\n" "$T" "$T"
+	} >"$CONF"
+	start_fg
+	wait_starts api 1 || return
+	wait_starts stubborn 1 || return
+	wait_starts family 1 || return
+	wait_for "grandchild pid recorded" "$WAIT" lines_ge "$T/gc.pids" 1 || return
+	local api stubborn family gc p
+	api=$(last_pid api) stubborn=$(last_pid stubborn) family=$(last_pid family) gc=$(cat "$T/gc.pids")
+	is_alive "$gc"
+	assertTrue "grandchild $gc running before the stop" $?
+
+	stop_daemon "$DPID"
+	assertEquals "guardiand exit status after SIGTERM" 0 "$DSTATUS"
+	log_has "stubborn: stop timeout after .*sending KILL"
+	assertTrue "stop timeout logged" $?
+	for p in "$api" "$stubborn" "$family" "$gc"; do
+		is_alive "$p"
+		assertFalse "process $p gone" $?
+	done
+	for p in "$api" "$stubborn" "$family"; do
+		group_alive "$p"
+		assertFalse "process group $p empty" $?
+	done
+	nothing_in_T
+	assertTrue "nothing left: $(procs_in_T)" $?
+}
+
+# shellcheck disable=SC1090
+. "$SHUNIT2"

@@ -1,0 +1,272 @@
+/*
+ * The restart policy on fake time: service_step alone, no processes.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "guardiand.h"
+#include "t.h"
+
+static struct svc_conf sc;
+static struct service sv;
+
+/* A fresh service with the default policy, started at t=0. */
+static void
+setup(void)
+{
+	memset(&sc, 0, sizeof(sc));
+	sc.name = "api";
+	sc.restart = RESTART_ALWAYS;
+	sc.stop_signal = SIGTERM;
+	sc.stop_timeout_ms = DEF_STOP_TIMEOUT_MS;
+	sc.backoff_initial_ms = DEF_BACKOFF_INITIAL_MS;
+	sc.backoff_max_ms = DEF_BACKOFF_MAX_MS;
+	sc.healthy_after_ms = DEF_HEALTHY_AFTER_MS;
+	memset(&sv, 0, sizeof(sv));
+	sv.conf = &sc;
+	sv.state = SV_DOWN;
+	sv.want = WANT_DOWN;
+	sv.deadline_ms = -1;
+	sv.last_status = -1;
+}
+
+/* Spawn at t, exec succeeds. */
+static void
+spawn_at(int64_t t)
+{
+	sv.pid = 100;
+	service_step(&sv, EV_SPAWNED, t);
+	service_step(&sv, EV_EXEC_OK, t);
+}
+
+/* The main process exits at t with wait status st. */
+static enum sv_action
+exit_at(int64_t t, int st)
+{
+	sv.pid = 0;
+	sv.last_status = st;
+	return service_step(&sv, EV_EXITED, t);
+}
+
+#define KILLED9 SIGKILL		/* wait status of a SIGKILL death */
+#define STATUS(n) ((n) << 8)	/* wait status of exit(n) */
+
+static void
+test_start_spawns(void)
+{
+	setup();
+	CHECK_INT(service_step(&sv, EV_START, 0), ACT_SPAWN);
+	CHECK_INT(sv.want, WANT_UP);
+	spawn_at(0);
+	CHECK_INT(sv.state, SV_UP);
+	CHECK_INT(sv.starts, 1);
+}
+
+static void
+test_healthy_crash_restarts_at_once(void)
+{
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, KILLED9), ACT_SPAWN);
+	CHECK_INT(sv.fails, 0);
+	CHECK_INT(sv.restarts, 1);
+	CHECK_INT(sv.last_runtime_ms, DEF_HEALTHY_AFTER_MS);
+}
+
+static void
+test_quick_crashes_double_to_cap(void)
+{
+	int64_t t = 0, expect = DEF_BACKOFF_INITIAL_MS;
+
+	setup();
+	service_step(&sv, EV_START, t);
+	for (int i = 0; i < 20; i++) {
+		spawn_at(t);
+		t += 5;
+		CHECK_INT(exit_at(t, STATUS(1)), ACT_NONE);
+		CHECK_INT(sv.state, SV_BACKOFF);
+		CHECK_INT(sv.delay_ms, expect);
+		CHECK_INT(sv.deadline_ms, t + expect);
+		/* Nothing happens before the deadline... */
+		CHECK_INT(service_step(&sv, EV_TIMER, t + expect - 1), ACT_NONE);
+		/* ...and the start comes at it. */
+		t += expect;
+		CHECK_INT(service_step(&sv, EV_TIMER, t), ACT_SPAWN);
+		expect = expect * 2 > DEF_BACKOFF_MAX_MS ? DEF_BACKOFF_MAX_MS : expect * 2;
+	}
+	CHECK_INT(sv.fails, 20);
+	CHECK_INT(sv.delay_ms, DEF_BACKOFF_MAX_MS);
+}
+
+static void
+test_healthy_run_resets_backoff(void)
+{
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	exit_at(10, STATUS(1));
+	spawn_at(200);
+	exit_at(210, STATUS(1));
+	CHECK_INT(sv.delay_ms, 200);
+	spawn_at(1000);
+	/* stays up healthy_after, then dies: back to an immediate restart */
+	CHECK_INT(exit_at(1000 + DEF_HEALTHY_AFTER_MS, KILLED9), ACT_SPAWN);
+	CHECK_INT(sv.fails, 0);
+	spawn_at(20000);
+	CHECK_INT(exit_at(20001, STATUS(1)), ACT_NONE);
+	CHECK_INT(sv.delay_ms, DEF_BACKOFF_INITIAL_MS);
+}
+
+static void
+test_exec_failure_backs_off_even_if_slow(void)
+{
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	service_step(&sv, EV_EXEC_FAILED, 0);
+	/* even a "long" runtime does not make an exec failure healthy */
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS + 1, STATUS(127)), ACT_NONE);
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(sv.fails, 1);
+}
+
+static void
+test_never_and_on_failure(void)
+{
+	setup();
+	sc.restart = RESTART_NEVER;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(exit_at(50, STATUS(1)), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+
+	setup();
+	sc.restart = RESTART_ON_FAILURE;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, STATUS(0)), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+	CHECK_INT(service_step(&sv, EV_START, 20000), ACT_SPAWN);
+	spawn_at(20000);
+	CHECK_INT(exit_at(20000 + DEF_HEALTHY_AFTER_MS, STATUS(3)), ACT_SPAWN);
+	spawn_at(40000);
+	CHECK_INT(exit_at(40000 + DEF_HEALTHY_AFTER_MS, KILLED9), ACT_SPAWN);
+}
+
+static void
+test_give_up_after(void)
+{
+	setup();
+	sc.give_up_after = 3;
+	service_step(&sv, EV_START, 0);
+	for (int i = 0; i < 2; i++) {
+		spawn_at(i * 1000);
+		exit_at(i * 1000 + 1, STATUS(1));
+		CHECK_INT(sv.state, SV_BACKOFF);
+	}
+	spawn_at(5000);
+	exit_at(5001, STATUS(1));
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(service_step(&sv, EV_TIMER, 999999), ACT_NONE);
+	/* an explicit start tries again from scratch */
+	CHECK_INT(service_step(&sv, EV_START, 999999), ACT_SPAWN);
+	CHECK_INT(sv.fails, 0);
+}
+
+static void
+test_stop_term_then_kill(void)
+{
+	setup();
+	sc.stop_timeout_ms = 2000;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(service_step(&sv, EV_STOP, 100), ACT_TERM);
+	CHECK_INT(sv.state, SV_STOPPING);
+	CHECK_INT(sv.want, WANT_DOWN);
+	CHECK_INT(service_step(&sv, EV_TIMER, 2099), ACT_NONE);
+	CHECK_INT(service_step(&sv, EV_TIMER, 2100), ACT_KILL);
+	CHECK(sv.killed);
+	/* exit while the group lingers: still stopping */
+	CHECK_INT(exit_at(2150, KILLED9), ACT_NONE);
+	CHECK_INT(sv.state, SV_STOPPING);
+	CHECK_INT(service_step(&sv, EV_GROUP_GONE, 2160), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+	/* a stopped service is not restarted by timers */
+	CHECK_INT(service_step(&sv, EV_TIMER, 99999), ACT_NONE);
+}
+
+static void
+test_stop_in_backoff_and_restart_while_stopping(void)
+{
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	exit_at(1, STATUS(1));
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(service_step(&sv, EV_STOP, 2), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+	CHECK_INT(service_step(&sv, EV_TIMER, 100000), ACT_NONE);
+
+	/* stop then start (a changed config): starts once the group is gone */
+	CHECK_INT(service_step(&sv, EV_START, 200000), ACT_SPAWN);
+	spawn_at(200000);
+	CHECK_INT(service_step(&sv, EV_STOP, 200100), ACT_TERM);
+	CHECK_INT(service_step(&sv, EV_START, 200100), ACT_NONE);
+	exit_at(200200, SIGTERM);
+	CHECK_INT(service_step(&sv, EV_GROUP_GONE, 200200), ACT_SPAWN);
+}
+
+static void
+test_start_in_backoff_starts_now(void)
+{
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	exit_at(1, STATUS(1));
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(service_step(&sv, EV_START, 2), ACT_SPAWN);
+	CHECK_INT(sv.deadline_ms, -1);
+}
+
+static void
+test_fork_failure_backs_off(void)
+{
+	setup();
+	service_step(&sv, EV_START, 0);
+	CHECK_INT(service_step(&sv, EV_SPAWN_FAILED, 0), ACT_NONE);
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(sv.deadline_ms, DEF_BACKOFF_INITIAL_MS);
+	CHECK_INT(service_step(&sv, EV_TIMER, DEF_BACKOFF_INITIAL_MS), ACT_SPAWN);
+}
+
+static void
+test_backoff_function(void)
+{
+	setup();
+	CHECK_INT(service_backoff(&sc, 0), 0);
+	CHECK_INT(service_backoff(&sc, 1), 100);
+	CHECK_INT(service_backoff(&sc, 2), 200);
+	CHECK_INT(service_backoff(&sc, 10), 51200);
+	CHECK_INT(service_backoff(&sc, 11), 60000);
+	CHECK_INT(service_backoff(&sc, 4000000000u), 60000);
+}
+
+int
+main(void)
+{
+	RUN(test_start_spawns);
+	RUN(test_healthy_crash_restarts_at_once);
+	RUN(test_quick_crashes_double_to_cap);
+	RUN(test_healthy_run_resets_backoff);
+	RUN(test_exec_failure_backs_off_even_if_slow);
+	RUN(test_never_and_on_failure);
+	RUN(test_give_up_after);
+	RUN(test_stop_term_then_kill);
+	RUN(test_stop_in_backoff_and_restart_while_stopping);
+	RUN(test_start_in_backoff_starts_now);
+	RUN(test_fork_failure_backs_off);
+	RUN(test_backoff_function);
+	T_END();
+}
