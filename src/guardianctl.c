@@ -1,0 +1,500 @@
+/*
+ * guardianctl: see and steer guardiand through its control socket.
+ *
+ * Exit codes (proto.h): 0 ok, 1 the daemon answered with an error, 2 usage,
+ * 3 not running (the daemon, or with status/wait the named service),
+ * 4 no such service.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guardiand.h"
+#include "proto.h"
+
+/* Beyond the server-side timeout, how long to wait for its answer. */
+#define SLACK_MS	10000
+
+static const char *sock;
+static const char *prog = "guardianctl";
+
+static void __attribute__((noreturn))
+usage(int code)
+{
+	FILE *f = code ? stderr : stdout;
+
+	fprintf(f,
+"usage: guardianctl [-s socket | -n name] command [args]\n"
+"\n"
+"  status [NAME...] [--json]     state of every (or each named) service\n"
+"  start|stop|restart [--no-wait] [--timeout S] NAME...\n"
+"                                change state; waits until done unless --no-wait\n"
+"  signal NAME SIG               send a signal to the service's main process\n"
+"  logs NAME [-n LINES]          the service's last lines of output\n"
+"  wait NAME [--timeout S]       wait until the service is up (exit 3 on timeout)\n"
+"  reload                        re-read the configuration, apply what changed\n"
+"  list                          service names\n"
+"\n"
+"  -s, --socket PATH   control socket (default /run/guardiand/control.sock)\n"
+"  -n, --name NAME     the socket of `guardiand --name NAME -- command`\n"
+"\n"
+"exit codes: 0 ok, 1 error, 2 usage, 3 not running, 4 no such service\n");
+	exit(code);
+}
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sends one request and returns the whole reply (NUL-terminated). */
+static char *
+request(const char *req, int64_t timeout_ms)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = 0, cap = 4096, reqlen = strlen(req);
+	int64_t deadline = mono_ms() + timeout_ms;
+	char *out;
+	int fd;
+
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		die(CTL_USAGE, "socket path too long: %s", sock);
+	strcpy(sa.sun_path, sock);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		die(CTL_ERROR, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			die(CTL_NOT_RUNNING, "guardiand is not running (no one "
+			    "listens on %s)", sock);
+		die(CTL_ERROR, "cannot connect to %s: %s", sock, strerror(errno));
+	}
+	for (size_t off = 0; off < reqlen;) {
+		ssize_t n = write(fd, req + off, reqlen - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die(CTL_ERROR, "write to %s: %s", sock, strerror(errno));
+		}
+		off += (size_t)n;
+	}
+	if ((out = malloc(cap)) == NULL)
+		die(CTL_ERROR, "out of memory");
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - mono_ms();
+		ssize_t n;
+
+		if (left <= 0)
+			die(CTL_ERROR, "no answer from guardiand within %lld s",
+			    (long long)(timeout_ms / 1000));
+		if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			die(CTL_ERROR, "poll: %s", strerror(errno));
+		}
+		if (pfd.revents == 0)
+			continue;
+		if (len + 1 >= cap) {
+			char *np = realloc(out, cap * 2);
+			if (np == NULL)
+				die(CTL_ERROR, "out of memory");
+			out = np;
+			cap *= 2;
+		}
+		n = read(fd, out + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die(CTL_ERROR, "read from %s: %s", sock, strerror(errno));
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	out[len] = '\0';
+	return out;
+}
+
+/* Splits the reply's first line off; returns the code it carries. */
+static int
+reply_code(char *reply, char **msg, char **body)
+{
+	char *nl = strchr(reply, '\n');
+	int code;
+
+	if (nl == NULL)
+		die(CTL_ERROR, "guardiand closed the connection without an answer");
+	*nl = '\0';
+	*body = nl + 1;
+	if (strncmp(reply, "OK", 2) == 0) {
+		*msg = reply[2] == ' ' ? reply + 3 : reply + 2;
+		return CTL_OK;
+	}
+	if (sscanf(reply, "ERR %d", &code) != 1)
+		die(CTL_ERROR, "unexpected answer: %s", reply);
+	*msg = strchr(reply + 4, ' ');
+	*msg = *msg ? *msg + 1 : "";
+	return code;
+}
+
+/* Undoes the protocol's %XX escapes in place; returns the length. */
+static size_t
+unescape(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		unsigned v;
+
+		if (r[0] == '%' && r[1] && r[2] && sscanf(r + 1, "%2x", &v) == 1) {
+			*w++ = (char)v;
+			r += 2;
+		} else
+			*w++ = *r;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+/* The value of key in a status line ("key=value ..."), copied into buf. */
+static const char *
+field(const char *line, const char *key, char *buf, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = line;
+
+	while (p && *p) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			size_t n = strcspn(p + klen + 1, " ");
+			if (n >= len)
+				n = len - 1;
+			memcpy(buf, p + klen + 1, n);
+			buf[n] = '\0';
+			return buf;
+		}
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	buf[0] = '\0';
+	return buf;
+}
+
+static const char *
+human_ms(long long ms, char *buf, size_t len)
+{
+	long long s = ms / 1000;
+
+	if (ms < 0)
+		snprintf(buf, len, "-");
+	else if (ms < 1000)
+		snprintf(buf, len, "%lldms", ms);
+	else if (s < 60)
+		snprintf(buf, len, "%lld.%llds", s, ms % 1000 / 100);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm%02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+	return buf;
+}
+
+static void
+json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c == '\n')
+			printf("\\n");
+		else if (c == '\t')
+			printf("\\t");
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static const char *const numeric_keys[] = {
+	"pid", "uptime_ms", "starts", "restarts", "fails", "last_exit_ago_ms",
+	"next_start_ms", NULL
+};
+
+static void
+print_json(char *body)
+{
+	bool first = true;
+
+	printf("[");
+	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
+		char v[4096];
+
+		printf("%s\n  {", first ? "" : ",");
+		first = false;
+		printf("\"name\": ");
+		json_string(field(line, "name", v, sizeof(v)));
+		printf(", \"state\": ");
+		json_string(field(line, "state", v, sizeof(v)));
+		printf(", \"want\": ");
+		json_string(field(line, "want", v, sizeof(v)));
+		for (int i = 0; numeric_keys[i]; i++) {
+			field(line, numeric_keys[i], v, sizeof(v));
+			printf(", \"%s\": %lld", numeric_keys[i], atoll(v));
+		}
+		printf(", \"last_exit\": ");
+		field(line, "last_exit", v, sizeof(v));
+		unescape(v);
+		json_string(v);
+		printf(", \"command\": ");
+		field(line, "cmd", v, sizeof(v));
+		unescape(v);
+		json_string(v);
+		printf("}");
+	}
+	printf("%s]\n", first ? "" : "\n");
+}
+
+static void
+print_table(char *body)
+{
+	printf("%-20s %-9s %7s %9s %8s  %-24s %s\n", "NAME", "STATE", "PID",
+	    "UPTIME", "RESTARTS", "LAST EXIT", "NEXT START");
+	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
+		char name[128], state[32], pid[32], up[32], rs[32], le[256];
+		char ago[32], next[32], h1[32], h2[32], h3[32], last[300];
+
+		field(line, "name", name, sizeof(name));
+		field(line, "state", state, sizeof(state));
+		field(line, "pid", pid, sizeof(pid));
+		field(line, "uptime_ms", up, sizeof(up));
+		field(line, "restarts", rs, sizeof(rs));
+		field(line, "last_exit", le, sizeof(le));
+		field(line, "last_exit_ago_ms", ago, sizeof(ago));
+		field(line, "next_start_ms", next, sizeof(next));
+		unescape(le);
+		for (char *c = le; *c; c++)
+			if (*c == ':')
+				*c = ' ';
+		if (strcmp(le, "none") == 0)
+			snprintf(last, sizeof(last), "-");
+		else
+			snprintf(last, sizeof(last), "%s, %s ago", le,
+			    human_ms(atoll(ago), h2, sizeof(h2)));
+		printf("%-20s %-9s %7s %9s %8s  %-24s %s\n", name, state,
+		    strcmp(pid, "0") ? pid : "-",
+		    strcmp(pid, "0") ? human_ms(atoll(up), h1, sizeof(h1)) : "-",
+		    rs, last, atoll(next) >= 0 ?
+		    human_ms(atoll(next), h3, sizeof(h3)) : "-");
+	}
+}
+
+static void
+print_logs(char *body, const char *name)
+{
+	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
+		long long when;
+		long pid;
+		int stream, off = 0;
+		char ts[32];
+		time_t t;
+		struct tm tm;
+		size_t n;
+
+		if (sscanf(line, "%lld %ld %d %n", &when, &pid, &stream, &off) < 3)
+			continue;
+		t = (time_t)(when / 1000);
+		localtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+		n = unescape(line + off);
+		printf("%s %s[%ld]%s: ", ts, name, pid, stream == 2 ? " stderr" : "");
+		fwrite(line + off, 1, n, stdout);
+		putchar('\n');
+	}
+}
+
+/* Seconds as given on the command line, to milliseconds. */
+static long long
+parse_seconds(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || v < 0 || v > 86400)
+		die(CTL_USAGE, "invalid timeout \"%s\" (seconds)", s);
+	return (long long)(v * 1000);
+}
+
+static bool
+valid_arg(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 256)
+		return false;
+	for (; *s; s++)
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			return false;
+	return true;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cmd, *name = NULL;
+	char req[PROTO_MAX_REQUEST], *reply, *msg, *body;
+	bool json = false, nowait = false;
+	long long timeout = PROTO_DEFAULT_TIMEOUT_MS, lines = -1;
+	char *args[64];
+	int nargs = 0, code, c;
+	size_t len;
+
+	while ((c = getopt_long(argc, argv, "+s:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': sock = optarg; break;
+		case 'n': name = optarg; break;
+		case 'h': usage(0);
+		default: usage(CTL_USAGE);
+		}
+	}
+	if (optind >= argc)
+		usage(CTL_USAGE);
+	cmd = argv[optind++];
+	/* Options of the command may come before or after its arguments. */
+	for (int i = optind; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--json") == 0 && strcmp(cmd, "status") == 0)
+			json = true;
+		else if (strcmp(a, "--no-wait") == 0 && (strcmp(cmd, "start") == 0 ||
+		    strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0))
+			nowait = true;
+		else if (strcmp(a, "--timeout") == 0 && i + 1 < argc)
+			timeout = parse_seconds(argv[++i]);
+		else if (strncmp(a, "--timeout=", 10) == 0)
+			timeout = parse_seconds(a + 10);
+		else if ((strcmp(a, "-n") == 0 || strcmp(a, "--lines") == 0) &&
+		    i + 1 < argc && strcmp(cmd, "logs") == 0) {
+			char *end;
+			lines = strtoll(argv[++i], &end, 10);
+			if (*end || lines < 0)
+				die(CTL_USAGE, "invalid line count \"%s\"", argv[i]);
+		} else if (a[0] == '-')
+			die(CTL_USAGE, "unknown option %s for %s", a, cmd);
+		else if (nargs == 64)
+			die(CTL_USAGE, "too many arguments");
+		else if (!valid_arg(a))
+			die(CTL_USAGE, "invalid argument \"%s\"", a);
+		else
+			args[nargs++] = argv[i];
+	}
+	if (sock == NULL) {
+		char *p = paths_socket(name);
+		if (p == NULL)
+			die(CTL_ERROR, "out of memory");
+		sock = p;
+	}
+
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0 ||
+	    strcmp(cmd, "reload") == 0) {
+		if (strcmp(cmd, "status") && nargs)
+			die(CTL_USAGE, "%s takes no arguments", cmd);
+	} else if (strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
+	    strcmp(cmd, "restart") == 0) {
+		if (nargs == 0)
+			die(CTL_USAGE, "usage: %s NAME...", cmd);
+	} else if (strcmp(cmd, "signal") == 0) {
+		if (nargs != 2)
+			die(CTL_USAGE, "usage: signal NAME SIGNAL");
+	} else if (strcmp(cmd, "logs") == 0 || strcmp(cmd, "wait") == 0) {
+		if (nargs != 1)
+			die(CTL_USAGE, "usage: %s NAME", cmd);
+	} else
+		die(CTL_USAGE, "unknown command \"%s\" (see --help)", cmd);
+
+	len = (size_t)snprintf(req, sizeof(req), "%s", cmd);
+	if (nowait)
+		len += (size_t)snprintf(req + len, sizeof(req) - len, " --no-wait");
+	if (strcmp(cmd, "wait") == 0 || (!nowait && (strcmp(cmd, "start") == 0 ||
+	    strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0)))
+		len += (size_t)snprintf(req + len, sizeof(req) - len,
+		    " --timeout=%lld", timeout);
+	if (lines >= 0)
+		len += (size_t)snprintf(req + len, sizeof(req) - len,
+		    " --lines=%lld", lines);
+	for (int i = 0; i < nargs && len < sizeof(req); i++)
+		len += (size_t)snprintf(req + len, sizeof(req) - len, " %s", args[i]);
+	if (len + 2 > sizeof(req))
+		die(CTL_USAGE, "request too long");
+	strcat(req, "\n");
+
+	reply = request(req, timeout + SLACK_MS);
+	code = reply_code(reply, &msg, &body);
+	if (code != CTL_OK) {
+		fprintf(stderr, "%s: %s\n", prog, msg);
+		fputs(body, stderr);
+		free(reply);
+		return code;
+	}
+	if (strcmp(cmd, "status") == 0) {
+		char state[32];
+		int rc = CTL_OK;
+
+		/* LSB: status NAME is 3 unless every named service is up. */
+		for (char *l = body; nargs && *l; l = strchr(l, '\n') + 1) {
+			field(l, "state", state, sizeof(state));
+			if (strcmp(state, "up") != 0)
+				rc = CTL_NOT_RUNNING;
+			if (strchr(l, '\n') == NULL)
+				break;
+		}
+		if (json)
+			print_json(body);
+		else
+			print_table(body);
+		free(reply);
+		return rc;
+	}
+	if (strcmp(cmd, "logs") == 0)
+		print_logs(body, args[0]);
+	else
+		fputs(body, stdout);
+	free(reply);
+	return CTL_OK;
+}
