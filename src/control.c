@@ -289,6 +289,23 @@ cmd_signal(struct client *cl, char **args, int n)
 }
 
 static void
+cmd_reopen(struct client *cl, char **args, int n)
+{
+	int count = 0;
+
+	if (lookup(cl, args, n) < 0)
+		return;
+	if (n == 0)
+		count = fwd_reopen(NULL);
+	for (int i = 0; i < n; i++)
+		count += fwd_reopen(args[i]);
+	log_info("control: reopened %d output file%s", count, count == 1 ? "" : "s");
+	reply(cl, CTL_OK, "");
+	buf_printf(&cl->out, "%d output file%s reopened\n", count,
+	    count == 1 ? "" : "s");
+}
+
+static void
 reload_error(void *arg, const char *msg)
 {
 	struct buf *b = arg;
@@ -497,7 +514,7 @@ handle(struct client *cl, char *line)
 	}
 	changing = strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
 	    strcmp(cmd, "restart") == 0 || strcmp(cmd, "signal") == 0 ||
-	    strcmp(cmd, "reload") == 0;
+	    strcmp(cmd, "reload") == 0 || strcmp(cmd, "reopen") == 0;
 	if (changing ? !may_control(cl) : !may_read(cl)) {
 		log_warnx("control: %s refused to uid %ld", cmd, (long)cl->uid);
 		reply(cl, CTL_ERROR, "permission denied");
@@ -513,6 +530,8 @@ handle(struct client *cl, char *line)
 		cmd_signal(cl, w + first, n - first);
 	else if (strcmp(cmd, "reload") == 0)
 		cmd_reload(cl);
+	else if (strcmp(cmd, "reopen") == 0)
+		cmd_reopen(cl, w + first, n - first);
 	else if (strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
 	    strcmp(cmd, "restart") == 0 || strcmp(cmd, "wait") == 0)
 		cmd_change(cl, cmd, w + first, n - first, nowait, timeout);
@@ -547,7 +566,8 @@ client_io(int fd, short revents, void *arg)
 				client_close(cl);
 			return;
 		}
-		n = write(fd, cl->out.p + cl->outoff, cl->out.len - cl->outoff);
+		n = send(fd, cl->out.p + cl->outoff, cl->out.len - cl->outoff,
+		    MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n < 0) {

@@ -42,6 +42,7 @@ usage(int code)
 "  logs NAME [-n LINES]          the service's last lines of output\n"
 "  wait NAME [--timeout S]       wait until the service is up (exit 3 on timeout)\n"
 "  reload                        re-read the configuration, apply what changed\n"
+"  reopen [NAME...]              reopen file outputs (for logrotate)\n"
 "  list                          service names\n"
 "\n"
 "  -s, --socket PATH   control socket (default /run/guardiand/control.sock)\n"
@@ -352,7 +353,7 @@ parse_seconds(const char *s)
 	char *end;
 	double v = strtod(s, &end);
 
-	if (end == s || *end || v < 0 || v > 86400)
+	if (end == s || *end || !(v >= 0 && v <= 86400))	/* NaN fails too */
 		die(CTL_USAGE, "invalid timeout \"%s\" (seconds)", s);
 	return (long long)(v * 1000);
 }
@@ -432,8 +433,8 @@ main(int argc, char **argv)
 	}
 
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0 ||
-	    strcmp(cmd, "reload") == 0) {
-		if (strcmp(cmd, "status") && nargs)
+	    strcmp(cmd, "reload") == 0 || strcmp(cmd, "reopen") == 0) {
+		if ((strcmp(cmd, "list") == 0 || strcmp(cmd, "reload") == 0) && nargs)
 			die(CTL_USAGE, "%s takes no arguments", cmd);
 	} else if (strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
 	    strcmp(cmd, "restart") == 0) {

@@ -343,6 +343,8 @@ guardiand_reload(config_err_fn err, void *arg, char *summary, size_t len)
 		return -1;
 	}
 	control_set_groups(c->control_group, c->status_group);
+	if (!o.foreground)
+		slog_open(c->syslog_socket ? c->syslog_socket : DEF_SYSLOG_SOCKET);
 	service_apply(c, summary, len);
 	log_info("reload: %s", summary);
 	return 0;
@@ -364,6 +366,8 @@ signal_ready(int fd, short revents, void *arg)
 		case SIGHUP:
 			if (!stopping) {
 				char summary[256];
+
+				fwd_reopen(NULL);
 				guardiand_reload(log_config_error, NULL, summary,
 				    sizeof(summary));
 			}
@@ -391,6 +395,9 @@ start_daemon(struct conf *c)
 	char err[256];
 	int fd;
 
+	fwd_set_foreground(o.foreground);
+	if (!o.foreground)
+		slog_open(c->syslog_socket ? c->syslog_socket : DEF_SYSLOG_SOCKET);
 	if (pidfile_write(pidfd, getpid()) < 0) {
 		startup_error("guardiand: pidfile %s: %s", pidpath, strerror(errno));
 		return EXIT_PIDFILE;
@@ -434,18 +441,31 @@ start_daemon(struct conf *c)
 	return 0;
 }
 
+/* The nearer of two deadlines, -1 meaning none. */
+static int64_t
+earliest(int64_t a, int64_t b)
+{
+	return a < 0 || (b >= 0 && b < a) ? b : a;
+}
+
 static int
 run(void)
 {
 	while (!stopping || !service_all_down()) {
-		int64_t d = service_next_deadline(), cd = control_next_deadline();
+		int64_t d = earliest(earliest(service_next_deadline(),
+		    control_next_deadline()), slog_next_deadline());
+		int64_t now;
 
-		loop_once(d < 0 || (cd >= 0 && cd < d) ? cd : d);
-		service_timers(now_ms());
-		control_tick(now_ms());
+		loop_once(d);
+		now = now_ms();
+		service_timers(now);
+		control_tick(now);
+		slog_tick(now);
+		fwd_tick();
 	}
 	log_info("guardiand: stopped");
 	control_close();
+	slog_close();
 	unlink(pidpath);
 	close(pidfd);
 	daemon_signal_done();
@@ -511,6 +531,9 @@ main(int argc, char **argv)
 	/* libdaemon's start-up ladder (its testd.c): resets first. */
 	daemon_reset_sigs(-1);
 	daemon_unblock_sigs(-1);
+	/* A client that hangs up must not kill us; children get SIGPIPE back
+	 * from daemon_reset_sigs in their start-up recipe. */
+	signal(SIGPIPE, SIG_IGN);
 	pidfd = pidfile_lock(pidpath);
 
 	if (o.foreground) {
