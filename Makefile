@@ -27,7 +27,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ldaemon -li
 B ?= build
 
 DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c \
-             src/config.c src/output.c src/control.c src/paths.c
+             src/config.c src/output.c src/control.c src/paths.c src/slog.c \
+             src/forward.c
 CTL_SRC    = src/guardianctl.c src/paths.c
 LIB_SRC    = src/config.c src/output.c src/service_policy.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 
 #include "guardiand.h"
 
@@ -36,7 +37,9 @@
 enum svc_key {
 	K_COMMAND, K_DIRECTORY, K_USER, K_GROUP, K_ENVIRONMENT, K_UMASK,
 	K_RESTART, K_STOP_SIGNAL, K_STOP_TIMEOUT, K_BACKOFF_INITIAL,
-	K_BACKOFF_MAX, K_HEALTHY_AFTER, K_GIVE_UP_AFTER, NKEYS
+	K_BACKOFF_MAX, K_HEALTHY_AFTER, K_GIVE_UP_AFTER, K_STDOUT, K_STDERR,
+	K_STDOUT_PRIORITY, K_STDERR_PRIORITY, K_SYSLOG_TAG, K_SYSLOG_FACILITY,
+	K_LINE_MAX, K_LOG_LINES, NKEYS
 };
 
 static const char *const svc_keys[NKEYS] = {
@@ -53,6 +56,32 @@ static const char *const svc_keys[NKEYS] = {
 	[K_BACKOFF_MAX] = "backoff_max",
 	[K_HEALTHY_AFTER] = "healthy_after",
 	[K_GIVE_UP_AFTER] = "give_up_after",
+	[K_STDOUT] = "stdout",
+	[K_STDERR] = "stderr",
+	[K_STDOUT_PRIORITY] = "stdout_priority",
+	[K_STDERR_PRIORITY] = "stderr_priority",
+	[K_SYSLOG_TAG] = "syslog_tag",
+	[K_SYSLOG_FACILITY] = "syslog_facility",
+	[K_LINE_MAX] = "line_max",
+	[K_LOG_LINES] = "log_lines",
+};
+
+static const struct {
+	int		 num;
+	const char	*name;
+} factab[] = {
+	{ LOG_KERN, "kern" }, { LOG_USER, "user" }, { LOG_MAIL, "mail" },
+	{ LOG_DAEMON, "daemon" }, { LOG_AUTH, "auth" }, { LOG_SYSLOG, "syslog" },
+	{ LOG_LPR, "lpr" }, { LOG_NEWS, "news" }, { LOG_UUCP, "uucp" },
+	{ LOG_CRON, "cron" }, { LOG_AUTHPRIV, "authpriv" }, { LOG_FTP, "ftp" },
+	{ LOG_LOCAL0, "local0" }, { LOG_LOCAL1, "local1" },
+	{ LOG_LOCAL2, "local2" }, { LOG_LOCAL3, "local3" },
+	{ LOG_LOCAL4, "local4" }, { LOG_LOCAL5, "local5" },
+	{ LOG_LOCAL6, "local6" }, { LOG_LOCAL7, "local7" },
+}, priotab[] = {
+	{ LOG_EMERG, "emerg" }, { LOG_ALERT, "alert" }, { LOG_CRIT, "crit" },
+	{ LOG_ERR, "err" }, { LOG_WARNING, "warning" }, { LOG_NOTICE, "notice" },
+	{ LOG_INFO, "info" }, { LOG_DEBUG, "debug" },
 };
 
 static const struct {
@@ -531,6 +560,9 @@ config_svc_free(struct svc_conf *sc)
 	free(sc->user);
 	free(sc->group);
 	config_free_words(sc->env);
+	free(sc->out[0].file);
+	free(sc->out[1].file);
+	free(sc->syslog_tag);
 	free(sc->file);
 	free(sc);
 }
@@ -549,6 +581,7 @@ config_free(struct conf *c)
 	free(c->path);
 	free(c->control_group);
 	free(c->status_group);
+	free(c->syslog_socket);
 	free(c);
 }
 
@@ -571,6 +604,12 @@ config_svc_new(const char *name)
 	sc->backoff_max_ms = DEF_BACKOFF_MAX_MS;
 	sc->healthy_after_ms = DEF_HEALTHY_AFTER_MS;
 	sc->give_up_after = 0;
+	sc->out[0].dest = sc->out[1].dest = OUT_SYSLOG;
+	sc->out[0].priority = LOG_INFO;
+	sc->out[1].priority = LOG_WARNING;
+	sc->syslog_facility = LOG_DAEMON;
+	sc->line_max = DEF_LINE_MAX;
+	sc->log_lines = DEF_LOG_LINES;
 	return sc;
 }
 
@@ -754,6 +793,85 @@ set_give_up(struct svc_conf *sc, const char *value, char *err, size_t errlen)
  * config file and on the command line of the one-command mode.
  */
 int
+config_parse_facility(const char *s)
+{
+	for (size_t i = 0; i < sizeof(factab) / sizeof(factab[0]); i++)
+		if (strcmp(s, factab[i].name) == 0)
+			return factab[i].num;
+	return -1;
+}
+
+int
+config_parse_priority(const char *s)
+{
+	for (size_t i = 0; i < sizeof(priotab) / sizeof(priotab[0]); i++)
+		if (strcmp(s, priotab[i].name) == 0)
+			return priotab[i].num;
+	/* the names syslog.conf(5) also knows */
+	if (strcmp(s, "error") == 0)
+		return LOG_ERR;
+	if (strcmp(s, "warn") == 0)
+		return LOG_WARNING;
+	return -1;
+}
+
+/* A whole number in [lo, hi]; 0 or -1. */
+static int
+parse_uint(const char *value, unsigned long long lo, unsigned long long hi,
+    unsigned long long *out)
+{
+	const char *p;
+	unsigned long long n = 0;
+
+	for (p = value; isdigit((unsigned char)*p); p++) {
+		n = n * 10 + (unsigned)(*p - '0');
+		if (n > hi)
+			return -1;
+	}
+	if (*value == '\0' || *p != '\0' || n < lo)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* stdout = / stderr = : syslog, null, or file:PATH (absolute). */
+static int
+set_output(struct out_conf *oc, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	if (strcmp(value, "syslog") == 0)
+		oc->dest = OUT_SYSLOG;
+	else if (strcmp(value, "null") == 0)
+		oc->dest = OUT_NULL;
+	else if (strncmp(value, "file:", 5) == 0 && value[5] == '/') {
+		oc->dest = OUT_FILE;
+		return set_string(&oc->file, value + 5, err, errlen);
+	} else {
+		seterr(err, errlen, "invalid %s \"%s\" (syslog, null or "
+		    "file:/absolute/path)", key, value);
+		return -1;
+	}
+	free(oc->file);
+	oc->file = NULL;
+	return 0;
+}
+
+static int
+set_priority(int *slot, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	int prio = config_parse_priority(value);
+
+	if (prio < 0) {
+		seterr(err, errlen, "invalid %s \"%s\" (emerg, alert, crit, err, "
+		    "warning, notice, info or debug)", key, value);
+		return -1;
+	}
+	*slot = prio;
+	return 0;
+}
+
+int
 config_svc_set(struct svc_conf *sc, const char *key, const char *value,
     char *err, size_t errlen)
 {
@@ -819,6 +937,51 @@ config_svc_set(struct svc_conf *sc, const char *key, const char *value,
 		    err, errlen);
 	case K_GIVE_UP_AFTER:
 		return set_give_up(sc, value, err, errlen);
+	case K_STDOUT:
+		return set_output(&sc->out[0], key, value, err, errlen);
+	case K_STDERR:
+		return set_output(&sc->out[1], key, value, err, errlen);
+	case K_STDOUT_PRIORITY:
+		return set_priority(&sc->out[0].priority, key, value, err, errlen);
+	case K_STDERR_PRIORITY:
+		return set_priority(&sc->out[1].priority, key, value, err, errlen);
+	case K_SYSLOG_TAG:
+		if (strlen(value) > 32 || strpbrk(value, " \t[]:") != NULL) {
+			seterr(err, errlen, "invalid syslog_tag \"%s\" (at most 32 "
+			    "characters, no blanks, brackets or colons)", value);
+			return -1;
+		}
+		return set_string(&sc->syslog_tag, value, err, errlen);
+	case K_SYSLOG_FACILITY:
+		if ((sig = config_parse_facility(value)) < 0) {
+			seterr(err, errlen, "invalid syslog_facility \"%s\" (daemon, "
+			    "user, local0 ... local7, ...)", value);
+			return -1;
+		}
+		sc->syslog_facility = sig;
+		return 0;
+	case K_LINE_MAX: {
+		unsigned long long n;
+
+		if (parse_uint(value, LINE_MAX_MIN, LINE_MAX_MAX, &n) < 0) {
+			seterr(err, errlen, "invalid line_max \"%s\" (bytes, %d to "
+			    "%d)", value, LINE_MAX_MIN, LINE_MAX_MAX);
+			return -1;
+		}
+		sc->line_max = (size_t)n;
+		return 0;
+	}
+	case K_LOG_LINES: {
+		unsigned long long n;
+
+		if (parse_uint(value, 0, LOG_LINES_MAX, &n) < 0) {
+			seterr(err, errlen, "invalid log_lines \"%s\" (0 to %d)",
+			    value, LOG_LINES_MAX);
+			return -1;
+		}
+		sc->log_lines = (unsigned)n;
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -924,6 +1087,13 @@ env_equal(char *const *a, char *const *b)
 }
 
 /* Decides whether a reload must restart a service; only what the process sees counts. */
+static bool
+out_equal(const struct out_conf *a, const struct out_conf *b)
+{
+	return a->dest == b->dest && a->priority == b->priority &&
+	    str_equal(a->file, b->file);
+}
+
 bool
 config_svc_equal(const struct svc_conf *a, const struct svc_conf *b)
 {
@@ -941,7 +1111,14 @@ config_svc_equal(const struct svc_conf *a, const struct svc_conf *b)
 	    a->backoff_initial_ms == b->backoff_initial_ms &&
 	    a->backoff_max_ms == b->backoff_max_ms &&
 	    a->healthy_after_ms == b->healthy_after_ms &&
-	    a->give_up_after == b->give_up_after;
+	    a->give_up_after == b->give_up_after &&
+	    out_equal(&a->out[0], &b->out[0]) &&
+	    out_equal(&a->out[1], &b->out[1]) &&
+	    str_equal(a->syslog_tag ? a->syslog_tag : a->name,
+		b->syslog_tag ? b->syslog_tag : b->name) &&
+	    a->syslog_facility == b->syslog_facility &&
+	    a->line_max == b->line_max &&
+	    a->log_lines == b->log_lines;
 }
 
 /* ---- the parser ---- */
@@ -1088,6 +1265,16 @@ flush_key(struct parser *p)
 			set_group(p, &p->conf->control_group, value);
 		else if (strcmp(p->key, "status_group") == 0)
 			set_group(p, &p->conf->status_group, value);
+		else if (strcmp(p->key, "syslog_socket") == 0) {
+			if (p->conf->syslog_socket != NULL)
+				perr(p, p->keyline, "duplicate key \"%s\" in "
+				    "[guardiand]", p->key);
+			else if (value[0] != '/')
+				perr(p, p->keyline, "syslog_socket \"%s\" is not "
+				    "an absolute path", value);
+			else if ((p->conf->syslog_socket = strdup(value)) == NULL)
+				perr(p, p->keyline, "out of memory");
+		}
 		else
 			perr(p, p->keyline, "unknown key \"%s\" in [guardiand]",
 			    p->key);

@@ -31,10 +31,24 @@ enum {
 #define DEF_BACKOFF_MAX_MS	60000
 #define DEF_HEALTHY_AFTER_MS	10000
 #define DEF_UMASK		022
+#define DEF_LINE_MAX		8192
+#define LINE_MAX_MIN		128
+#define LINE_MAX_MAX		65536	/* one datagram to the syslog socket */
+#define DEF_LOG_LINES		200
+#define LOG_LINES_MAX		100000
+#define DEF_SYSLOG_SOCKET	"/dev/log"
 
 /* ---- config.c ---- */
 
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+enum out_dest { OUT_SYSLOG, OUT_NULL, OUT_FILE };
+
+/* Where one of a service's output streams goes. */
+struct out_conf {
+	enum out_dest dest;
+	char *file;		/* OUT_FILE: the path */
+	int priority;		/* OUT_SYSLOG: LOG_INFO, LOG_WARNING... */
+};
 
 /*
  * One service as configured. Everything config_svc_equal() compares is here,
@@ -56,6 +70,11 @@ struct svc_conf {
 	int64_t backoff_max_ms;
 	int64_t healthy_after_ms;
 	unsigned give_up_after;	/* quick failures in a row before FATAL; 0 = never */
+	struct out_conf out[2];	/* stdout, stderr */
+	char *syslog_tag;	/* NULL: the service's name */
+	int syslog_facility;	/* LOG_DAEMON... */
+	size_t line_max;	/* longer lines are passed on in pieces */
+	unsigned log_lines;	/* lines kept for guardianctl logs */
 
 	char *file;		/* where the section starts, for messages */
 	int line;
@@ -68,6 +87,7 @@ struct conf {
 	size_t nservices;
 	char *control_group;		/* may use every guardianctl command */
 	char *status_group;		/* may use the read-only ones */
+	char *syslog_socket;		/* NULL: DEF_SYSLOG_SOCKET */
 };
 
 /* Receives each error as one "file:line: message" line (no newline). */
@@ -94,6 +114,8 @@ void config_free_words(char **argv);
 int config_parse_duration(const char *s, int64_t *ms);
 int config_parse_signal(const char *s);
 const char *config_signal_name(int sig);
+int config_parse_facility(const char *s);
+int config_parse_priority(const char *s);
 bool config_valid_name(const char *name);
 
 /* ---- paths.c ---- */
@@ -141,21 +163,21 @@ int64_t now_ms(void);
 
 /* ---- output.c ---- */
 
-#define OUTPUT_LINE_MAX 8192
-
 /* Splits a byte stream into lines; one per stream of a service. */
 struct linebuf {
-	char buf[OUTPUT_LINE_MAX];
+	char *buf;
+	size_t cap;		/* the longest line passed on in one piece */
 	size_t len;
 };
 
 typedef void (*line_fn)(void *arg, const char *line, size_t len);
 
+int linebuf_init(struct linebuf *lb, size_t cap);
+void linebuf_free(struct linebuf *lb);
 void output_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, void *arg);
 void output_flush(struct linebuf *lb, line_fn fn, void *arg);
 
 /* The last lines of a service's output (guardianctl logs). */
-#define OUTLOG_LINES	200
 #define OUTLOG_BYTES	(256 * 1024)
 
 struct outlog;
@@ -166,6 +188,30 @@ void outlog_add(struct outlog *ol, pid_t pid, int stream, const char *line, size
 size_t outlog_count(const struct outlog *ol);
 const char *outlog_get(const struct outlog *ol, size_t i, size_t *len,
     int64_t *when_ms, pid_t *pid, int *stream);
+
+/* ---- slog.c ---- */
+
+void slog_open(const char *socket_path);	/* NULL: off */
+bool slog_active(void);
+void slog_send(int facility, int priority, const char *tag, pid_t pid,
+    const char *text, size_t len);
+bool slog_blocked(void);
+int64_t slog_next_deadline(void);
+void slog_tick(int64_t now);
+void slog_close(void);
+
+/* ---- forward.c ---- */
+
+struct service;
+struct fwd;
+/* Forwards what a process writes on fd (its stream 1 or 2) to the
+ * service's destinations until EOF; sv->fwd[stream - 1] points to it. */
+struct fwd *fwd_start(struct service *sv, pid_t pid, int stream, int fd);
+void fwd_set_foreground(bool fg);	/* syslog output goes to stderr */
+void fwd_forget(struct fwd *f);		/* the service moves on: keep forwarding */
+void fwd_drain(struct fwd *f);		/* read what the pipe holds now */
+int fwd_reopen(const char *name);	/* NULL: every file output; returns count */
+void fwd_tick(void);			/* resume pipes paused for a slow syslog */
 
 /* ---- service.c ---- */
 
@@ -213,6 +259,7 @@ struct service {
 	int exec_errno;
 	bool removed;		/* gone from the config: freed once down */
 	struct outlog *log;	/* its last lines of output */
+	struct fwd *fwd[2];	/* the current process's stdout, stderr */
 	struct service *next;
 };
 

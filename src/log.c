@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <libdaemon/dlog.h>
 
@@ -33,14 +34,20 @@ log_init(bool foreground, bool verbose)
 		daemon_set_verbosity(LOG_DEBUG);
 }
 
+/* Detached and with the syslog writer set up, messages go through it, in
+ * order with the services' lines; before that (and in the foreground)
+ * through daemon_log. */
 static void
 vlog(int prio, const char *fmt, va_list ap, const char *err)
 {
 	char buf[1024];
+	int n;
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (err)
-		daemon_log(prio, "%s: %s", buf, err);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (err && n >= 0 && (size_t)n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", err);
+	if (!log_foreground && slog_active())
+		slog_send(LOG_DAEMON, prio, "guardiand", getpid(), buf, strlen(buf));
 	else
 		daemon_log(prio, "%s", buf);
 }
@@ -89,14 +96,16 @@ log_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A line a service printed: to stderr in the foreground, else to syslog. */
+/* A line a service printed, in the foreground: to stderr. */
 void
 log_output(const char *name, pid_t pid, int stream, const char *line, size_t len)
 {
 	int n = len > INT32_MAX ? INT32_MAX : (int)len;
 
 	if (log_foreground) {
-		fprintf(stderr, "%s[%ld]: %.*s\n", name, (long)pid, n, line);
+		fprintf(stderr, "%s[%ld]: ", name, (long)pid);
+		fwrite(line, 1, len, stderr);
+		fputc('\n', stderr);
 		return;
 	}
 	daemon_log(stream == 2 ? LOG_WARNING : LOG_INFO, "%s[%ld]: %.*s",

@@ -29,7 +29,7 @@ output_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, void *ar
 	while (n > 0) {
 		const char *nl = memchr(data, '\n', n);
 		size_t take = nl ? (size_t)(nl - data) : n;
-		size_t room = sizeof(lb->buf) - lb->len;
+		size_t room = lb->cap - lb->len;
 
 		if (take > room) {
 			/* Fill the buffer and pass it on as one piece. A CR kept at
@@ -52,6 +52,23 @@ output_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, void *ar
 			n--;
 		}
 	}
+}
+
+/* A splitter whose lines are at most cap bytes; 0 or -1 (no memory). */
+int
+linebuf_init(struct linebuf *lb, size_t cap)
+{
+	lb->len = 0;
+	lb->cap = cap;
+	lb->buf = malloc(cap);
+	return lb->buf ? 0 : -1;
+}
+
+void
+linebuf_free(struct linebuf *lb)
+{
+	free(lb->buf);
+	lb->buf = NULL;
 }
 
 /* At EOF: passes on a last line that had no newline. */
@@ -88,9 +105,9 @@ outlog_new(size_t max_lines, size_t max_bytes)
 	if (ol == NULL)
 		return NULL;
 	ol->refs = 1;
-	ol->max_lines = max_lines ? max_lines : 1;
+	ol->max_lines = max_lines;
 	ol->max_bytes = max_bytes;
-	ol->ring = calloc(ol->max_lines, sizeof(*ol->ring));
+	ol->ring = calloc(max_lines ? max_lines : 1, sizeof(*ol->ring));
 	if (ol->ring == NULL) {
 		free(ol);
 		return NULL;
@@ -136,7 +153,7 @@ outlog_add(struct outlog *ol, pid_t pid, int stream, const char *line, size_t le
 	struct logline *l;
 	struct timespec ts;
 
-	if (ol == NULL)
+	if (ol == NULL || ol->max_lines == 0)
 		return;
 	if ((l = malloc(sizeof(*l) + len)) == NULL)
 		return;

@@ -20,6 +20,7 @@
  *     wait [--timeout=MS] NAME    answers once NAME is up
  *     logs [--lines=N] NAME       the remembered output lines
  *     reload                      re-reads the config; body: what changed or the errors
+ *     reopen [NAME...]            reopens file outputs (after logrotate moved them)
  *
  * Status keys: name state want pid uptime_ms starts restarts fails
  * last_exit (none | exited:N | signal:NAME | exec-failed:ERRNO-TEXT-WITHOUT-BLANKS)

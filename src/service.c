@@ -24,6 +24,8 @@
 /* While a stopping service's main process is gone but its group lingers,
  * look again this often (until the stop deadline) in case no SIGCHLD tells. */
 #define GROUP_POLL_MS	50
+/* Lines of stderr logged with an abnormal exit. */
+#define CRASH_LINES	3
 
 /* Which step of the child's recipe failed; sent back on the exec pipe. */
 enum child_step { STEP_DIRECTORY = 1, STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC };
@@ -31,16 +33,6 @@ enum child_step { STEP_DIRECTORY = 1, STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC
 struct child_err {
 	int step;
 	int err;
-};
-
-/* One output pipe of one process. It lives until EOF, which may come long
- * after the process it belonged to was reaped (a grandchild holds it). */
-struct outpipe {
-	char *name;
-	struct outlog *log;
-	pid_t pid;
-	int stream;
-	struct linebuf lb;
 };
 
 /* Who a service runs as, resolved in the parent so the child does no NSS. */
@@ -313,62 +305,6 @@ child(const struct svc_conf *sc, const struct ident *id, char **envp,
 	child_fail(errfd, STEP_EXEC);
 }
 
-static void
-output_line(void *arg, const char *line, size_t len)
-{
-	struct outpipe *op = arg;
-
-	outlog_add(op->log, op->pid, op->stream, line, len);
-	log_output(op->name, op->pid, op->stream, line, len);
-}
-
-/* Drains one output pipe; at EOF passes on the last partial line. */
-static void
-output_ready(int fd, short revents, void *arg)
-{
-	struct outpipe *op = arg;
-	char buf[65536];
-	ssize_t n;
-
-	(void)revents;
-	n = read(fd, buf, sizeof(buf));
-	if (n > 0) {
-		output_feed(&op->lb, buf, (size_t)n, output_line, op);
-		return;
-	}
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	output_flush(&op->lb, output_line, op);
-	loop_del(fd);
-	close(fd);
-	outlog_unref(op->log);
-	free(op->name);
-	free(op);
-}
-
-static int
-watch_output(const struct service *sv, pid_t pid, int stream, int fd)
-{
-	struct outpipe *op = calloc(1, sizeof(*op));
-
-	if (op == NULL || (op->name = strdup(sv->conf->name)) == NULL) {
-		free(op);
-		close(fd);
-		return -1;
-	}
-	op->pid = pid;
-	op->stream = stream;
-	op->log = outlog_ref(sv->log);
-	if (loop_add(fd, POLLIN, output_ready, op) < 0) {
-		outlog_unref(op->log);
-		free(op->name);
-		free(op);
-		close(fd);
-		return -1;
-	}
-	return 0;
-}
-
 static const char *
 step_what(int step)
 {
@@ -472,8 +408,11 @@ spawn(struct service *sv)
 	sv->exec_errno = 0;
 	if (loop_add(ep[0], POLLIN, exec_ready, sv) < 0)
 		log_warn("%s: watching exec pipe", sc->name);
-	watch_output(sv, pid, 1, op[0]);
-	watch_output(sv, pid, 2, eo[0]);
+	/* The previous process's pipes may still be open: they go on alone. */
+	fwd_forget(sv->fwd[0]);
+	fwd_forget(sv->fwd[1]);
+	fwd_start(sv, pid, 1, op[0]);
+	fwd_start(sv, pid, 2, eo[0]);
 	return 0;
 fail:
 	close_pair(ep);
@@ -534,6 +473,8 @@ act(struct service *sv, enum sv_action a)
 static void
 service_free(struct service *sv)
 {
+	fwd_forget(sv->fwd[0]);
+	fwd_forget(sv->fwd[1]);
 	config_svc_free(sv->conf);
 	outlog_unref(sv->log);
 	free(sv);
@@ -591,24 +532,56 @@ log_exit(const struct service *sv, enum sv_action a)
 	else if (sv->state == SV_FATAL)
 		log_warnx("%s: %s after %s, giving up after %u quick failures "
 		    "in a row", sc->name, st, rt, sv->fails);
-	else
+	else if (WIFEXITED(sv->last_status) && WEXITSTATUS(sv->last_status) == 0)
 		log_info("%s: %s after %s, not restarting (restart = %s)",
 		    sc->name, st, rt, sc->restart == RESTART_NEVER ? "never" :
 		    "on-failure");
+	else
+		log_warnx("%s: %s after %s, not restarting (restart = never)",
+		    sc->name, st, rt);
+}
+
+/* After an abnormal exit: the process's last stderr lines, for context. */
+static void
+log_last_stderr(const struct service *sv, pid_t pid)
+{
+	size_t n = outlog_count(sv->log), len, idx[CRASH_LINES];
+	int found = 0, stream;
+	int64_t when;
+	pid_t p;
+
+	for (size_t i = n; i-- > 0 && found < CRASH_LINES;) {
+		outlog_get(sv->log, i, &len, &when, &p, &stream);
+		if (p == pid && stream == 2)
+			idx[found++] = i;
+	}
+	while (found-- > 0) {
+		const char *t = outlog_get(sv->log, idx[found], &len, &when, &p,
+		    &stream);
+		log_warnx("%s: last stderr: %.*s", sv->conf->name,
+		    len > 1024 ? 1024 : (int)len, t);
+	}
 }
 
 static void
 exited(struct service *sv, int status)
 {
 	enum sv_action a;
+	pid_t pid = sv->pid;
 
 	/* The exec pipe holds the reason if exec failed: read it first. */
 	if (sv->exec_fd >= 0)
 		exec_result(sv);
+	/* Its last words come before the news of its exit. */
+	fwd_drain(sv->fwd[0]);
+	fwd_drain(sv->fwd[1]);
 	sv->pid = 0;
 	sv->last_status = status;
 	a = service_step(sv, EV_EXITED, now_ms());
 	log_exit(sv, a);
+	if (sv->state != SV_STOPPING && !sv->exec_failed &&
+	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		log_last_stderr(sv, pid);
 	if (sv->state != SV_STOPPING)
 		sv->pgid = 0;
 	act(sv, a);
@@ -679,7 +652,7 @@ service_new(struct svc_conf *sc)
 	sv->deadline_ms = -1;
 	sv->last_status = -1;
 	sv->exec_fd = -1;
-	if ((sv->log = outlog_new(OUTLOG_LINES, OUTLOG_BYTES)) == NULL) {
+	if ((sv->log = outlog_new(sc->log_lines, OUTLOG_BYTES)) == NULL) {
 		free(sv);
 		return NULL;
 	}
@@ -735,6 +708,14 @@ service_apply(struct conf *c, char *summary, size_t len)
 			continue;
 		}
 		changed++;
+		if (sv->conf->log_lines != sc->log_lines) {
+			struct outlog *ol = outlog_new(sc->log_lines, OUTLOG_BYTES);
+
+			if (ol) {
+				outlog_unref(sv->log);
+				sv->log = ol;
+			}
+		}
 		if (sv->want == WANT_UP) {
 			/* Stop with the old settings, start with the new. */
 			act(sv, service_step(sv, EV_STOP, now));

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <syslog.h>
+
 #include "guardiand.h"
 #include "t.h"
 
@@ -1075,6 +1077,108 @@ test_error_keys(void)
 }
 
 static void
+test_load_output_keys(void)
+{
+	struct conf *c;
+	struct svc_conf *sc;
+
+	tmp_enter();
+	c = LOAD_OK(
+	    "[guardiand]\n"
+	    "syslog_socket = /tmp/log.sock\n"
+	    "control_group = root\n"
+	    "status_group = root\n"
+	    "[service api]\n"
+	    "command = /bin/api\n"
+	    "stdout = file:/var/log/api.log\n"
+	    "stderr = null\n"
+	    "stdout_priority = notice\n"
+	    "stderr_priority = err\n"
+	    "syslog_tag = api-prod\n"
+	    "syslog_facility = local3\n"
+	    "line_max = 1000\n"
+	    "log_lines = 0\n"
+	    "[service plain]\n"
+	    "command = /bin/plain\n");
+	if (c != NULL) {
+		CHECK_STR(c->syslog_socket, "/tmp/log.sock");
+		CHECK_STR(c->control_group, "root");
+		CHECK_STR(c->status_group, "root");
+		sc = c->services;
+		CHECK_INT(sc->out[0].dest, OUT_FILE);
+		CHECK_STR(sc->out[0].file, "/var/log/api.log");
+		CHECK_INT(sc->out[1].dest, OUT_NULL);
+		CHECK_INT(sc->out[0].priority, LOG_NOTICE);
+		CHECK_INT(sc->out[1].priority, LOG_ERR);
+		CHECK_STR(sc->syslog_tag, "api-prod");
+		CHECK_INT(sc->syslog_facility, LOG_LOCAL3);
+		CHECK_INT(sc->line_max, 1000);
+		CHECK_INT(sc->log_lines, 0);
+		/* the defaults */
+		sc = sc->next;
+		CHECK_INT(sc->out[0].dest, OUT_SYSLOG);
+		CHECK_INT(sc->out[1].dest, OUT_SYSLOG);
+		CHECK_INT(sc->out[0].priority, LOG_INFO);
+		CHECK_INT(sc->out[1].priority, LOG_WARNING);
+		CHECK(sc->syslog_tag == NULL);
+		CHECK_INT(sc->syslog_facility, LOG_DAEMON);
+		CHECK_INT(sc->line_max, DEF_LINE_MAX);
+		CHECK_INT(sc->log_lines, DEF_LOG_LINES);
+	}
+	config_free(c);
+	tmp_leave();
+}
+
+static void
+test_error_output_keys(void)
+{
+	tmp_enter();
+	EXPECT_ERRORS(
+	    "[guardiand]\n"
+	    "syslog_socket = dev/log\n"
+	    "control_group = no-such-group-here\n"
+	    "[service api]\n"
+	    "command = /bin/api\n"
+	    "stdout = file:relative.log\n"
+	    "stderr = journal\n"
+	    "stdout_priority = loud\n"
+	    "syslog_tag = a[1]\n"
+	    "syslog_facility = local9\n"
+	    "line_max = 10\n"
+	    "log_lines = 1000001\n",
+	    "main.conf:2: syslog_socket \"dev/log\" is not an absolute path\n"
+	    "main.conf:3: unknown group \"no-such-group-here\" for control_group\n"
+	    "main.conf:6: invalid stdout \"file:relative.log\" (syslog, null or file:/absolute/path)\n"
+	    "main.conf:7: invalid stderr \"journal\" (syslog, null or file:/absolute/path)\n"
+	    "main.conf:8: invalid stdout_priority \"loud\" (emerg, alert, crit, err, warning, notice, info or debug)\n"
+	    "main.conf:9: invalid syslog_tag \"a[1]\" (at most 32 characters, no blanks, brackets or colons)\n"
+	    "main.conf:10: invalid syslog_facility \"local9\" (daemon, user, local0 ... local7, ...)\n"
+	    "main.conf:11: invalid line_max \"10\" (bytes, 128 to 65536)\n"
+	    "main.conf:12: invalid log_lines \"1000001\" (0 to 100000)\n");
+	tmp_leave();
+}
+
+static void
+test_equal_output_keys(void)
+{
+	struct svc_conf *a = config_svc_new("a"), *b = config_svc_new("a");
+	char err[256];
+
+	CHECK(config_svc_equal(a, b));
+	/* the default tag is the name */
+	config_svc_set(b, "syslog_tag", "a", err, sizeof(err));
+	CHECK(config_svc_equal(a, b));
+	config_svc_set(b, "stdout", "file:/x", err, sizeof(err));
+	CHECK(!config_svc_equal(a, b));
+	config_svc_set(a, "stdout", "file:/x", err, sizeof(err));
+	CHECK(config_svc_equal(a, b));
+	config_svc_set(a, "line_max", "4096", err, sizeof(err));
+	CHECK(!config_svc_equal(a, b));
+	config_svc_free(a);
+	config_svc_free(b);
+}
+
+static void
 test_error_values(void)
 {
 	tmp_enter();
@@ -1296,6 +1400,9 @@ main(void)
 	RUN(test_error_sections);
 	RUN(test_error_keys);
 	RUN(test_error_values);
+	RUN(test_load_output_keys);
+	RUN(test_error_output_keys);
+	RUN(test_equal_output_keys);
 	RUN(test_error_missing_command_and_backoff);
 	RUN(test_error_duplicate_service);
 	RUN(test_error_syntax);

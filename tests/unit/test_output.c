@@ -6,6 +6,8 @@
 #include "guardiand.h"
 #include "t.h"
 
+#define OUTPUT_LINE_MAX 8192
+
 static char got[64][OUTPUT_LINE_MAX + 1];
 static size_t gotlen[64];
 static int ngot;
@@ -27,7 +29,8 @@ static struct linebuf lb;
 static void
 reset(void)
 {
-	memset(&lb, 0, sizeof(lb));
+	linebuf_free(&lb);
+	linebuf_init(&lb, OUTPUT_LINE_MAX);
 	ngot = 0;
 }
 
@@ -201,5 +204,6 @@ main(void)
 	RUN(test_byte_at_a_time);
 	RUN(test_outlog_keeps_last_lines);
 	RUN(test_outlog_byte_cap_and_refs);
+	linebuf_free(&lb);
 	T_END();
 }

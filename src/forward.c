@@ -1,0 +1,242 @@
+/*
+ * forward.c: carries what a service prints from its pipes to where its
+ * config sends it (syslog, a file, nowhere), and to its ring of recent
+ * lines. A forwarder lives until EOF, which may come long after the process
+ * it was made for was reaped (a grandchild holds the pipe), so it copies
+ * what it needs from the service and only points back while the service
+ * still wants it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "guardiand.h"
+
+#define READ_CHUNK	65536
+
+struct fwd {
+	struct fwd *next;	/* every open forwarder, for reopen and resume */
+	struct fwd **owner;	/* &sv->fwd[i] while the service points here */
+	int fd;
+	pid_t pid;
+	int stream;		/* 1 stdout, 2 stderr */
+	char *name, *tag;
+	int facility;
+	struct out_conf out;	/* file is our own copy */
+	int file_fd;		/* OUT_FILE */
+	bool paused;		/* not read while syslog is backed up */
+	struct linebuf lb;
+	struct outlog *log;
+};
+
+static struct fwd *fwds;
+static bool any_paused;
+static bool log_foreground_mode;
+
+void
+fwd_set_foreground(bool fg)
+{
+	log_foreground_mode = fg;
+}
+
+static int
+open_file(struct fwd *f)
+{
+	int fd = open(f->out.file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NOCTTY, 0640);
+
+	if (fd < 0)
+		log_warn("%s: cannot open %s", f->name, f->out.file);
+	return fd;
+}
+
+/* One line: remembered, then sent where the config says. */
+static void
+line(void *arg, const char *text, size_t len)
+{
+	struct fwd *f = arg;
+
+	outlog_add(f->log, f->pid, f->stream, text, len);
+	switch (f->out.dest) {
+	case OUT_NULL:
+		break;
+	case OUT_SYSLOG:
+		if (log_foreground_mode || !slog_active())
+			log_output(f->name, f->pid, f->stream, text, len);
+		else
+			slog_send(f->facility, f->out.priority, f->tag, f->pid,
+			    text, len);
+		break;
+	case OUT_FILE:
+		if (f->file_fd >= 0) {
+			struct iovec iov[2] = {
+				{ (void *)text, len }, { "\n", 1 }
+			};
+			if (writev(f->file_fd, iov, 2) < 0)
+				log_warn("%s: writing %s", f->name, f->out.file);
+		}
+		break;
+	}
+}
+
+static void
+fwd_free(struct fwd *f)
+{
+	struct fwd **pp;
+
+	for (pp = &fwds; *pp && *pp != f; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = f->next;
+	if (f->owner)
+		*f->owner = NULL;
+	loop_del(f->fd);
+	close(f->fd);
+	if (f->file_fd >= 0)
+		close(f->file_fd);
+	linebuf_free(&f->lb);
+	outlog_unref(f->log);
+	free(f->out.file);
+	free(f->name);
+	free(f->tag);
+	free(f);
+}
+
+/* Reads one chunk; at EOF passes on the last partial line and goes. */
+static void
+readable(int fd, short revents, void *arg)
+{
+	struct fwd *f = arg;
+	static char buf[READ_CHUNK];
+	ssize_t n;
+
+	(void)revents;
+	if (f->out.dest == OUT_SYSLOG && slog_blocked()) {
+		/* Let the pipe fill and the service wait for syslog. */
+		f->paused = any_paused = true;
+		loop_events(fd, 0);
+		return;
+	}
+	n = read(fd, buf, sizeof(buf));
+	if (n > 0) {
+		output_feed(&f->lb, buf, (size_t)n, line, f);
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	output_flush(&f->lb, line, f);
+	fwd_free(f);
+}
+
+struct fwd *
+fwd_start(struct service *sv, pid_t pid, int stream, int fd)
+{
+	const struct svc_conf *sc = sv->conf;
+	struct fwd *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		goto fail;
+	f->fd = fd;
+	f->file_fd = -1;
+	f->pid = pid;
+	f->stream = stream;
+	f->facility = sc->syslog_facility;
+	f->out = sc->out[stream - 1];
+	f->out.file = NULL;
+	f->name = strdup(sc->name);
+	f->tag = strdup(sc->syslog_tag ? sc->syslog_tag : sc->name);
+	if (f->name == NULL || f->tag == NULL ||
+	    linebuf_init(&f->lb, sc->line_max) < 0)
+		goto fail;
+	if (f->out.dest == OUT_FILE) {
+		if ((f->out.file = strdup(sc->out[stream - 1].file)) == NULL)
+			goto fail;
+		f->file_fd = open_file(f);
+	}
+	if (loop_add(fd, POLLIN, readable, f) < 0)
+		goto fail;
+	f->log = outlog_ref(sv->log);
+	f->owner = &sv->fwd[stream - 1];
+	*f->owner = f;
+	f->next = fwds;
+	fwds = f;
+	return f;
+fail:
+	log_warnx("%s: out of memory, output of pid %ld not forwarded",
+	    sc->name, (long)pid);
+	if (f) {
+		linebuf_free(&f->lb);
+		free(f->out.file);
+		free(f->name);
+		free(f->tag);
+		if (f->file_fd >= 0)
+			close(f->file_fd);
+		free(f);
+	}
+	close(fd);
+	return NULL;
+}
+
+void
+fwd_forget(struct fwd *f)
+{
+	if (f && f->owner) {
+		*f->owner = NULL;
+		f->owner = NULL;
+	}
+}
+
+/* Reads everything the pipe holds right now (the process has exited, and
+ * its last words should be logged before its exit is). */
+void
+fwd_drain(struct fwd *f)
+{
+	for (int i = 0; f && i < 64; i++) {
+		struct fwd **owner = f->owner;
+
+		readable(f->fd, POLLIN, f);
+		/* Gone at EOF, or paused, or nothing more to read now. */
+		if (owner == NULL || *owner != f || f->paused)
+			return;
+		struct pollfd p = { .fd = f->fd, .events = POLLIN };
+		if (poll(&p, 1, 0) <= 0)
+			return;
+	}
+}
+
+/* Reopens file outputs (logrotate moved them): NULL for all services. */
+int
+fwd_reopen(const char *name)
+{
+	int n = 0;
+
+	for (struct fwd *f = fwds; f; f = f->next) {
+		if (f->out.dest != OUT_FILE || (name && strcmp(name, f->name)))
+			continue;
+		if (f->file_fd >= 0)
+			close(f->file_fd);
+		f->file_fd = open_file(f);
+		n++;
+	}
+	return n;
+}
+
+/* After each turn of the loop: resume reading once syslog has drained. */
+void
+fwd_tick(void)
+{
+	if (!any_paused || slog_blocked())
+		return;
+	any_paused = false;
+	for (struct fwd *f = fwds; f; f = f->next) {
+		if (f->paused) {
+			f->paused = false;
+			loop_events(f->fd, POLLIN);
+		}
+	}
+}
