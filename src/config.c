@@ -8,6 +8,7 @@
  * Nothing here touches running state: config_load() returns a new struct conf
  * or NULL after reporting every error.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "guardiand.h"
 
@@ -39,7 +41,9 @@ enum svc_key {
 	K_RESTART, K_STOP_SIGNAL, K_STOP_TIMEOUT, K_BACKOFF_INITIAL,
 	K_BACKOFF_MAX, K_HEALTHY_AFTER, K_GIVE_UP_AFTER, K_STDOUT, K_STDERR,
 	K_STDOUT_PRIORITY, K_STDERR_PRIORITY, K_SYSLOG_TAG, K_SYSLOG_FACILITY,
-	K_LINE_MAX, K_LOG_LINES, NKEYS
+	K_LINE_MAX, K_LOG_LINES, K_ENVIRONMENT_FILE, K_CLEAR_ENVIRONMENT,
+	K_NO_NEW_PRIVILEGES, K_NICE, K_LIMIT_FIRST,
+	K_LIMIT_LAST = K_LIMIT_FIRST + NLIMITS - 1, NKEYS
 };
 
 static const char *const svc_keys[NKEYS] = {
@@ -64,6 +68,32 @@ static const char *const svc_keys[NKEYS] = {
 	[K_SYSLOG_FACILITY] = "syslog_facility",
 	[K_LINE_MAX] = "line_max",
 	[K_LOG_LINES] = "log_lines",
+	[K_ENVIRONMENT_FILE] = "environment_file",
+	[K_CLEAR_ENVIRONMENT] = "clear_environment",
+	[K_NO_NEW_PRIVILEGES] = "no_new_privileges",
+	[K_NICE] = "nice",
+	[K_LIMIT_FIRST + LIM_NOFILE] = "limit_nofile",
+	[K_LIMIT_FIRST + LIM_NPROC] = "limit_nproc",
+	[K_LIMIT_FIRST + LIM_CORE] = "limit_core",
+	[K_LIMIT_FIRST + LIM_AS] = "limit_as",
+	[K_LIMIT_FIRST + LIM_CPU] = "limit_cpu",
+	[K_LIMIT_FIRST + LIM_FSIZE] = "limit_fsize",
+	[K_LIMIT_FIRST + LIM_MEMLOCK] = "limit_memlock",
+	[K_LIMIT_FIRST + LIM_STACK] = "limit_stack",
+	[K_LIMIT_FIRST + LIM_DATA] = "limit_data",
+};
+
+/* Which limits are sizes in bytes (they take K, M, G suffixes). */
+static const bool limit_bytes[NLIMITS] = {
+	[LIM_CORE] = true, [LIM_AS] = true, [LIM_FSIZE] = true,
+	[LIM_MEMLOCK] = true, [LIM_STACK] = true, [LIM_DATA] = true,
+};
+
+static const int limit_res[NLIMITS] = {
+	[LIM_NOFILE] = RLIMIT_NOFILE, [LIM_NPROC] = RLIMIT_NPROC,
+	[LIM_CORE] = RLIMIT_CORE, [LIM_AS] = RLIMIT_AS, [LIM_CPU] = RLIMIT_CPU,
+	[LIM_FSIZE] = RLIMIT_FSIZE, [LIM_MEMLOCK] = RLIMIT_MEMLOCK,
+	[LIM_STACK] = RLIMIT_STACK, [LIM_DATA] = RLIMIT_DATA,
 };
 
 static const struct {
@@ -182,7 +212,7 @@ struct parser {
 	enum section	 sect;
 	struct svc_conf	*svc;
 	bool		 svc_dup;
-	unsigned	 seen;		/* bit per enum svc_key given in this section */
+	uint64_t	 seen;		/* bit per enum svc_key given in this section */
 	bool		 have_key;	/* a key line since the section header */
 
 	/* the key being read: applied when the next key, section or EOF comes */
@@ -563,6 +593,7 @@ config_svc_free(struct svc_conf *sc)
 	free(sc->out[0].file);
 	free(sc->out[1].file);
 	free(sc->syslog_tag);
+	free(sc->environment_file);
 	free(sc->file);
 	free(sc);
 }
@@ -872,6 +903,156 @@ set_priority(int *slot, const char *key, const char *value, char *err,
 }
 
 int
+config_limit_resource(int lim)
+{
+	return limit_res[lim];
+}
+
+/* One side of a limit: a number (with K, M, G for sizes) or "unlimited". */
+static int
+parse_limit_value(const char *s, size_t len, bool bytes, uint64_t *out)
+{
+	char buf[32], *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (strcmp(buf, "unlimited") == 0 || strcmp(buf, "infinity") == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	if (!isdigit((unsigned char)buf[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (bytes && *end != '\0' && end[1] == '\0') {
+		switch (*end) {
+		case 'K': case 'k': mul = 1024; break;
+		case 'M': case 'm': mul = 1024 * 1024; break;
+		case 'G': case 'g': mul = 1024 * 1024 * 1024; break;
+		default: return -1;
+		}
+		end++;
+	}
+	if (*end != '\0' || v > UINT64_MAX / mul || v * mul == UINT64_MAX)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+/* limit_X = SOFT or SOFT:HARD (the same for both when one is given). */
+static int
+set_limit(struct svc_limit *l, int lim, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	const char *colon = strchr(value, ':');
+	uint64_t soft, hard;
+
+	if (parse_limit_value(value, colon ? (size_t)(colon - value) :
+	    strlen(value), limit_bytes[lim], &soft) < 0 ||
+	    (colon && parse_limit_value(colon + 1, strlen(colon + 1),
+	    limit_bytes[lim], &hard) < 0)) {
+		seterr(err, errlen, "invalid %s \"%s\" (a number%s or "
+		    "unlimited, or soft:hard)", key, value, limit_bytes[lim] ?
+		    " with K, M or G" : "");
+		return -1;
+	}
+	if (!colon)
+		hard = soft;
+	if (soft > hard) {
+		seterr(err, errlen, "invalid %s \"%s\": the soft limit is above "
+		    "the hard one", key, value);
+		return -1;
+	}
+	l->set = true;
+	l->soft = soft;
+	l->hard = hard;
+	return 0;
+}
+
+static int
+set_bool(bool *slot, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
+	    strcmp(value, "on") == 0)
+		*slot = true;
+	else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 ||
+	    strcmp(value, "off") == 0)
+		*slot = false;
+	else {
+		seterr(err, errlen, "invalid %s \"%s\" (yes or no)", key, value);
+		return -1;
+	}
+	return 0;
+}
+
+char **
+config_read_env_file(const char *path, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "re");
+	char *line = NULL, **env = NULL;
+	size_t cap = 0, n = 0;
+	int lineno = 0;
+
+	if (fp == NULL) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((env = calloc(1, sizeof(char *))) == NULL)
+		goto nomem;
+	while (getline(&line, &cap, fp) != -1) {
+		char *p = line, **words = NULL, **ne;
+		int nw;
+
+		lineno++;
+		p[strcspn(p, "\r\n")] = '\0';
+		p += strspn(p, " \t");
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
+			p += 7 + strspn(p + 7, " \t");
+		nw = config_split_words(p, &words, err, errlen);
+		if (nw != 1 || !valid_env_entry(words[0])) {
+			if (nw >= 0)
+				seterr(err, errlen, "%s:%d: expected one KEY=VALUE (quote a value with blanks)",
+				    path, lineno);
+			else {
+				char why[256];
+				snprintf(why, sizeof(why), "%s", err);
+				seterr(err, errlen, "%s:%d: %s", path, lineno, why);
+			}
+			config_free_words(words);
+			goto fail;
+		}
+		if ((ne = reallocarray(env, n + 2, sizeof(char *))) == NULL) {
+			config_free_words(words);
+			goto nomem;
+		}
+		env = ne;
+		env[n++] = words[0];
+		env[n] = NULL;
+		words[0] = NULL;
+		config_free_words(words);
+	}
+	free(line);
+	fclose(fp);
+	return env;
+nomem:
+	seterr(err, errlen, "out of memory");
+fail:
+	free(line);
+	fclose(fp);
+	config_free_words(env);
+	return NULL;
+}
+
+int
 config_svc_set(struct svc_conf *sc, const char *key, const char *value,
     char *err, size_t errlen)
 {
@@ -971,6 +1152,36 @@ config_svc_set(struct svc_conf *sc, const char *key, const char *value,
 		sc->line_max = (size_t)n;
 		return 0;
 	}
+	case K_ENVIRONMENT_FILE: {
+		bool optional = value[0] == '-';
+		const char *path = optional ? value + 1 : value;
+
+		if (path[0] != '/') {
+			seterr(err, errlen, "environment_file \"%s\" is not an "
+			    "absolute path", value);
+			return -1;
+		}
+		sc->environment_file_optional = optional;
+		return set_string(&sc->environment_file, path, err, errlen);
+	}
+	case K_CLEAR_ENVIRONMENT:
+		return set_bool(&sc->clear_environment, key, value, err, errlen);
+	case K_NO_NEW_PRIVILEGES:
+		return set_bool(&sc->no_new_privileges, key, value, err, errlen);
+	case K_NICE: {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (errno || *end || end == value || v < -20 || v > 19) {
+			seterr(err, errlen, "invalid nice \"%s\" (-20 to 19)", value);
+			return -1;
+		}
+		sc->nice = (int)v;
+		sc->nice_set = true;
+		return 0;
+	}
 	case K_LOG_LINES: {
 		unsigned long long n;
 
@@ -982,6 +1193,10 @@ config_svc_set(struct svc_conf *sc, const char *key, const char *value,
 		sc->log_lines = (unsigned)n;
 		return 0;
 	}
+	default:
+		if (k >= K_LIMIT_FIRST && k <= K_LIMIT_LAST)
+			return set_limit(&sc->limits[k - K_LIMIT_FIRST],
+			    k - K_LIMIT_FIRST, key, value, err, errlen);
 	}
 	return -1;
 }
@@ -1088,6 +1303,16 @@ env_equal(char *const *a, char *const *b)
 
 /* Decides whether a reload must restart a service; only what the process sees counts. */
 static bool
+limits_equal(const struct svc_limit *a, const struct svc_limit *b)
+{
+	for (int i = 0; i < NLIMITS; i++)
+		if (a[i].set != b[i].set || (a[i].set && (a[i].soft != b[i].soft ||
+		    a[i].hard != b[i].hard)))
+			return false;
+	return true;
+}
+
+static bool
 out_equal(const struct out_conf *a, const struct out_conf *b)
 {
 	return a->dest == b->dest && a->priority == b->priority &&
@@ -1118,7 +1343,13 @@ config_svc_equal(const struct svc_conf *a, const struct svc_conf *b)
 		b->syslog_tag ? b->syslog_tag : b->name) &&
 	    a->syslog_facility == b->syslog_facility &&
 	    a->line_max == b->line_max &&
-	    a->log_lines == b->log_lines;
+	    a->log_lines == b->log_lines &&
+	    str_equal(a->environment_file, b->environment_file) &&
+	    a->environment_file_optional == b->environment_file_optional &&
+	    a->clear_environment == b->clear_environment &&
+	    a->no_new_privileges == b->no_new_privileges &&
+	    a->nice_set == b->nice_set && a->nice == b->nice &&
+	    limits_equal(a->limits, b->limits);
 }
 
 /* ---- the parser ---- */
@@ -1282,12 +1513,12 @@ flush_key(struct parser *p)
 		if ((k = key_index(p->key)) == -1)
 			perr(p, p->keyline, "unknown key \"%s\" in [service %s]",
 			    p->key, p->svc->name);
-		else if (p->seen & (1u << k))
+		else if (p->seen & (1ull << k))
 			perr(p, p->keyline,
 			    "duplicate key \"%s\" in [service %s]",
 			    p->key, p->svc->name);
 		else {
-			p->seen |= 1u << k;
+			p->seen |= 1ull << k;
 			if (config_svc_set(p->svc, p->key, value, err,
 			    sizeof(err)) == -1)
 				perr(p, p->keyline, "%s", err);
@@ -1309,7 +1540,7 @@ finish_section(struct parser *p)
 	flush_key(p);
 	if (p->sect == SECT_SERVICE) {
 		/* a bad command= was reported already: no "has no command" */
-		if ((p->svc->argv != NULL || !(p->seen & (1u << K_COMMAND))) &&
+		if ((p->svc->argv != NULL || !(p->seen & (1ull << K_COMMAND))) &&
 		    config_svc_check(p->svc, err, sizeof(err)) == -1)
 			perr(p, p->svc->line, "%s", err);
 		if (p->svc_dup || config_add(p->conf, p->svc) == -1)
@@ -1562,6 +1793,16 @@ parse_file(struct parser *p, const char *path, bool main,
 		return;
 	}
 	if (fstat(fileno(p->fp), &st) == 0 && seen_before(p, &st)) {
+		fclose(p->fp);
+		p->fp = NULL;
+		return;
+	}
+	/* Like sshd's StrictModes: a root guardiand runs what its files
+	 * say, so nobody but root may be able to change them. */
+	if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022) != 0)) {
+		perr(p, 0, "writable by others than root (owner uid %ld, mode "
+		    "%04o); refusing it", (long)st.st_uid,
+		    (unsigned)(st.st_mode & 07777));
 		fclose(p->fp);
 		p->fp = NULL;
 		return;

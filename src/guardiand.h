@@ -12,6 +12,7 @@
 #define GUARDIAND_VERSION "0.1.0"
 #define DEFAULT_CONF "/etc/guardiand/guardiand.conf"
 #define DEFAULT_PIDFILE "/run/guardiand.pid"
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Exit codes of guardiand: a contract, documented in guardiand(8). */
 enum {
@@ -50,6 +51,14 @@ struct out_conf {
 	int priority;		/* OUT_SYSLOG: LOG_INFO, LOG_WARNING... */
 };
 
+/* Resource limits a service may set: limit_nofile = 1024 or 1024:4096. */
+enum { LIM_NOFILE, LIM_NPROC, LIM_CORE, LIM_AS, LIM_CPU, LIM_FSIZE,
+	LIM_MEMLOCK, LIM_STACK, LIM_DATA, NLIMITS };
+struct svc_limit {
+	bool set;
+	uint64_t soft, hard;	/* UINT64_MAX: unlimited */
+};
+
 /*
  * One service as configured. Everything config_svc_equal() compares is here,
  * so that a reload restarts exactly the services whose settings changed.
@@ -75,6 +84,13 @@ struct svc_conf {
 	int syslog_facility;	/* LOG_DAEMON... */
 	size_t line_max;	/* longer lines are passed on in pieces */
 	unsigned log_lines;	/* lines kept for guardianctl logs */
+	char *environment_file;	/* KEY=VALUE lines read at each start */
+	bool environment_file_optional;	/* written "-/path": may be missing */
+	bool clear_environment;	/* start from PATH only, not guardiand's env */
+	bool no_new_privileges;
+	bool nice_set;
+	int nice;
+	struct svc_limit limits[NLIMITS];
 
 	char *file;		/* where the section starts, for messages */
 	int line;
@@ -115,6 +131,10 @@ int config_parse_duration(const char *s, int64_t *ms);
 int config_parse_signal(const char *s);
 const char *config_signal_name(int sig);
 int config_parse_facility(const char *s);
+int config_limit_resource(int lim);	/* LIM_NOFILE -> RLIMIT_NOFILE */
+/* Reads an environment file (KEY=VALUE lines, # comments, optional
+ * "export ", sh quoting, no expansion) into a NULL-terminated list. */
+char **config_read_env_file(const char *path, char *err, size_t errlen);
 int config_parse_priority(const char *s);
 bool config_valid_name(const char *name);
 
@@ -272,6 +292,8 @@ const char *service_state_name(enum sv_state st);
  * summary gets "N added, N removed, N changed, N unchanged". */
 void service_apply(struct conf *c, char *summary, size_t len);
 struct service *service_find(const char *name);
+struct rlimit;
+void service_set_nofile(const struct rlimit *rl);
 void service_do(struct service *sv, enum sv_event ev);	/* step and act, now */
 void service_stop_all(void);
 bool service_all_down(void);

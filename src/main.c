@@ -8,6 +8,7 @@
  */
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -413,6 +414,18 @@ start_daemon(struct conf *c)
 	if (loop_add(fd, POLLIN, signal_ready, NULL) < 0) {
 		startup_error("guardiand: out of memory");
 		return EXIT_STARTUP;
+	}
+	/* Two pipes per service: take every descriptor the hard limit allows.
+	 * Services get the soft limit we were given back (service.c). */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			service_set_nofile(&rl);
+			rl.rlim_cur = rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+				log_warn("guardiand: cannot raise the descriptor limit");
+		}
 	}
 	/* Orphans of services come back to us, to be reaped and stopped. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)

@@ -3,6 +3,8 @@
  * reaps, signals process groups, and carries out what service_step decides.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -28,7 +30,8 @@
 #define CRASH_LINES	3
 
 /* Which step of the child's recipe failed; sent back on the exec pipe. */
-enum child_step { STEP_DIRECTORY = 1, STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC };
+enum child_step { STEP_DIRECTORY = 1, STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC,
+	STEP_NICE, STEP_NNP, STEP_LIMIT_FIRST };
 
 struct child_err {
 	int step;
@@ -46,6 +49,17 @@ struct ident {
 };
 
 static struct service *services;
+static struct rlimit child_nofile;	/* the limit guardiand was started with */
+static bool have_child_nofile;
+
+/* Remembers the descriptor limit to give services, before guardiand raises
+ * its own: a program that uses select(2) must not see more than 1024. */
+void
+service_set_nofile(const struct rlimit *rl)
+{
+	child_nofile = *rl;
+	have_child_nofile = true;
+}
 
 static void act(struct service *sv, enum sv_action a);
 
@@ -189,71 +203,119 @@ nomem:
 	return -1;
 }
 
-static bool
-env_overridden(char *const *env, const char *kv)
+/* Sets KEY=VALUE in a NULL-terminated list, replacing the same KEY; the
+ * string is copied. 0, or -1 out of memory. */
+static int
+env_put(char ***envp, size_t *n, const char *kv)
 {
 	size_t klen = strcspn(kv, "=");
+	char *copy = strdup(kv), **ne;
 
-	for (; env && *env; env++)
-		if (strncmp(*env, kv, klen) == 0 && (*env)[klen] == '=')
-			return true;
-	return false;
+	if (copy == NULL)
+		return -1;
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp((*envp)[i], kv, klen) == 0 && (*envp)[i][klen] == '=') {
+			free((*envp)[i]);
+			(*envp)[i] = copy;
+			return 0;
+		}
+	}
+	if ((ne = reallocarray(*envp, *n + 2, sizeof(char *))) == NULL) {
+		free(copy);
+		return -1;
+	}
+	*envp = ne;
+	ne[(*n)++] = copy;
+	ne[*n] = NULL;
+	return 0;
 }
 
-/* The child's environment: guardiand's own, then identity variables for
- * user=, then environment= (which wins over both). */
+static int
+env_putf(char ***envp, size_t *n, const char *key, const char *value)
+{
+	char *kv;
+	int r;
+
+	if (asprintf(&kv, "%s=%s", key, value) < 0)
+		return -1;
+	r = env_put(envp, n, kv);
+	free(kv);
+	return r;
+}
+
+/* The child's environment, each layer over the one before: guardiand's own
+ * (or only PATH with clear_environment), the identity of user=, the
+ * environment_file, then environment=. NULL with a message logged. */
 static char **
 build_env(const struct svc_conf *sc, const struct ident *id)
 {
 	extern char **environ;
-	size_t n = 0, extra = 0, k = 0;
-	char **envp;
-	char *idv[4] = { NULL, NULL, NULL, NULL };
+	char **envp = calloc(1, sizeof(char *)), **file = NULL, err[512];
+	size_t n = 0;
 
-	if (id->user) {
-		if (asprintf(&idv[0], "HOME=%s", id->home) < 0)
-			idv[0] = NULL;
-		if (asprintf(&idv[1], "USER=%s", id->user) < 0)
-			idv[1] = NULL;
-		if (asprintf(&idv[2], "LOGNAME=%s", id->user) < 0)
-			idv[2] = NULL;
-		if (asprintf(&idv[3], "SHELL=%s", id->shell) < 0)
-			idv[3] = NULL;
-	}
-	for (char **e = environ; *e; e++)
-		n++;
-	for (char **e = sc->env; e && *e; e++)
-		extra++;
-	envp = calloc(n + extra + 5, sizeof(char *));
 	if (envp == NULL)
-		goto out;
-	for (char **e = environ; *e; e++) {
-		if (env_overridden(sc->env, *e) ||
-		    (id->user && (env_overridden(idv, *e))))
-			continue;
-		if ((envp[k++] = strdup(*e)) == NULL)
-			goto fail;
+		goto nomem;
+	if (sc->clear_environment) {
+		if (env_put(&envp, &n, "PATH=" DEFAULT_PATH) < 0)
+			goto nomem;
+	} else {
+		for (char **e = environ; *e; e++)
+			if (env_put(&envp, &n, *e) < 0)
+				goto nomem;
 	}
-	for (int i = 0; i < 4; i++) {
-		if (idv[i] == NULL)
-			continue;
-		if (env_overridden(sc->env, idv[i])) {
-			free(idv[i]);
-		} else
-			envp[k++] = idv[i];
-		idv[i] = NULL;
+	if (id->user && (env_putf(&envp, &n, "HOME", id->home) < 0 ||
+	    env_putf(&envp, &n, "USER", id->user) < 0 ||
+	    env_putf(&envp, &n, "LOGNAME", id->user) < 0 ||
+	    env_putf(&envp, &n, "SHELL", id->shell) < 0))
+		goto nomem;
+	if (sc->environment_file) {
+		file = config_read_env_file(sc->environment_file, err, sizeof(err));
+		if (file == NULL && !(sc->environment_file_optional &&
+		    access(sc->environment_file, F_OK) < 0 && errno == ENOENT)) {
+			log_warnx("%s: environment_file %s", sc->name, err);
+			config_free_words(envp);
+			return NULL;
+		}
+		for (char **e = file; e && *e; e++)
+			if (env_put(&envp, &n, *e) < 0)
+				goto nomem;
+		config_free_words(file);
+		file = NULL;
 	}
 	for (char **e = sc->env; e && *e; e++)
-		if ((envp[k++] = strdup(*e)) == NULL)
-			goto fail;
-	goto out;
-fail:
-	config_free_words(envp);
-	envp = NULL;
-out:
-	for (int i = 0; i < 4; i++)
-		free(idv[i]);
+		if (env_put(&envp, &n, *e) < 0)
+			goto nomem;
 	return envp;
+nomem:
+	log_warnx("%s: out of memory", sc->name);
+	config_free_words(file);
+	config_free_words(envp);
+	return NULL;
+}
+
+/* In the child: resource limits and priority, while still root. */
+static int
+set_limits(const struct svc_conf *sc, int *step)
+{
+	for (int i = 0; i < NLIMITS; i++) {
+		struct rlimit rl;
+
+		if (!sc->limits[i].set)
+			continue;
+		rl.rlim_cur = sc->limits[i].soft == UINT64_MAX ? RLIM_INFINITY :
+		    (rlim_t)sc->limits[i].soft;
+		rl.rlim_max = sc->limits[i].hard == UINT64_MAX ? RLIM_INFINITY :
+		    (rlim_t)sc->limits[i].hard;
+		if (setrlimit(config_limit_resource(i), &rl) < 0) {
+			*step = STEP_LIMIT_FIRST + i;
+			return -1;
+		}
+	}
+	if (sc->nice_set && setpriority(PRIO_PROCESS, 0, sc->nice) < 0) {
+		*step = STEP_NICE;
+		return -1;
+	}
+	return 0;
 }
 
 /* In the child: report which step failed and why, then leave. */
@@ -271,7 +333,7 @@ static void __attribute__((noreturn))
 child(const struct svc_conf *sc, const struct ident *id, char **envp,
     int errfd, int outfd, int errout)
 {
-	int null;
+	int null, step;
 
 	setsid();
 	daemon_reset_sigs(-1);
@@ -286,6 +348,10 @@ child(const struct svc_conf *sc, const struct ident *id, char **envp,
 		close_range(3, (unsigned)errfd - 1, 0);
 	close_range((unsigned)errfd + 1, ~0U, 0);
 	umask(sc->umask);
+	if (have_child_nofile)
+		setrlimit(RLIMIT_NOFILE, &child_nofile);
+	if (set_limits(sc, &step) < 0)
+		child_fail(errfd, step);
 	if (chdir(sc->directory ? sc->directory : "/") < 0)
 		child_fail(errfd, STEP_DIRECTORY);
 	if (id->set) {
@@ -301,19 +367,52 @@ child(const struct svc_conf *sc, const struct ident *id, char **envp,
 			child_fail(errfd, STEP_UID);
 		}
 	}
+	if (sc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(errfd, STEP_NNP);
 	execvpe(sc->argv[0], sc->argv, envp);
 	child_fail(errfd, STEP_EXEC);
 }
 
-static const char *
-step_what(int step)
+static const char *const limit_names[NLIMITS] = {
+	"limit_nofile", "limit_nproc", "limit_core", "limit_as", "limit_cpu",
+	"limit_fsize", "limit_memlock", "limit_stack", "limit_data",
+};
+
+/* What failed in the child, as "cannot ... WHAT". */
+static void
+step_message(const struct svc_conf *sc, int step, char *buf, size_t len)
 {
 	switch (step) {
-	case STEP_DIRECTORY:	return "cannot change directory to";
-	case STEP_GROUPS:	return "cannot set supplementary groups for";
-	case STEP_GID:		return "cannot set group for";
-	case STEP_UID:		return "cannot set user for";
-	default:		return "cannot execute";
+	case STEP_DIRECTORY:
+		snprintf(buf, len, "cannot change directory to %s",
+		    sc->directory ? sc->directory : "/");
+		break;
+	case STEP_GROUPS:
+		snprintf(buf, len, "cannot set supplementary groups for %s",
+		    sc->user ? sc->user : sc->group);
+		break;
+	case STEP_GID:
+		snprintf(buf, len, "cannot set group for %s",
+		    sc->group ? sc->group : sc->user);
+		break;
+	case STEP_UID:
+		snprintf(buf, len, "cannot set user %s", sc->user);
+		break;
+	case STEP_NICE:
+		snprintf(buf, len, "cannot set nice %d", sc->nice);
+		break;
+	case STEP_NNP:
+		snprintf(buf, len, "cannot set no_new_privileges");
+		break;
+	case STEP_EXEC:
+		snprintf(buf, len, "cannot execute %s", sc->argv[0]);
+		break;
+	default:
+		if (step >= STEP_LIMIT_FIRST && step < STEP_LIMIT_FIRST + NLIMITS)
+			snprintf(buf, len, "cannot set %s",
+			    limit_names[step - STEP_LIMIT_FIRST]);
+		else
+			snprintf(buf, len, "cannot start");
 	}
 }
 
@@ -334,14 +433,11 @@ exec_result(struct service *sv)
 	close(sv->exec_fd);
 	sv->exec_fd = -1;
 	if (n == (ssize_t)sizeof(ce)) {
-		const char *what = ce.step == STEP_DIRECTORY ?
-		    (sc->directory ? sc->directory : "/") :
-		    ce.step == STEP_EXEC ? sc->argv[0] :
-		    ce.step == STEP_GROUPS || ce.step == STEP_GID ? (sc->group ?
-		    sc->group : sc->user) : sc->user;
+		char what[256];
+
+		step_message(sc, ce.step, what, sizeof(what));
 		sv->exec_errno = ce.err;
-		log_warnx("%s: %s %s: %s", sc->name, step_what(ce.step), what,
-		    strerror(ce.err));
+		log_warnx("%s: %s: %s", sc->name, what, strerror(ce.err));
 		service_step(sv, EV_EXEC_FAILED, now_ms());
 	} else {
 		service_step(sv, EV_EXEC_OK, now_ms());
@@ -377,10 +473,8 @@ spawn(struct service *sv)
 
 	if (ident_resolve(sc, &id) < 0)
 		return -1;
-	if ((envp = build_env(sc, &id)) == NULL) {
-		log_warnx("%s: out of memory", sc->name);
+	if ((envp = build_env(sc, &id)) == NULL)
 		goto fail;
-	}
 	if (pipe2(ep, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0 ||
 	    pipe2(eo, O_CLOEXEC) < 0) {
 		log_warn("%s: pipe", sc->name);

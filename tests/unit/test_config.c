@@ -1178,6 +1178,47 @@ test_equal_output_keys(void)
 	config_svc_free(b);
 }
 
+/* As root, files others could change are refused, like sshd's StrictModes. */
+static void
+test_strict_modes(void)
+{
+	struct conf *c;
+
+	if (geteuid() != 0) {
+		/* The check applies to a root guardiand only: as another user
+		 * the same file loads. */
+		tmp_enter();
+		put("main.conf", "[service a]\ncommand = /bin/a\n");
+		chmod("main.conf", 0666);
+		c = load("main.conf");
+		CHECK(c != NULL);
+		config_free(c);
+		tmp_leave();
+		return;
+	}
+	tmp_enter();
+	put("main.conf", "[guardiand]\ninclude = conf.d/*.conf\n");
+	put("conf.d/a.conf", "[service a]\ncommand = /bin/a\n");
+	chmod("conf.d/a.conf", 0664);
+	c = load("main.conf");
+	CHECK(c == NULL);
+	CHECK_STR(t_msgs, "conf.d/a.conf: writable by others than root (owner "
+	    "uid 0, mode 0664); refusing it\n");
+	config_free(c);
+	chmod("conf.d/a.conf", 0644);
+	if (chown("conf.d/a.conf", 65534, 0) == 0) {
+		c = load("main.conf");
+		CHECK(c == NULL);
+		CHECK(strstr(t_msgs, "owner uid 65534") != NULL);
+		config_free(c);
+		CHECK(chown("conf.d/a.conf", 0, 0) == 0);
+	}
+	c = load("main.conf");
+	CHECK(c != NULL && c->nservices == 1);
+	config_free(c);
+	tmp_leave();
+}
+
 static void
 test_error_values(void)
 {
@@ -1400,6 +1441,7 @@ main(void)
 	RUN(test_error_sections);
 	RUN(test_error_keys);
 	RUN(test_error_values);
+	RUN(test_strict_modes);
 	RUN(test_load_output_keys);
 	RUN(test_error_output_keys);
 	RUN(test_equal_output_keys);
