@@ -18,6 +18,7 @@
 #include "guardiand.h"
 
 #define READ_CHUNK	65536
+#define DRAIN_CHUNKS	4	/* at an exit, read this much even if syslog is full */
 
 struct fwd {
 	struct fwd *next;	/* every open forwarder, for reopen and resume */
@@ -107,30 +108,39 @@ fwd_free(struct fwd *f)
 	free(f);
 }
 
-/* Reads one chunk; at EOF passes on the last partial line and goes. */
-static void
-readable(int fd, short revents, void *arg)
+/* Reads one chunk; at EOF passes on the last partial line and goes.
+ * Unless forced, waits instead while syslog is backed up. Returns false
+ * once nothing more can be read now (paused, empty, or gone). */
+static bool
+read_chunk(struct fwd *f, bool force)
 {
-	struct fwd *f = arg;
 	static char buf[READ_CHUNK];
 	ssize_t n;
 
-	(void)revents;
-	if (f->out.dest == OUT_SYSLOG && slog_blocked()) {
+	if (f->out.dest == OUT_SYSLOG && slog_blocked() && !force) {
 		/* Let the pipe fill and the service wait for syslog. */
 		f->paused = any_paused = true;
-		loop_events(fd, 0);
-		return;
+		loop_events(f->fd, 0);
+		return false;
 	}
-	n = read(fd, buf, sizeof(buf));
+	n = read(f->fd, buf, sizeof(buf));
 	if (n > 0) {
 		output_feed(&f->lb, buf, (size_t)n, line, f);
-		return;
+		return true;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
+		return false;
 	output_flush(&f->lb, line, f);
 	fwd_free(f);
+	return false;
+}
+
+static void
+readable(int fd, short revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	read_chunk(arg, false);
 }
 
 struct fwd *
@@ -191,22 +201,15 @@ fwd_forget(struct fwd *f)
 	}
 }
 
-/* Reads everything the pipe holds right now (the process has exited, and
- * its last words should be logged before its exit is). */
+/* Reads what the pipe holds right now (the process has exited, and its
+ * last words should be logged before its exit is), even while syslog is
+ * backed up: a pipe holds little (DRAIN_CHUNKS reads at most), and the
+ * exit event waits in the same queue anyway. */
 void
 fwd_drain(struct fwd *f)
 {
-	for (int i = 0; f && i < 64; i++) {
-		struct fwd **owner = f->owner;
-
-		readable(f->fd, POLLIN, f);
-		/* Gone at EOF, or paused, or nothing more to read now. */
-		if (owner == NULL || *owner != f || f->paused)
-			return;
-		struct pollfd p = { .fd = f->fd, .events = POLLIN };
-		if (poll(&p, 1, 0) <= 0)
-			return;
-	}
+	for (int i = 0; f && i < DRAIN_CHUNKS && read_chunk(f, true); i++)
+		;
 }
 
 /* Reopens file outputs (logrotate moved them): NULL for all services. */
