@@ -28,7 +28,7 @@ B ?= build
 
 DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c \
              src/config.c src/output.c src/control.c src/paths.c src/slog.c \
-             src/forward.c
+             src/forward.c src/state.c
 CTL_SRC    = src/guardianctl.c src/paths.c
 LIB_SRC    = src/config.c src/output.c src/service_policy.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
@@ -76,6 +76,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/guardiand/conf.d \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/guardiand $(DESTDIR)$(SBINDIR)/guardiand
+	install -m 0755 $(B)/guardianctl $(DESTDIR)$(SBINDIR)/guardianctl
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	test -e $(DESTDIR)$(SYSCONFDIR)/guardiand/guardiand.conf || \

@@ -233,6 +233,15 @@ void fwd_drain(struct fwd *f);		/* read what the pipe holds now */
 int fwd_reopen(const char *name);	/* NULL: every file output; returns count */
 void fwd_tick(void);			/* resume pipes paused for a slow syslog */
 
+/* ---- state.c ---- */
+
+int proc_stat(pid_t pid, char *state, pid_t *pgrp, pid_t *sid, uint64_t *start);
+void state_init(const char *pidfile);
+void state_dirty(void);
+void state_flush(void);
+void state_remove(void);
+void state_reap_survivors(void);
+
 /* ---- service.c ---- */
 
 enum sv_state { SV_DOWN, SV_STARTING, SV_UP, SV_STOPPING, SV_BACKOFF, SV_FATAL };
@@ -261,6 +270,7 @@ struct service {
 	enum sv_want want;
 	pid_t pid;		/* main process, 0 if none */
 	pid_t pgid;		/* its process group, kept until the group is gone */
+	uint64_t pg_start;	/* the group leader's start time (/proc stat 22) */
 	int64_t started_ms;	/* when the current process was spawned */
 	int64_t deadline_ms;	/* the next timer, -1 none */
 	int64_t delay_ms;	/* the delay chosen for the pending restart */

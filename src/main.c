@@ -450,6 +450,7 @@ start_daemon(struct conf *c)
 	control_set_groups(c->control_group, c->status_group);
 	log_info("guardiand %s started, pid %ld, %zu service%s", GUARDIAND_VERSION,
 	    (long)getpid(), c->nservices, c->nservices == 1 ? "" : "s");
+	state_reap_survivors();
 	service_apply(c, err, sizeof(err));
 	return 0;
 }
@@ -475,8 +476,10 @@ run(void)
 		control_tick(now);
 		slog_tick(now);
 		fwd_tick();
+		state_flush();
 	}
 	log_info("guardiand: stopped");
+	state_remove();
 	control_close();
 	slog_close();
 	unlink(pidpath);
@@ -548,6 +551,7 @@ main(int argc, char **argv)
 	 * from daemon_reset_sigs in their start-up recipe. */
 	signal(SIGPIPE, SIG_IGN);
 	pidfd = pidfile_lock(pidpath);
+	state_init(pidpath);
 
 	if (o.foreground) {
 		if ((r = start_daemon(c)) != 0)

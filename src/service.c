@@ -498,6 +498,9 @@ spawn(struct service *sv)
 	fcntl(eo[0], F_SETFL, O_NONBLOCK);
 	sv->pid = pid;
 	sv->pgid = pid;
+	if (proc_stat(pid, NULL, NULL, NULL, &sv->pg_start) < 0)
+		sv->pg_start = 0;
+	state_dirty();
 	sv->exec_fd = ep[0];
 	sv->exec_errno = 0;
 	if (loop_add(ep[0], POLLIN, exec_ready, sv) < 0)
@@ -604,6 +607,7 @@ check_group(struct service *sv)
 		return;
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;
+	state_dirty();
 	act(sv, service_step(sv, EV_GROUP_GONE, now_ms()));
 }
 
@@ -676,8 +680,10 @@ exited(struct service *sv, int status)
 	if (sv->state != SV_STOPPING && !sv->exec_failed &&
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		log_last_stderr(sv, pid);
-	if (sv->state != SV_STOPPING)
+	if (sv->state != SV_STOPPING) {
 		sv->pgid = 0;
+		state_dirty();
+	}
 	act(sv, a);
 	check_group(sv);
 }

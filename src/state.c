@@ -1,0 +1,242 @@
+/*
+ * state.c: which process groups guardiand's services run in, kept in a file
+ * beside the pidfile, so that a guardiand killed with SIGKILL and started
+ * again terminates the survivors of the old one instead of running a
+ * second copy of every service beside them.
+ *
+ * One line per running service: "NAME PGID STARTTIME", STARTTIME being the
+ * group leader's start (field 22 of /proc/PID/stat), which tells a
+ * survivor from an unrelated process that got the same pid later.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guardiand.h"
+
+/* How long survivors get after SIGTERM, then after SIGKILL. */
+#define SURVIVOR_TERM_MS	5000
+#define SURVIVOR_KILL_MS	2000
+
+static char *path;
+static bool dirty;
+
+/* Parses /proc/PID/stat; 0, or -1 if there is no such process. */
+int
+proc_stat(pid_t pid, char *state, pid_t *pgrp, pid_t *sid, uint64_t *start)
+{
+	char buf[1024], file[64], *p;
+	unsigned long long st;
+	ssize_t n;
+	int fd, pg, se;
+	char c;
+
+	snprintf(file, sizeof(file), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold anything: skip to its last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	if (sscanf(p + 2, "%c %*d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+	    "%*d %*d %*d %*d %*d %*d %llu", &c, &pg, &se, &st) != 4)
+		return -1;
+	if (state)
+		*state = c;
+	if (pgrp)
+		*pgrp = pg;
+	if (sid)
+		*sid = se;
+	if (start)
+		*start = st;
+	return 0;
+}
+
+/* The state file for a pidfile: guardiand.pid -> guardiand.state. */
+void
+state_init(const char *pidfile)
+{
+	size_t n = strlen(pidfile);
+
+	free(path);
+	if (n > 4 && strcmp(pidfile + n - 4, ".pid") == 0) {
+		if (asprintf(&path, "%.*s.state", (int)(n - 4), pidfile) < 0)
+			path = NULL;
+	} else if (asprintf(&path, "%s.state", pidfile) < 0)
+		path = NULL;
+}
+
+void
+state_dirty(void)
+{
+	dirty = true;
+}
+
+/* Rewrites the file when something changed: a new file renamed over the
+ * old one, created without following links. */
+void
+state_flush(void)
+{
+	char *tmp;
+	FILE *f;
+	int fd;
+
+	if (!dirty || path == NULL)
+		return;
+	dirty = false;
+	if (asprintf(&tmp, "%s.new", path) < 0)
+		return;
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		log_warn("guardiand: %s", tmp);
+		if (fd >= 0)
+			close(fd);
+		free(tmp);
+		return;
+	}
+	for (struct service *sv = service_list(); sv; sv = sv->next)
+		if (sv->pgid > 0)
+			fprintf(f, "%s %ld %llu\n", sv->conf->name, (long)sv->pgid,
+			    (unsigned long long)sv->pg_start);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		log_warn("guardiand: %s", path);
+		unlink(tmp);
+	}
+	free(tmp);
+}
+
+void
+state_remove(void)
+{
+	if (path)
+		unlink(path);
+	free(path);
+	path = NULL;
+}
+
+/* Live (not zombie) processes of session sid, into pids; returns how many. */
+static size_t
+session_members(pid_t sid, pid_t *pids, size_t max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && n < max) {
+		char state, *end;
+		pid_t pid = (pid_t)strtol(de->d_name, &end, 10), s;
+
+		if (*end || pid <= 0 || pid == getpid())
+			continue;
+		if (proc_stat(pid, &state, NULL, &s, NULL) == 0 && s == sid &&
+		    state != 'Z' && state != 'X')
+			pids[n++] = pid;
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+signal_members(pid_t sid, int sig)
+{
+	pid_t pids[4096];
+	size_t n = session_members(sid, pids, sizeof(pids) / sizeof(pids[0]));
+
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], sig);
+}
+
+/* Whether any of the sessions still has a live member. */
+static bool
+any_alive(const pid_t *sids, size_t n)
+{
+	pid_t one;
+
+	for (size_t i = 0; i < n; i++)
+		if (session_members(sids[i], &one, 1) > 0)
+			return true;
+	return false;
+}
+
+/* Waits until the sessions are empty or the time is up. This runs at
+ * start-up, before the loop: there is nothing else to do yet, and the
+ * services must not start beside their old copies. */
+static bool
+wait_empty(const pid_t *sids, size_t n, int64_t ms)
+{
+	int64_t deadline = now_ms() + ms;
+
+	while (any_alive(sids, n)) {
+		struct timespec ts = { 0, 20 * 1000000 };
+
+		if (now_ms() >= deadline)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
+/*
+ * At start-up: terminates what a previous guardiand's services left
+ * running, all at once: SIGTERM (and SIGCONT), then SIGKILL for what is
+ * still there after SURVIVOR_TERM_MS. A group whose leader lives with
+ * another start time belongs to an unrelated process that reused the pid,
+ * and is left alone (while a session has members its id cannot be reused,
+ * so a dead leader is safe).
+ */
+void
+state_reap_survivors(void)
+{
+	char line[512], name[256];
+	pid_t sids[1024];
+	size_t n = 0;
+	FILE *f;
+
+	if (path == NULL || (f = fopen(path, "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) && n < sizeof(sids) / sizeof(sids[0])) {
+		long pgid;
+		unsigned long long start;
+		uint64_t now_start;
+		pid_t one;
+
+		if (sscanf(line, "%255s %ld %llu", name, &pgid, &start) != 3 ||
+		    pgid <= 1)
+			continue;
+		if (proc_stat((pid_t)pgid, NULL, NULL, NULL, &now_start) == 0 &&
+		    now_start != start)
+			continue;
+		if (session_members((pid_t)pgid, &one, 1) == 0)
+			continue;
+		log_warnx("%s: processes of session %ld survive from a previous "
+		    "guardiand: terminating them", name, pgid);
+		signal_members((pid_t)pgid, SIGTERM);
+		signal_members((pid_t)pgid, SIGCONT);
+		sids[n++] = (pid_t)pgid;
+	}
+	fclose(f);
+	unlink(path);
+	if (n == 0 || wait_empty(sids, n, SURVIVOR_TERM_MS))
+		return;
+	for (size_t i = 0; i < n; i++)
+		signal_members(sids[i], SIGKILL);
+	log_warnx("guardiand: survivors still there after %d ms: sent KILL",
+	    SURVIVOR_TERM_MS);
+	if (!wait_empty(sids, n, SURVIVOR_KILL_MS))
+		log_warnx("guardiand: survivors of a previous guardiand do not go away");
+}
