@@ -65,7 +65,8 @@ check-asan: deps
 	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" LDFLAGS="-fsanitize=address,undefined" all units
 	B=build-asan tests/run
 
-run: deps
+run:
+	@scripts/deps --build
 	$(MAKE) all
 	@echo "guardiand in the foreground on examples/demo.conf; Ctrl-C stops it and its services."
 	$(B)/guardiand -F -f examples/demo.conf -p $(CURDIR)/$(B)/demo.pid
