@@ -12,6 +12,7 @@
 #define GUARDIAND_VERSION "0.1.0"
 #define DEFAULT_CONF "/etc/guardiand/guardiand.conf"
 #define DEFAULT_PIDFILE "/run/guardiand.pid"
+#define SERVICE_MARK "GUARDIAND_SERVICE"	/* NAME, in every service's environment */
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Exit codes of guardiand: a contract, documented in guardiand(8). */
@@ -242,7 +243,16 @@ void state_flush(void);
 void state_remove(void);
 void state_reap_survivors(void);
 
+/* ---- proctree.c ---- */
+
+size_t proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
+    size_t max);
+bool proctree_alive(pid_t pid);
+
 /* ---- service.c ---- */
+
+/* Processes of a stopping service outside its process group, tracked. */
+#define MAX_ESCAPED	256
 
 enum sv_state { SV_DOWN, SV_STARTING, SV_UP, SV_STOPPING, SV_BACKOFF, SV_FATAL };
 enum sv_want { WANT_UP, WANT_DOWN };
@@ -290,6 +300,8 @@ struct service {
 	bool removed;		/* gone from the config: freed once down */
 	struct outlog *log;	/* its last lines of output */
 	struct fwd *fwd[2];	/* the current process's stdout, stderr */
+	pid_t *escaped;		/* while stopping: descendants outside the group */
+	size_t nescaped;
 	struct service *next;
 };
 

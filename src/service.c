@@ -285,6 +285,9 @@ build_env(const struct svc_conf *sc, const struct ident *id)
 	for (char **e = sc->env; e && *e; e++)
 		if (env_put(&envp, &n, *e) < 0)
 			goto nomem;
+	/* The mark that finds the service's orphans when it stops. */
+	if (env_putf(&envp, &n, SERVICE_MARK, sc->name) < 0)
+		goto nomem;
 	return envp;
 nomem:
 	log_warnx("%s: out of memory", sc->name);
@@ -531,6 +534,52 @@ signal_group(struct service *sv, int sig)
 		kill(sv->pid, sig);
 }
 
+/* Adds the service's processes outside its group (setsid, setpgid) to
+ * what a stop signals and waits for. */
+static void
+find_escaped(struct service *sv)
+{
+	pid_t found[MAX_ESCAPED];
+	size_t n = proctree_escaped(sv->pid, sv->pgid, sv->conf->name, found,
+	    MAX_ESCAPED);
+
+	if (sv->escaped == NULL &&
+	    (sv->escaped = calloc(MAX_ESCAPED, sizeof(pid_t))) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		bool known = false;
+
+		for (size_t j = 0; j < sv->nescaped && !known; j++)
+			known = sv->escaped[j] == found[i];
+		if (!known && sv->nescaped < MAX_ESCAPED) {
+			sv->escaped[sv->nescaped++] = found[i];
+			log_info("%s: pid %ld left the process group; stopping it "
+			    "too", sv->conf->name, (long)found[i]);
+		}
+	}
+}
+
+static void
+signal_all(struct service *sv, int sig)
+{
+	signal_group(sv, sig);
+	for (size_t i = 0; i < sv->nescaped; i++)
+		kill(sv->escaped[i], sig);
+}
+
+/* Whether every process outside the group that a stop waits for is gone. */
+static bool
+escaped_gone(struct service *sv)
+{
+	for (size_t i = 0; i < sv->nescaped; i++)
+		if (proctree_alive(sv->escaped[i]))
+			return false;
+	free(sv->escaped);
+	sv->escaped = NULL;
+	sv->nescaped = 0;
+	return true;
+}
+
 static void
 act(struct service *sv, enum sv_action a)
 {
@@ -553,16 +602,18 @@ act(struct service *sv, enum sv_action a)
 	case ACT_TERM:
 		log_info("%s: stopping, pid %ld, sending %s", sc->name,
 		    (long)sv->pid, config_signal_name(sc->stop_signal));
-		signal_group(sv, sc->stop_signal);
+		find_escaped(sv);
+		signal_all(sv, sc->stop_signal);
 		/* A stopped process cannot act on the signal until continued. */
 		if (sc->stop_signal != SIGKILL && sc->stop_signal != SIGCONT)
-			signal_group(sv, SIGCONT);
+			signal_all(sv, SIGCONT);
 		return;
 	case ACT_KILL:
 		log_warnx("%s: stop timeout after %s, sending KILL to process "
 		    "group %ld", sc->name, fmt_ms(sc->stop_timeout_ms, b1,
 		    sizeof(b1)), (long)sv->pgid);
-		signal_group(sv, SIGKILL);
+		find_escaped(sv);
+		signal_all(sv, SIGKILL);
 		return;
 	}
 }
@@ -572,6 +623,7 @@ service_free(struct service *sv)
 {
 	fwd_forget(sv->fwd[0]);
 	fwd_forget(sv->fwd[1]);
+	free(sv->escaped);
 	config_svc_free(sv->conf);
 	outlog_unref(sv->log);
 	free(sv);
@@ -603,7 +655,7 @@ check_group(struct service *sv)
 {
 	if (sv->state != SV_STOPPING || !sv->exited)
 		return;
-	if (kill(-sv->pgid, 0) == 0 || errno != ESRCH)
+	if (kill(-sv->pgid, 0) == 0 || errno != ESRCH || !escaped_gone(sv))
 		return;
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;

@@ -1,0 +1,152 @@
+/*
+ * proctree.c: the processes of a service that left its process group
+ * (setsid, setpgid), so that stopping the service stops them too.
+ *
+ * A process belongs to a service if it descends from the service's main
+ * process, or if it is an orphan that came back to guardiand (a child
+ * subreaper) carrying the service's mark in its environment
+ * (GUARDIAND_SERVICE=NAME, set for every service; an orphan has lost its
+ * ancestry, the mark survives unless the program cleared its environment),
+ * or descends from such an orphan.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guardiand.h"
+
+struct pinfo {
+	pid_t pid, ppid, pgrp;
+	bool mine;
+};
+
+/* Reads ppid, pgrp and whether the process is still alive (not a zombie). */
+static bool
+read_pinfo(pid_t pid, struct pinfo *pi)
+{
+	char buf[1024], file[64], *p, st;
+	int fd, ppid, pgrp;
+	ssize_t n;
+
+	snprintf(file, sizeof(file), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%c %d %d", &st, &ppid, &pgrp) != 3 ||
+	    st == 'Z' || st == 'X')
+		return false;
+	pi->pid = pid;
+	pi->ppid = ppid;
+	pi->pgrp = pgrp;
+	pi->mine = false;
+	return true;
+}
+
+/* Whether the process's environment carries GUARDIAND_SERVICE=name. */
+static bool
+has_mark(pid_t pid, const char *name)
+{
+	char file[64], want[128], *buf;
+	size_t wlen, len = 0, cap = 65536;
+	ssize_t n;
+	int fd;
+	bool found = false;
+
+	wlen = (size_t)snprintf(want, sizeof(want), "%s=%s", SERVICE_MARK, name);
+	snprintf(file, sizeof(file), "/proc/%ld/environ", (long)pid);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	if ((buf = malloc(cap)) == NULL) {
+		close(fd);
+		return false;
+	}
+	while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+		if (strncmp(buf + i, want, wlen + 1) == 0) {
+			found = true;
+			break;
+		}
+	free(buf);
+	return found;
+}
+
+/*
+ * Fills out with the live processes of the service that are not in its
+ * process group pgid; returns how many (at most max). main is the main
+ * process, 0 once reaped.
+ */
+size_t
+proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
+    size_t max)
+{
+	struct pinfo *all = NULL, *na;
+	size_t n = 0, cap = 0, found = 0;
+	struct dirent *de;
+	pid_t self = getpid();
+	bool changed;
+	DIR *d;
+
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		pid_t pid = (pid_t)strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((na = reallocarray(all, cap, sizeof(*all))) == NULL)
+				break;
+			all = na;
+		}
+		if (read_pinfo(pid, &all[n]))
+			n++;
+	}
+	closedir(d);
+	/* Roots: the main process, the members of its group, and marked
+	 * orphans that came back to us. */
+	for (size_t i = 0; i < n; i++)
+		if ((main > 0 && all[i].pid == main) || all[i].pgrp == pgid ||
+		    (all[i].ppid == self && has_mark(all[i].pid, name)))
+			all[i].mine = true;
+	/* Then their descendants, until nothing more joins. */
+	do {
+		changed = false;
+		for (size_t i = 0; i < n; i++) {
+			if (all[i].mine)
+				continue;
+			for (size_t j = 0; j < n; j++) {
+				if (all[j].mine && all[j].pid == all[i].ppid) {
+					all[i].mine = changed = true;
+					break;
+				}
+			}
+		}
+	} while (changed);
+	for (size_t i = 0; i < n && found < max; i++)
+		if (all[i].mine && all[i].pgrp != pgid)
+			out[found++] = all[i].pid;
+	free(all);
+	return found;
+}
+
+/* Whether pid is still there and not a zombie. */
+bool
+proctree_alive(pid_t pid)
+{
+	struct pinfo pi;
+
+	return pid > 0 && read_pinfo(pid, &pi);
+}
