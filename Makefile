@@ -78,6 +78,9 @@ install: all
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/guardiand $(DESTDIR)$(SBINDIR)/guardiand
 	install -m 0755 $(B)/guardianctl $(DESTDIR)$(SBINDIR)/guardianctl
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 completions/guardianctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/guardianctl
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	test -e $(DESTDIR)$(SYSCONFDIR)/guardiand/guardiand.conf || \

@@ -466,17 +466,19 @@ static int
 run(void)
 {
 	while (!stopping || !service_all_down()) {
-		int64_t d = earliest(earliest(service_next_deadline(),
-		    control_next_deadline()), slog_next_deadline());
-		int64_t now;
+		int64_t d, now;
 
+		/* Before sleeping: what start-up or the last turn queued goes
+		 * out, and the state file follows what changed. */
+		slog_tick(now_ms());
+		state_flush();
+		d = earliest(earliest(service_next_deadline(),
+		    control_next_deadline()), slog_next_deadline());
 		loop_once(d);
 		now = now_ms();
 		service_timers(now);
 		control_tick(now);
-		slog_tick(now);
 		fwd_tick();
-		state_flush();
 	}
 	log_info("guardiand: stopped");
 	state_remove();

@@ -226,8 +226,21 @@ lib_setup() {
 	return 0
 }
 
+# make_group VAR [groupadd ARGS...]: a temporary group, its name in VAR;
+# lib_teardown removes it.
+MADE_GROUPS=()
+make_group() {
+	local _var=$1 _name="gdt$$_${#MADE_GROUPS[@]}"
+	shift
+	groupadd "$@" "$_name" || return 1
+	MADE_GROUPS+=("$_name")
+	printf -v "$_var" '%s' "$_name"
+}
+
 lib_teardown() {
-	local p f
+	local p f g
+	for g in "${MADE_GROUPS[@]}"; do groupdel "$g" 2>/dev/null; done
+	MADE_GROUPS=()
 	[ -n "${T:-}" ] && [ -d "$T" ] || return 0
 	# The daemons: the ones we know, and any named in a pidfile we used.
 	for f in "${PIDFILES[@]}"; do

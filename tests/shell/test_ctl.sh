@@ -92,14 +92,6 @@ stubborn_conf() {
 	echo
 }
 
-# Temporary groups for the permission tests, removed in tearDown.
-MADE_GROUPS=()
-make_group() { # VAR
-	local g="gdctl$$_${#MADE_GROUPS[@]}"
-	groupadd "$g" || return 1
-	MADE_GROUPS+=("$g")
-	printf -v "$1" '%s' "$g"
-}
 # as_nobody GROUPS CMD...: CMD as nobody:nogroup with supplementary GROUPS
 # (comma-separated names, or "" for none); sets RC, OUT, ERR.
 as_nobody() {
@@ -112,14 +104,6 @@ as_nobody() {
 	fi
 }
 
-# shellcheck disable=SC2317  # called by shunit2
-tearDown() {
-	local g
-	lib_teardown
-	for g in "${MADE_GROUPS[@]}"; do groupdel "$g" 2>/dev/null; done
-	MADE_GROUPS=()
-	return 0
-}
 
 # ---- 1. commands and exit codes ----
 

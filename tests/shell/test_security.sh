@@ -113,24 +113,7 @@ kill_sleep() {
 	return 0
 }
 
-# Temporary groups, removed in tearDown.
-MADE_GROUPS=()
-make_group() { # VAR [groupadd ARGS...]
-	local _var=$1 _name="gdsec$$_${#MADE_GROUPS[@]}"
-	shift
-	groupadd "$@" "$_name" || return 1
-	MADE_GROUPS+=("$_name")
-	printf -v "$_var" '%s' "$_name"
-}
 
-# shellcheck disable=SC2317  # called by shunit2
-tearDown() {
-	local g
-	lib_teardown
-	for g in "${MADE_GROUPS[@]}"; do groupdel "$g" 2>/dev/null; done
-	MADE_GROUPS=()
-	return 0
-}
 
 # ---- 1. privilege drop ----
 
