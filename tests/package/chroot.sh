@@ -1,0 +1,215 @@
+# shellcheck shell=bash
+#
+# A throw-away Debian chroot for test_package.sh: a debootstrap minbase of
+# the host's release, cached as a tarball under .cache/package/ (gitignored)
+# and made again automatically when the tarball is missing (a clean clone,
+# CI). Everything the chroot needs besides the package under test is in the
+# cache, so a warm run needs no network.
+#
+#   chroot_cache           make sure the cached base exists; sets CHROOT_TAR
+#   chroot_create DIR      unpack the base into DIR, mount /proc, set up policy
+#   chroot_run CMD...      run CMD inside $CHROOT (bounded in time)
+#   chroot_pids            pids of live processes whose root is $CHROOT
+#   chroot_destroy         stop those processes, unmount, remove $CHROOT
+#
+# Processes started in the chroot live on the host's process table: the
+# teardown finds them by their root directory (/proc/PID/root), which only
+# processes this test started can have, and stops them by pid.
+
+PKG_TOP=${PKG_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+CACHE_DIR=${GUARDIAND_CACHE_DIR:-$PKG_TOP/.cache/package}
+# What the base holds on top of minbase: the syslog daemon the tests read,
+# ps/pgrep, and the package's run-time libraries (so that installing the
+# .deb needs no download).
+CHROOT_INCLUDE=${CHROOT_INCLUDE:-rsyslog,procps,libdaemon0,libinih1}
+CHROOT=
+
+# The release and the Debian mirror the host itself uses.
+chroot_suite() { . /etc/os-release && echo "${VERSION_CODENAME:-bookworm}"; }
+chroot_mirror() {
+	local m
+	if [ -n "${GUARDIAND_MIRROR:-}" ]; then echo "$GUARDIAND_MIRROR"; return; fi
+	m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null |
+		grep -v '^[[:space:]]*#' | grep -Eo 'https?://[^ ]+/debian/?( |$)' |
+		grep -v security | head -n 1 | tr -d ' ')
+	echo "${m:-http://deb.debian.org/debian}"
+}
+
+chroot_cache() {
+	local suite key
+	suite=$(chroot_suite)
+	key=$(printf '%s %s %s v1' "$suite" "$(dpkg --print-architecture)" "$CHROOT_INCLUDE" | md5sum | cut -c1-8)
+	CHROOT_TAR=$CACHE_DIR/$suite-minbase-$key.tar.zst
+	[ -s "$CHROOT_TAR" ] && return 0
+	mkdir -p "$CACHE_DIR" || return 1
+	# One maker at a time (make check may run in two clones' worth of
+	# shells at once); the others wait for it and use its result.
+	(
+		flock -w 1800 9 || { echo "chroot_cache: cannot lock $CACHE_DIR/lock" >&2; exit 1; }
+		[ -s "$CHROOT_TAR" ] && exit 0
+		chroot_cache_make
+	) 9>"$CACHE_DIR/lock"
+}
+
+chroot_cache_make() {
+	local suite tmp rc
+	suite=$(chroot_suite)
+	# a run cut short may have left a half-made base, with mounts
+	for tmp in "$CACHE_DIR"/build.*; do
+		[ -d "$tmp" ] || continue
+		chroot_umount_all "$tmp"
+		rm -rf --one-file-system "$tmp"
+	done
+	tmp=$(mktemp -d "$CACHE_DIR/build.XXXXXX") || return 1
+	echo "# making the chroot base $CHROOT_TAR (debootstrap $suite from $(chroot_mirror))"
+	timeout 1800 debootstrap --variant=minbase --include="$CHROOT_INCLUDE" \
+		"$suite" "$tmp/root" "$(chroot_mirror)" >"$tmp/debootstrap.log" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		echo "debootstrap failed ($rc):" >&2
+		tail -n 30 "$tmp/debootstrap.log" >&2
+		chroot_umount_all "$tmp/root"
+		rm -rf --one-file-system "$tmp"
+		return 1
+	fi
+	chroot_umount_all "$tmp/root"
+	rm -f "$tmp"/root/var/cache/apt/archives/*.deb
+	tar -C "$tmp/root" --numeric-owner -cf - . | zstd -q -T0 -3 >"$tmp/base.tar.zst" &&
+		mv "$tmp/base.tar.zst" "$CHROOT_TAR"
+	rc=$?
+	rm -rf --one-file-system "$tmp"
+	return "$rc"
+}
+
+# Unmounts everything mounted under DIR, deepest first.
+chroot_umount_all() {
+	local dir m
+	dir=$(realpath -m "$1")
+	for m in $(awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r); do
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done
+}
+
+chroot_create() {
+	CHROOT=$(realpath -m "$1")
+	mkdir -p "$CHROOT" || return 1
+	zstd -q -dc "$CHROOT_TAR" | tar -C "$CHROOT" --numeric-owner -xf - || return 1
+	mount -t proc proc "$CHROOT/proc" || return 1
+	# apt logs through a pty: a private devpts instance, not the host's.
+	mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$CHROOT/dev/pts" || return 1
+	# Services may start: no systemd here, invoke-rc.d asks this policy,
+	# which allows everything (no runlevel is known in a chroot).
+	printf '#!/bin/sh\nexit 0\n' >"$CHROOT/usr/sbin/policy-rc.d"
+	chmod 755 "$CHROOT/usr/sbin/policy-rc.d"
+	# rsyslog: no kernel log (that belongs to the host), local files only.
+	sed -i -e 's/^\(module(load="imklog"\)/#\1/' -e 's/^\(\$ModLoad imklog\)/#\1/' \
+		"$CHROOT/etc/rsyslog.conf"
+	cp /etc/resolv.conf "$CHROOT/etc/resolv.conf" 2>/dev/null
+	return 0
+}
+
+# chroot_run CMD...: runs CMD in the chroot with a clean environment.
+chroot_run() {
+	timeout -k 5 "${CHROOT_TIMEOUT:-300}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		LC_ALL=C DEBIAN_FRONTEND=noninteractive TERM=dumb \
+		chroot "$CHROOT" "$@" </dev/null
+}
+
+chroot_pids() {
+	local d p r
+	[ -n "$CHROOT" ] || return 0
+	for d in /proc/[0-9]*; do
+		p=${d#/proc/}
+		r=$(readlink "$d/root" 2>/dev/null) || continue
+		if [ "$r" = "$CHROOT" ]; then
+			# zombies are gone already (pid 1 may not reap them)
+			read -r s <"$d/stat" 2>/dev/null || continue
+			s=${s##*) }
+			case "$s" in Z* | X*) continue ;; esac
+			echo "$p"
+		fi
+	done
+}
+
+chroot_destroy() {
+	local p i
+	[ -n "$CHROOT" ] && [ -d "$CHROOT" ] || return 0
+	for p in $(chroot_pids); do kill -TERM "$p" 2>/dev/null; done
+	for i in $(seq 100); do
+		[ -z "$(chroot_pids)" ] && break
+		sleep 0.05
+	done
+	for p in $(chroot_pids); do kill -KILL "$p" 2>/dev/null; done
+	for i in $(seq 100); do
+		[ -z "$(chroot_pids)" ] && break
+		sleep 0.05
+	done
+	chroot_umount_all "$CHROOT"
+	if awk -v d="$CHROOT" 'index($2, d) == 1 { f = 1 } END { exit !f }' /proc/self/mounts; then
+		echo "chroot_destroy: something is still mounted under $CHROOT, leaving it" >&2
+		return 1
+	fi
+	rm -rf --one-file-system "$CHROOT"
+	CHROOT=
+}
+
+# ---- for test_package.sh: the package in the chroot ----
+
+# crun CMD...: chroot_run with output in files; sets RC, OUT and ERR.
+crun() {
+	chroot_run "$@" >"$PKG_W/c.out" 2>"$PKG_W/c.err"
+	RC=$?
+	OUT=$(cat "$PKG_W/c.out")
+	ERR=$(cat "$PKG_W/c.err")
+}
+# svc ACTION: `service guardiand ACTION` in the chroot, as a user types it.
+svc() { crun service guardiand "$@"; }
+
+# The daemon: pid from the chroot's pidfile; a pid is ours if it runs the
+# chroot's /usr/sbin/guardiand.
+dpid() { tr -d ' \n' 2>/dev/null <"${CHROOT:?}/run/guardiand.pid"; }
+is_daemon() {
+	[ -n "${1:-}" ] && is_alive "$1" &&
+		[ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "${CHROOT:?}/usr/sbin/guardiand" ]
+}
+daemon_running() { is_daemon "$(dpid)"; }
+# guardiand processes in the chroot, whatever their pidfile says.
+daemon_pids() {
+	local p
+	for p in $(chroot_pids); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "${CHROOT:?}/usr/sbin/guardiand" ] && echo "$p"
+	done
+	return 0
+}
+no_daemon() { [ -z "$(daemon_pids)" ]; }
+
+pkg_status() { dpkg-query --admindir="${CHROOT:?}/var/lib/dpkg" -W -f='${db:Status-Abbrev}' guardiand 2>/dev/null | tr -d ' '; }
+installed() { [ "$(pkg_status)" = ii ]; }
+
+syslog_has() { grep -Eq -- "$1" "${CHROOT:?}/var/log/syslog" 2>/dev/null; }
+wait_syslog() { wait_for "syslog line /$1/" "$WAIT" syslog_has "$1"; }
+
+# dropin NAME [LINE...]: /etc/guardiand/conf.d/NAME.conf with a service that
+# records its pid in the chroot's /tmp/NAME.pids, then sleeps.
+dropin() {
+	local name=$1
+	shift
+	{
+		printf '[service %s]\n' "$name"
+		printf "command = sh -c 'echo \$\$ >> /tmp/%s.pids; exec sleep 1000'\n" "$name"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+	} >"${CHROOT:?}/etc/guardiand/conf.d/$name.conf"
+}
+# dropin_raw NAME TEXT: a drop-in file as given.
+dropin_raw() { printf '%s\n' "$2" >"${CHROOT:?}/etc/guardiand/conf.d/$1.conf"; }
+pids_file() { echo "${CHROOT:?}/tmp/$1.pids"; }
+svc_pid() { tail -n 1 "${CHROOT:?}/tmp/$1.pids" 2>/dev/null; }
+svc_starts() { nlines "${CHROOT:?}/tmp/$1.pids"; }
+svc_starts_ge() { [ "$(svc_starts "$1")" -ge "$2" ]; }
+svc_running() { is_alive "$(svc_pid "$1")"; }
+wait_svc() { wait_for "service $1 to run" "$WAIT" svc_running "$1"; }
+# Removes the test drop-ins (every conf.d file) and their pid records.
+clear_dropins() {
+	rm -f "${CHROOT:?}"/etc/guardiand/conf.d/*.conf "${CHROOT:?}"/tmp/*.pids
+}
