@@ -243,3 +243,13 @@ fwd_tick(void)
 		}
 	}
 }
+
+/* At exit: stops forwarding what grandchildren may still write. */
+void
+fwd_close_all(void)
+{
+	while (fwds) {
+		output_flush(&fwds->lb, line, fwds);
+		fwd_free(fwds);
+	}
+}

@@ -175,6 +175,7 @@ void log_output(const char *name, pid_t pid, int stream, const char *line, size_
 typedef void (*loop_fn)(int fd, short revents, void *arg);
 
 void loop_init(void);
+void loop_free(void);
 int loop_add(int fd, short events, loop_fn fn, void *arg);
 void loop_events(int fd, short events);
 void loop_del(int fd);
@@ -233,6 +234,7 @@ void fwd_forget(struct fwd *f);		/* the service moves on: keep forwarding */
 void fwd_drain(struct fwd *f);		/* read what the pipe holds now */
 int fwd_reopen(const char *name);	/* NULL: every file output; returns count */
 void fwd_tick(void);			/* resume pipes paused for a slow syslog */
+void fwd_close_all(void);
 
 /* ---- state.c ---- */
 
@@ -318,6 +320,7 @@ struct rlimit;
 void service_set_nofile(const struct rlimit *rl);
 void service_do(struct service *sv, enum sv_event ev);	/* step and act, now */
 void service_stop_all(void);
+void service_free_all(void);
 bool service_all_down(void);
 void service_reap(void);
 void service_timers(int64_t now);

@@ -139,3 +139,13 @@ loop_once(int64_t deadline)
 		watches[i].fn(pfds[i].fd, rev, watches[i].arg);
 	}
 }
+
+void
+loop_free(void)
+{
+	free(pfds);
+	free(watches);
+	pfds = NULL;
+	watches = NULL;
+	nfds = capfds = 0;
+}

@@ -51,6 +51,27 @@ static int pidfd = -1;
 static char *pidpath;
 static char *sockpath;
 static int report_fd = -1;	/* start-up error text back to the launcher */
+static struct conf *owned_conf;	/* parsed, not yet handed to service.c */
+static struct svc_conf *owned_sc;	/* one-command mode, being built */
+
+/* At exit, on every path: give back what is still held, so that leak
+ * checkers (make check-asan, valgrind) see a clean exit. */
+static void
+cleanup(void)
+{
+	config_free(owned_conf);
+	owned_conf = NULL;
+	config_svc_free(owned_sc);
+	owned_sc = NULL;
+	service_free_all();
+	fwd_close_all();
+	control_close();
+	slog_close();
+	loop_free();
+	free(pidpath);
+	free(sockpath);
+	pidpath = sockpath = NULL;
+}
 
 static void __attribute__((noreturn))
 usage(int code)
@@ -202,6 +223,7 @@ command_conf(void)
 
 	if (c == NULL)
 		goto nomem;
+	owned_conf = c;
 	if (name == NULL) {
 		char *copy = strdup(o.command[0]);
 		if (copy == NULL)
@@ -216,12 +238,16 @@ command_conf(void)
 		fprintf(stderr, "guardiand: invalid service name \"%s\" (use "
 		    "letters, digits and _.@-)%s\n", name, o.name ? "" :
 		    "; choose one with --name");
+		if (name != o.name)
+			free((char *)name);
 		exit(EXIT_USAGE);
 	}
-	if ((sc = config_svc_new(name)) == NULL)
-		goto nomem;
+	sc = config_svc_new(name);
 	if (name != o.name)
 		free((char *)name);
+	if (sc == NULL)
+		goto nomem;
+	owned_sc = sc;
 	for (int i = 0; i < o.nkeys; i++) {
 		char key[32];
 
@@ -241,6 +267,7 @@ command_conf(void)
 		len += strlen(*a) + 1;
 	if ((cmd = malloc(len)) == NULL)
 		goto nomem;
+	free(sc->command);
 	cmd[0] = '\0';
 	for (char **a = o.command; *a; a++) {
 		strcat(cmd, *a);
@@ -263,6 +290,7 @@ command_conf(void)
 		exit(EXIT_USAGE);
 	}
 	config_add(c, sc);
+	owned_sc = NULL;
 	return c;
 nomem:
 	fprintf(stderr, "guardiand: out of memory\n");
@@ -451,6 +479,7 @@ start_daemon(struct conf *c)
 	log_info("guardiand %s started, pid %ld, %zu service%s", GUARDIAND_VERSION,
 	    (long)getpid(), c->nservices, c->nservices == 1 ? "" : "s");
 	state_reap_survivors();
+	owned_conf = NULL;
 	service_apply(c, err, sizeof(err));
 	return 0;
 }
@@ -482,8 +511,6 @@ run(void)
 	}
 	log_info("guardiand: stopped");
 	state_remove();
-	control_close();
-	slog_close();
 	unlink(pidpath);
 	close(pidfd);
 	daemon_signal_done();
@@ -511,6 +538,7 @@ main(int argc, char **argv)
 	int r;
 
 	sane_stdio();
+	atexit(cleanup);
 	parse_args(argc, argv);
 	if (!o.config)
 		o.config = DEFAULT_CONF;
@@ -520,9 +548,9 @@ main(int argc, char **argv)
 		c = command_conf();
 	else if ((c = config_load(o.config, print_config_error, NULL)) == NULL)
 		return EXIT_USAGE;
+	owned_conf = c;
 	if (o.test) {
 		printf("configuration OK\n");
-		config_free(c);
 		return EXIT_OK;
 	}
 

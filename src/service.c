@@ -886,6 +886,22 @@ service_apply(struct conf *c, char *summary, size_t len)
 	settle();
 }
 
+/* At exit: nothing is running any more; give the memory back. */
+void
+service_free_all(void)
+{
+	while (services) {
+		struct service *sv = services;
+
+		services = sv->next;
+		if (sv->exec_fd >= 0) {
+			loop_del(sv->exec_fd);
+			close(sv->exec_fd);
+		}
+		service_free(sv);
+	}
+}
+
 void
 service_stop_all(void)
 {
