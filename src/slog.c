@@ -213,6 +213,13 @@ flush(void)
 		}
 		if (head == NULL)
 			tail = &head;
+		if (sent < n && head) {
+			/* Partly sent: the socket is full; the next call would
+			 * only fail, so wait for it to drain instead. */
+			full = true;
+			loop_add(fd, POLLOUT, writable, NULL);
+			return;
+		}
 	}
 	if (full) {
 		full = false;
