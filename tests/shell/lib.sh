@@ -177,21 +177,27 @@ start_detached() {
 	return "$RC"
 }
 
-# stop_daemon PID: SIGTERM, wait for it to go, SIGKILL after a deadline.
-# Sets DSTATUS to its exit status when it is a child of this shell.
-stop_daemon() {
+# terminate PID WHAT: SIGTERM, wait for it to go, SIGKILL after a deadline.
+terminate() {
 	local pid=$1 deadline
+	is_alive "$pid" || return 0
+	kill -TERM "$pid" 2>/dev/null
+	deadline=$(($(now_us) + WAIT * 1000000))
+	while is_alive "$pid" && [ "$(now_us)" -lt "$deadline" ]; do sleep 0.03; done
+	if is_alive "$pid"; then
+		echo "  ($2 $pid ignored SIGTERM for ${WAIT}s: SIGKILL)"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	return 0
+}
+
+# stop_daemon PID: terminate it; sets DSTATUS to its exit status when it is
+# a child of this shell.
+stop_daemon() {
+	local pid=$1
 	DSTATUS=
 	[ -n "$pid" ] || return 0
-	if is_alive "$pid"; then
-		kill -TERM "$pid" 2>/dev/null
-		deadline=$(($(now_us) + WAIT * 1000000))
-		while is_alive "$pid" && [ "$(now_us)" -lt "$deadline" ]; do sleep 0.03; done
-		if is_alive "$pid"; then
-			echo "  (guardiand $pid ignored SIGTERM for ${WAIT}s: SIGKILL)"
-			kill -KILL "$pid" 2>/dev/null
-		fi
-	fi
+	terminate "$pid" guardiand
 	if jobs -p | grep -qx -- "$pid"; then
 		wait "$pid" 2>/dev/null
 		DSTATUS=$?

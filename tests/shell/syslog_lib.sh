@@ -60,18 +60,10 @@ rs_start() {
 # rs_stop [PID]: SIGCONT, SIGTERM (rsyslogd writes what it has queued), wait
 # until it is gone; SIGKILL after a deadline.
 rs_stop() {
-	local pid=${1:-$RS_PID} deadline
+	local pid=${1:-$RS_PID}
 	[ -n "$pid" ] || return 0
 	kill -CONT "$pid" 2>/dev/null
-	if is_alive "$pid"; then
-		kill -TERM "$pid" 2>/dev/null
-		deadline=$(($(now_us) + WAIT * 1000000))
-		while is_alive "$pid" && [ "$(now_us)" -lt "$deadline" ]; do sleep 0.03; done
-		if is_alive "$pid"; then
-			echo "  (rsyslogd $pid ignored SIGTERM for ${WAIT}s: SIGKILL)"
-			kill -KILL "$pid" 2>/dev/null
-		fi
-	fi
+	terminate "$pid" rsyslogd
 	wait "$pid" 2>/dev/null
 	return 0
 }
