@@ -96,7 +96,8 @@ usage(int code)
 "service options (one-command mode; the config keys of guardiand.conf(5)):\n"
 "  --restart always|on-failure|never   --stop-signal SIG   --stop-timeout DUR\n"
 "  --directory DIR   --user USER   --group GROUP   --env KEY=VALUE   --umask 022\n"
-"  --backoff-initial DUR   --backoff-max DUR   --healthy-after DUR   --give-up-after N\n");
+"  --backoff-initial DUR   --backoff-max DUR   --healthy-after DUR   --give-up-after N\n"
+"  -o, --option KEY=VALUE  any other key: -o stdout=file:/var/log/api.log -o nice=5\n");
 	exit(code);
 }
 
@@ -154,6 +155,7 @@ static const struct option longopts[] = {
 	{ "backoff-max",	required_argument,	NULL, 1000 },
 	{ "healthy-after",	required_argument,	NULL, 1000 },
 	{ "give-up-after",	required_argument,	NULL, 1000 },
+	{ "option",		required_argument,	NULL, 'o' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -162,7 +164,7 @@ parse_args(int argc, char **argv)
 {
 	int c, li;
 
-	while ((c = getopt_long(argc, argv, "+Fvf:p:s:tn:Vh", longopts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "+Fvf:p:s:tn:o:Vh", longopts, &li)) != -1) {
 		switch (c) {
 		case 'F': o.foreground = true; break;
 		case 'v': o.verbose = true; break;
@@ -177,11 +179,17 @@ parse_args(int argc, char **argv)
 		case 'h':
 			usage(0);
 		case 1000:
+		case 'o':
 			if (o.nkeys == (int)(sizeof(o.keys) / sizeof(o.keys[0]))) {
 				fprintf(stderr, "guardiand: too many service options\n");
 				exit(EXIT_USAGE);
 			}
-			o.keys[o.nkeys] = longopts[li].name;
+			if (c == 'o' && strchr(optarg, '=') == NULL) {
+				fprintf(stderr, "guardiand: -o %s: expected KEY=VALUE\n",
+				    optarg);
+				exit(EXIT_USAGE);
+			}
+			o.keys[o.nkeys] = c == 'o' ? NULL : longopts[li].name;
 			o.values[o.nkeys++] = optarg;
 			break;
 		default:
@@ -249,16 +257,31 @@ command_conf(void)
 		goto nomem;
 	owned_sc = sc;
 	for (int i = 0; i < o.nkeys; i++) {
-		char key[32];
+		const char *value = o.values[i];
+		char key[64];
 
-		snprintf(key, sizeof(key), "%s", o.keys[i]);
-		for (char *k = key; *k; k++)
-			if (*k == '-')
-				*k = '_';
-		if (strcmp(key, "env") == 0)
-			snprintf(key, sizeof(key), "environment");
-		if (config_svc_set(sc, key, o.values[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "guardiand: --%s: %s\n", o.keys[i], err);
+		if (o.keys[i] == NULL) {
+			/* -o KEY=VALUE: any key of a [service] section */
+			size_t klen = strcspn(value, "=");
+
+			snprintf(key, sizeof(key), "%.*s", (int)klen, value);
+			value += klen + 1;
+			if (strcmp(key, "command") == 0) {
+				fprintf(stderr, "guardiand: -o command: the command "
+				    "goes after --\n");
+				exit(EXIT_USAGE);
+			}
+		} else {
+			snprintf(key, sizeof(key), "%s", o.keys[i]);
+			for (char *k = key; *k; k++)
+				if (*k == '-')
+					*k = '_';
+			if (strcmp(key, "env") == 0)
+				snprintf(key, sizeof(key), "environment");
+		}
+		if (config_svc_set(sc, key, value, err, sizeof(err)) < 0) {
+			fprintf(stderr, "guardiand: %s%s: %s\n", o.keys[i] ? "--" :
+			    "-o ", o.keys[i] ? o.keys[i] : o.values[i], err);
 			exit(EXIT_USAGE);
 		}
 	}

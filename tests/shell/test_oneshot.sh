@@ -39,6 +39,26 @@ test_oneshot_service_options() {
 	wait_log "opts: exited with status 3"
 }
 
+test_oneshot_any_key_with_o() {
+	spawn_fg -p "$PIDFILE" "${SOCK_ARGS[@]}" --name anykey -o nice=7 \
+		-o stdout=file:"$T/anykey.out" -o limit_nofile=123 -- \
+		sh -c "echo hello; $(recorder "$T/anykey.pids")"
+	wait_starts anykey 1 || return
+	local p
+	p=$(pid_n anykey 1)
+	assertEquals "nice from -o nice=7" 7 "$(stat_field "$p" 19)"
+	assertContains "limit from -o limit_nofile=123" \
+		"$(grep 'open files' "/proc/$p/limits")" " 123 "
+	wait_for "stdout in the file" "$WAIT" file_has "$T/anykey.out" '^hello$' || return
+	RUN_TIMEOUT=15 run "$GUARDIAND" -t -o bogus=1 -- true
+	assertEquals "unknown key: exit status" 1 "$RC"
+	assertContains "names the key: $ERR" "$ERR" 'unknown key "bogus"'
+	RUN_TIMEOUT=15 run "$GUARDIAND" -t -o command=ls -- true
+	assertEquals "command through -o: exit status" 1 "$RC"
+	RUN_TIMEOUT=15 run "$GUARDIAND" -t -o nice -- true
+	assertEquals "no =: exit status" 1 "$RC"
+}
+
 test_oneshot_nonroot_default_pidfile() {
 	local xdg=$T/xdg
 	mkdir "$xdg" "$T/work"
