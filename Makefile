@@ -95,6 +95,7 @@ deb:
 	mkdir -p $(DEB_WORK)/src $(DEB_OUT)
 	tar -cf - --exclude-vcs --exclude=./build --exclude=./build-asan \
 		--exclude=./dist --exclude=./.cache --exclude=./debian/guardiand \
+		--exclude=./build-fuzz \
 		--exclude=./debian/.debhelper . | tar -C $(DEB_WORK)/src -xf -
 	cd $(DEB_WORK)/src && dpkg-buildpackage -us -uc -b
 	rm -f $(DEB_OUT)/guardiand*_*
@@ -103,6 +104,68 @@ deb:
 	@ls -1 $(DEB_OUT)/guardiand*.deb
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 .PHONY: all deps units check check-asan run install deb clean
+
+# Fuzzing (fuzz/README.md): libFuzzer targets for the config parser and the
+# control protocol, built with clang and ASan/UBSan into $(FUZZ_B), each run
+# for FUZZ_SECONDS on a copy of its seed corpus; fails if either finds a
+# crash, which is left in $(FUZZ_B)/crashes/NAME/. `make -j2 fuzz` runs both
+# at once.
+FUZZ_B       ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  ?= -O1 -g -fno-omit-frame-pointer
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_WARN     = -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+FUZZ_ARGS    ?= -timeout=10 -rss_limit_mb=2048
+FUZZ_ARGS_config  = -max_len=16384	# past libinih's line limit
+FUZZ_ARGS_control = -max_len=8192	# past PROTO_MAX_REQUEST
+FUZZ_OBJ      = $(patsubst src/%.c,$(FUZZ_B)/obj/%.o,$(filter-out src/main.c,$(DAEMON_SRC)))
+FUZZ_ENV      = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+$(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/proto.h
+	@mkdir -p $(FUZZ_B)/obj
+	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
+		$(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+# config.c alone; its glob() is wrapped to keep include= inside a temp dir.
+$(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_B)/obj/config.o
+	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
+		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)
+
+# The daemon's objects but main.c; the target stubs guardiand_reload().
+$(FUZZ_B)/fuzz_control: fuzz/fuzz_control.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
+		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $^ $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_B)/fuzz_config $(FUZZ_B)/fuzz_control
+
+# fuzz-run-NAME: NAME's target on a fresh copy of fuzz/corpus/NAME (the
+# committed corpus is never written), output in $(FUZZ_B)/NAME.log.
+fuzz-run-%: $(FUZZ_B)/fuzz_%
+	@rm -rf $(FUZZ_B)/corpus/$* $(FUZZ_B)/crashes/$*
+	@mkdir -p $(FUZZ_B)/corpus $(FUZZ_B)/crashes/$*
+	@cp -R fuzz/corpus/$* $(FUZZ_B)/corpus/$*
+	@echo "fuzz: $* for $(FUZZ_SECONDS)s, log in $(FUZZ_B)/$*.log"
+	@$(FUZZ_ENV) $(FUZZ_B)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) \
+		-print_final_stats=1 $(FUZZ_ARGS) $(FUZZ_ARGS_$*) -dict=fuzz/$*.dict \
+		-artifact_prefix=$(FUZZ_B)/crashes/$*/ $(FUZZ_B)/corpus/$* \
+		>$(FUZZ_B)/$*.log 2>&1; rc=$$?; \
+	execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_B)/$*.log); \
+	echo "fuzz: $*: $${execs:-?} executions in $(FUZZ_SECONDS)s, exit status $$rc"; \
+	if [ $$rc -ne 0 ] || [ -n "$$(ls -A $(FUZZ_B)/crashes/$*)" ]; then \
+		tail -n 60 $(FUZZ_B)/$*.log; \
+		echo "fuzz: $*: FAILED, reproducer(s):"; ls -1 $(FUZZ_B)/crashes/$*/*; \
+		exit 1; \
+	fi
+
+fuzz: deps
+	$(MAKE) fuzz-run-config fuzz-run-control
+
+fuzz-clean:
+	rm -rf $(FUZZ_B)
+
+.PHONY: fuzz fuzz-build fuzz-clean

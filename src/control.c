@@ -539,6 +539,21 @@ handle(struct client *cl, char *line)
 		reply(cl, CTL_USAGE, "unknown command \"%.64s\"", cmd);
 }
 
+
+/* The request is in: up to the newline nl, or all of it at EOF. */
+static void
+take_request(struct client *cl, char *nl)
+{
+	if (nl)
+		*nl = '\0';
+	else
+		cl->in[cl->inlen < sizeof(cl->in) ? cl->inlen : sizeof(cl->in) - 1] = '\0';
+	if (strlen(cl->in) != (nl ? (size_t)(nl - cl->in) : cl->inlen))
+		reply(cl, CTL_USAGE, "NUL byte in request");
+	else
+		handle(cl, cl->in);
+}
+
 static void
 client_io(int fd, short revents, void *arg)
 {
@@ -598,15 +613,7 @@ client_io(int fd, short revents, void *arg)
 		}
 		return;
 	}
-	/* A newline, or EOF after a last line without one. */
-	if (nl)
-		*nl = '\0';
-	else
-		cl->in[cl->inlen < sizeof(cl->in) ? cl->inlen : sizeof(cl->in) - 1] = '\0';
-	if (strlen(cl->in) != (nl ? (size_t)(nl - cl->in) : cl->inlen)) {
-		reply(cl, CTL_USAGE, "NUL byte in request");
-	} else
-		handle(cl, cl->in);
+	take_request(cl, nl);
 	if (cl->wait == WAIT_NONE) {
 		cl->deadline = now_ms() + REPLY_TIMEOUT_MS;
 		loop_events(fd, POLLOUT);
@@ -839,3 +846,33 @@ control_next_deadline(void)
 			next = cl->deadline;
 	return next;
 }
+
+#ifdef GUARDIAND_FUZZ
+/*
+ * For the fuzzer only (built with -DGUARDIAND_FUZZ): one request through the
+ * same checks as client_io() and the same handle(), as a root client whose
+ * reply stays in its buffer (fd -1, never sent), then dropped.
+ */
+void
+control_fuzz_request(const char *data, size_t len)
+{
+	struct client *cl;
+	char *nl;
+
+	if ((cl = calloc(1, sizeof(*cl))) == NULL)
+		return;
+	cl->fd = -1;
+	cl->uid = 0;
+	cl->inlen = len < sizeof(cl->in) ? len : sizeof(cl->in);
+	memcpy(cl->in, data, cl->inlen);
+	nl = memchr(cl->in, '\n', cl->inlen);
+	if (nl == NULL && cl->inlen == sizeof(cl->in))
+		reply(cl, CTL_USAGE, "request too long");
+	else
+		take_request(cl, nl);
+	for (int i = 0; i < cl->nwait; i++)
+		free(cl->wait_names[i]);
+	free(cl->out.p);
+	free(cl);
+}
+#endif

@@ -159,6 +159,10 @@ void control_set_groups(const char *control_group, const char *status_group);
 void control_close(void);
 void control_tick(int64_t now);
 int64_t control_next_deadline(void);
+#ifdef GUARDIAND_FUZZ
+/* One request line through handle(), reply discarded: fuzz/fuzz_control.c. */
+void control_fuzz_request(const char *data, size_t len);
+#endif
 
 /* ---- log.c ---- */
 
