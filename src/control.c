@@ -358,7 +358,8 @@ settled(enum wait_kind kind, struct service *sv, unsigned base, char *why,
 		return 0;
 	case WAIT_STOPPED:
 		return sv->pid == 0 && (sv->state == SV_DOWN ||
-		    sv->state == SV_FATAL) ? 1 : 0;
+		    sv->state == SV_FATAL) &&
+		    !service_has_leftovers(sv->conf->name) ? 1 : 0;
 	case WAIT_UP:
 		return sv->state == SV_UP ? 1 : 0;
 	case WAIT_NONE:

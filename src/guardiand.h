@@ -325,6 +325,9 @@ void service_set_nofile(const struct rlimit *rl);
 void service_do(struct service *sv, enum sv_event ev);	/* step and act, now */
 void service_stop_all(void);
 void service_free_all(void);
+bool service_has_leftovers(const char *name);	/* NULL: any service */
+void service_leftovers(void (*fn)(void *arg, const char *name, pid_t pgid,
+    uint64_t start), void *arg);
 bool service_all_down(void);
 void service_reap(void);
 void service_timers(int64_t now);

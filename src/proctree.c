@@ -135,8 +135,10 @@ proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
 			}
 		}
 	} while (changed);
+	/* The main process itself is signalled directly, even before its
+	 * setsid has made the group. */
 	for (size_t i = 0; i < n && found < max; i++)
-		if (all[i].mine && all[i].pgrp != pgid)
+		if (all[i].mine && all[i].pgrp != pgid && all[i].pid != main)
 			out[found++] = all[i].pid;
 	free(all);
 	return found;

@@ -49,6 +49,25 @@ struct ident {
 };
 
 static struct service *services;
+
+/*
+ * Process groups of earlier runs that outlived their main process (a
+ * grandchild still working, or a daemon the service left behind). Not
+ * killed when the main process exits, since they may be finishing work and
+ * their output is still forwarded; but a stop of the service, and guardiand's
+ * own shutdown, stop them too and wait for them.
+ */
+struct leftover {
+	struct leftover *next;
+	char *name;
+	pid_t pgid;
+	uint64_t start;		/* the leader's start time, for the state file */
+	int sig;		/* the service's stop_signal */
+	int64_t stop_timeout_ms;
+	int64_t kill_at;	/* -1 until asked to stop */
+	bool announced;		/* logged once it outlived the reaping */
+};
+static struct leftover *leftovers;
 static struct rlimit child_nofile;	/* the limit guardiand was started with */
 static bool have_child_nofile;
 
@@ -472,6 +491,7 @@ spawn(struct service *sv)
 	int ep[2] = { -1, -1 }, op[2] = { -1, -1 }, eo[2] = { -1, -1 };
 	struct ident id;
 	char **envp = NULL;
+	sigset_t all, old;
 	pid_t pid;
 
 	if (ident_resolve(sc, &id) < 0)
@@ -483,13 +503,20 @@ spawn(struct service *sv)
 		log_warn("%s: pipe", sc->name);
 		goto fail;
 	}
+	/* Signals wait until the child has reset its handlers: one that came
+	 * before would run guardiand's inherited handler, which writes into
+	 * guardiand's own signal pipe (a stop right after a start would read
+	 * as a SIGTERM to guardiand) and is otherwise lost to the child. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
+	if (pid == 0)
+		child(sc, &id, envp, ep[1], op[1], eo[1]);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		log_warn("%s: fork", sc->name);
 		goto fail;
 	}
-	if (pid == 0)
-		child(sc, &id, envp, ep[1], op[1], eo[1]);
 
 	close(ep[1]);
 	close(op[1]);
@@ -648,6 +675,114 @@ settle(void)
 	}
 }
 
+static bool
+group_alive(pid_t pgid)
+{
+	return pgid > 0 && (kill(-pgid, 0) == 0 || errno != ESRCH);
+}
+
+/* The main process is gone but its group lives on: remember the group. */
+static void
+leftover_add(const struct service *sv)
+{
+	struct leftover *l = calloc(1, sizeof(*l));
+
+	if (l == NULL || (l->name = strdup(sv->conf->name)) == NULL) {
+		free(l);
+		log_warnx("%s: out of memory, process group %ld forgotten",
+		    sv->conf->name, (long)sv->pgid);
+		return;
+	}
+	l->pgid = sv->pgid;
+	l->start = sv->pg_start;
+	l->sig = sv->conf->stop_signal;
+	l->stop_timeout_ms = sv->conf->stop_timeout_ms;
+	l->kill_at = -1;
+	l->next = leftovers;
+	leftovers = l;
+	state_dirty();
+}
+
+/* Asks the leftover groups of a service (NULL: of all) to stop: the stop
+ * signal now, SIGKILL after the service's stop_timeout. */
+static void
+leftover_stop(const char *name)
+{
+	int64_t now = now_ms();
+
+	for (struct leftover *l = leftovers; l; l = l->next) {
+		pid_t found[MAX_ESCAPED];
+		size_t n;
+
+		if ((name && strcmp(name, l->name) != 0) || l->kill_at >= 0)
+			continue;
+		log_info("%s: stopping leftover process group %ld, sending %s",
+		    l->name, (long)l->pgid, config_signal_name(l->sig));
+		/* Its members' descendants in other sessions, and marked
+		 * orphans, go too. */
+		n = proctree_escaped(0, l->pgid, l->name, found, MAX_ESCAPED);
+		for (size_t i = 0; i < n; i++)
+			kill(found[i], l->sig);
+		kill(-l->pgid, l->sig);
+		if (l->sig != SIGKILL && l->sig != SIGCONT)
+			kill(-l->pgid, SIGCONT);
+		l->kill_at = now + l->stop_timeout_ms;
+	}
+}
+
+/* Forgets groups that are gone; sends SIGKILL to the ones past their time. */
+static void
+leftover_check(int64_t now)
+{
+	struct leftover **pp = &leftovers;
+
+	while (*pp) {
+		struct leftover *l = *pp;
+
+		if (!group_alive(l->pgid)) {
+			if (l->kill_at >= 0)
+				log_info("%s: leftover process group %ld stopped",
+				    l->name, (long)l->pgid);
+			*pp = l->next;
+			free(l->name);
+			free(l);
+			state_dirty();
+			continue;
+		}
+		if (!l->announced) {
+			/* Past the reaping of the zombies of the main's end. */
+			l->announced = true;
+			log_info("%s: process group %ld lives on after its main "
+			    "process; it will be stopped with the service",
+			    l->name, (long)l->pgid);
+		}
+		if (l->kill_at >= 0 && now >= l->kill_at) {
+			log_warnx("%s: leftover process group %ld: stop timeout, "
+			    "sending KILL", l->name, (long)l->pgid);
+			kill(-l->pgid, SIGKILL);
+			l->kill_at = now + l->stop_timeout_ms;
+		}
+		pp = &l->next;
+	}
+}
+
+bool
+service_has_leftovers(const char *name)
+{
+	for (struct leftover *l = leftovers; l; l = l->next)
+		if (name == NULL || strcmp(name, l->name) == 0)
+			return true;
+	return false;
+}
+
+/* For the state file: every leftover group, as (name, pgid, start). */
+void
+service_leftovers(void (*fn)(void *, const char *, pid_t, uint64_t), void *arg)
+{
+	for (struct leftover *l = leftovers; l; l = l->next)
+		fn(arg, l->name, l->pgid, l->start);
+}
+
 /* A stopping service whose main process is gone is down once its process
  * group is empty. */
 static void
@@ -733,6 +868,8 @@ exited(struct service *sv, int status)
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		log_last_stderr(sv, pid);
 	if (sv->state != SV_STOPPING) {
+		if (group_alive(sv->pgid))
+			leftover_add(sv);
 		sv->pgid = 0;
 		state_dirty();
 	}
@@ -758,6 +895,7 @@ service_reap(void)
 	}
 	for (struct service *sv = services; sv; sv = sv->next)
 		check_group(sv);
+	leftover_check(now_ms());
 	settle();
 }
 
@@ -769,6 +907,7 @@ service_timers(int64_t now)
 		if (sv->deadline_ms >= 0 && now >= sv->deadline_ms)
 			act(sv, service_step(sv, EV_TIMER, now));
 	}
+	leftover_check(now);
 	settle();
 }
 
@@ -786,6 +925,18 @@ service_next_deadline(void)
 				d = poll_at;
 		}
 		if (d >= 0 && (next < 0 || d < next))
+			next = d;
+	}
+	/* Stopping leftovers: their deadline, and a look now and then in case
+	 * no SIGCHLD tells that they are gone. */
+	for (struct leftover *l = leftovers; l; l = l->next) {
+		if (l->kill_at < 0)
+			continue;
+		int64_t d = now_ms() + GROUP_POLL_MS;
+
+		if (l->kill_at < d)
+			d = l->kill_at;
+		if (next < 0 || d < next)
 			next = d;
 	}
 	return next;
@@ -815,6 +966,8 @@ void
 service_do(struct service *sv, enum sv_event ev)
 {
 	act(sv, service_step(sv, ev, now_ms()));
+	if (ev == EV_STOP)
+		leftover_stop(sv->conf->name);
 	settle();
 }
 
@@ -832,6 +985,7 @@ service_apply(struct conf *c, char *summary, size_t len)
 		sv->removed = true;
 		removed++;
 		act(sv, service_step(sv, EV_STOP, now));
+		leftover_stop(sv->conf->name);
 	}
 	for (sc = c->services; sc; sc = next) {
 		struct service *sv = service_find(sc->name);
@@ -890,6 +1044,13 @@ service_apply(struct conf *c, char *summary, size_t len)
 void
 service_free_all(void)
 {
+	while (leftovers) {
+		struct leftover *l = leftovers;
+
+		leftovers = l->next;
+		free(l->name);
+		free(l);
+	}
 	while (services) {
 		struct service *sv = services;
 
@@ -909,12 +1070,15 @@ service_stop_all(void)
 
 	for (struct service *sv = services; sv; sv = sv->next)
 		act(sv, service_step(sv, EV_STOP, now));
+	leftover_stop(NULL);
 	settle();
 }
 
 bool
 service_all_down(void)
 {
+	if (leftovers)
+		return false;
 	for (struct service *sv = services; sv; sv = sv->next)
 		if (sv->pid != 0 || sv->state == SV_STOPPING ||
 		    sv->state == SV_STARTING || sv->state == SV_UP)

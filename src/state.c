@@ -84,6 +84,12 @@ state_dirty(void)
 	dirty = true;
 }
 
+static void
+write_entry(void *arg, const char *name, pid_t pgid, uint64_t start)
+{
+	fprintf(arg, "%s %ld %llu\n", name, (long)pgid, (unsigned long long)start);
+}
+
 /* Rewrites the file when something changed: a new file renamed over the
  * old one, created without following links. */
 void
@@ -109,8 +115,8 @@ state_flush(void)
 	}
 	for (struct service *sv = service_list(); sv; sv = sv->next)
 		if (sv->pgid > 0)
-			fprintf(f, "%s %ld %llu\n", sv->conf->name, (long)sv->pgid,
-			    (unsigned long long)sv->pg_start);
+			write_entry(f, sv->conf->name, sv->pgid, sv->pg_start);
+	service_leftovers(write_entry, f);
 	if (fclose(f) != 0 || rename(tmp, path) < 0) {
 		log_warn("guardiand: %s", path);
 		unlink(tmp);
