@@ -63,14 +63,15 @@ check: deps
 
 check-asan: deps
 	$(MAKE) B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" LDFLAGS="-fsanitize=address,undefined" all units
-	B=build-asan tests/run
+	@# The package suite builds and tests the .deb, not this build: not twice.
+	GUARDIAND_NO_PACKAGE_TESTS=1 B=build-asan tests/run
 
 # The shunit2 suites against guardiand under valgrind's memcheck (see
 # tests/valgrind/README); fails on any memcheck error or definite/indirect
 # leak, and prints how many guardiand processes were checked.
 VALGRIND_SUITES ?= test_daemon test_supervise test_reload test_ctl test_syslog test_oneshot
 
-check-valgrind:
+check-valgrind: deps
 	$(MAKE) all
 	B=$(B) tests/valgrind/run $(VALGRIND_SUITES)
 
