@@ -489,5 +489,54 @@ test_orphans_reparented_to_guardiand() {
 	wait_for "orphan $orphan reaped by guardiand (no zombie)" "$WAIT" proc_vanished "$orphan"
 }
 
+# ---- 9. a guardiand killed with SIGKILL ----
+
+# alive_pids FILE: how many of the pids listed in FILE are alive.
+alive_pids() {
+	local p n=0
+	while read -r p; do is_alive "$p" && n=$((n + 1)); done <"$1"
+	echo "$n"
+}
+
+# Its services survive it (they are in their own sessions). Started again,
+# guardiand must terminate them before starting its own, not run a second
+# copy beside them; a worker a service left behind goes too.
+test_survivors_of_a_killed_daemon_are_terminated() {
+	{
+		svc_conf plain
+		printf '[service stubborn]\n'
+		printf "command = sh -c 'trap \"\" TERM; echo \$\$ >> %s/stubborn.pids; while :; do sleep 0.2; done'\n" "$T"
+		printf '\n[service leaver]\n'
+		printf "command = sh -c 'sleep 1000 & echo \$! >> %s/leftover.pids; echo \$\$ >> %s/leaver.pids; exit 0'\n" "$T" "$T"
+		printf 'restart = never\n\n'
+	} >"$CONF"
+	start_fg
+	local d1=$DPID
+	wait_starts plain 1 || return
+	wait_starts stubborn 1 || return
+	wait_for "the leftover worker" "$WAIT" lines_ge "$T/leftover.pids" 1 || return
+	local p1 s1 w1
+	p1=$(last_pid plain) s1=$(last_pid stubborn) w1=$(tail -n 1 "$T/leftover.pids")
+	wait_for "the state file lists the leftover" "$WAIT" \
+		file_has "${PIDFILE%.pid}.state" "^leaver $(stat_field "$w1" 5) " || return
+	kill -KILL "$d1"
+	wait_for "guardiand $d1 gone" "$WAIT" is_gone "$d1" || return
+	is_alive "$p1" && is_alive "$s1" && is_alive "$w1"
+	assertTrue "its services outlive it" $?
+
+	start_fg
+	wait_for "plain's old process $p1 gone" "$WAIT" is_gone "$p1"
+	wait_for "stubborn's old process $s1 gone (SIGKILL after 5 s)" "$WAIT" is_gone "$s1"
+	wait_for "the leftover worker $w1 gone" "$WAIT" is_gone "$w1"
+	wait_starts plain 2 || return
+	wait_starts stubborn 2 || return
+	RUN_TIMEOUT=20 run "$GUARDIANCTL" -s "$SOCK" status plain stubborn
+	assertEquals "both run again (status: $OUT)" 0 "$RC"
+	assertEquals "one plain process" 1 "$(alive_pids "$T/plain.pids")"
+	assertTrue "what it did is logged" \
+		"log_has 'plain: processes of session $p1 survive from a previous guardiand: terminating them'"
+	assertTrue "the SIGKILL too" "log_has 'survivors still there after 5000 ms: sent KILL'"
+}
+
 # shellcheck disable=SC1090
 . "$SHUNIT2"
