@@ -131,15 +131,27 @@ wait_log() { wait_for "log line /$1/" "$WAIT" log_has "$1"; }
 # pidfile_holds FILE PID
 pidfile_holds() { [ -f "$1" ] && [ "$(tr -d ' \n' 2>/dev/null <"$1")" = "$2" ]; }
 
-# svc_conf NAME [LINE...]: a [service NAME] section whose command records its
-# pid in $T/NAME.pids and then becomes `sleep 1000` (exec keeps the pid).
-svc_conf() {
-	local name=$1
-	shift
+# recording_conf NAME THEN [LINE...]: a [service NAME] section whose command
+# records its pid in $T/NAME.pids and then runs the sh code THEN; LINEs are
+# more keys.
+recording_conf() {
+	local name=$1 then=$2
+	shift 2
 	printf '[service %s]\n' "$name"
-	printf "command = sh -c 'echo \$\$ >> %s/%s.pids; exec sleep 1000'\n" "$T" "$name"
+	printf "command = sh -c 'echo \$\$ >> %s/%s.pids; %s'\n" "$T" "$name" "$then"
 	[ $# -gt 0 ] && printf '%s\n' "$@"
 	echo
+}
+
+# svc_conf NAME [LINE...]: one that then becomes `sleep 1000` (exec keeps
+# the pid).
+svc_conf() { recording_conf "$1" 'exec sleep 1000' "${@:2}"; }
+
+# alive_count FILE: how many of the pids listed in FILE are alive.
+alive_count() {
+	local p n=0
+	while read -r p; do is_alive "$p" && n=$((n + 1)); done <"$1"
+	echo "$n"
 }
 
 # ---- the daemon ----

@@ -65,14 +65,7 @@ sock_conns_ge() { [ "$(sock_conns)" -ge "$1" ]; }
 sock_conns_lt() { [ "$(sock_conns)" -lt "$1" ]; }
 
 # loop_conf NAME [LINE...]: a service that records its pid and exits 3.
-loop_conf() {
-	local name=$1
-	shift
-	printf '[service %s]\n' "$name"
-	printf "command = sh -c 'echo \$\$ >> %s/%s.pids; exit 3'\n" "$T" "$name"
-	[ $# -gt 0 ] && printf '%s\n' "$@"
-	echo
-}
+loop_conf() { recording_conf "$1" 'exit 3' "${@:2}"; }
 
 # family_conf NAME: a service with a child in its process group; the child's
 # pid goes to $T/NAME.gc.pids (also killed by tearDown).

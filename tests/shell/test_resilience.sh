@@ -49,12 +49,6 @@ up_count_is() { [ "$(up_count "$1")" -eq "$2" ]; }
 up_names() { ctl status 2>/dev/null | awk 'NR > 1 && $2 == "up" { print $1 }' | sort | tr '\n' ' '; }
 up_names_are() { [ "$(up_names)" = "$1" ]; }
 
-# alive_count FILE: how many of the pids listed in FILE are alive.
-alive_count() {
-	local p n=0
-	while read -r p; do is_alive "$p" && n=$((n + 1)); done <"$1"
-	echo "$n"
-}
 none_alive() { [ "$(alive_count "$1")" -eq 0 ]; }
 
 # svc_running NAME: the last pid service NAME recorded is alive.

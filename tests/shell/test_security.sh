@@ -491,13 +491,6 @@ test_orphans_reparented_to_guardiand() {
 
 # ---- 9. a guardiand killed with SIGKILL ----
 
-# alive_pids FILE: how many of the pids listed in FILE are alive.
-alive_pids() {
-	local p n=0
-	while read -r p; do is_alive "$p" && n=$((n + 1)); done <"$1"
-	echo "$n"
-}
-
 # Its services survive it (they are in their own sessions). Started again,
 # guardiand must terminate them before starting its own, not run a second
 # copy beside them; a worker a service left behind goes too.
@@ -532,7 +525,7 @@ test_survivors_of_a_killed_daemon_are_terminated() {
 	wait_starts stubborn 2 || return
 	RUN_TIMEOUT=20 run "$GUARDIANCTL" -s "$SOCK" status plain stubborn
 	assertEquals "both run again (status: $OUT)" 0 "$RC"
-	assertEquals "one plain process" 1 "$(alive_pids "$T/plain.pids")"
+	assertEquals "one plain process" 1 "$(alive_count "$T/plain.pids")"
 	assertTrue "what it did is logged" \
 		"log_has 'plain: processes of session $p1 survive from a previous guardiand: terminating them'"
 	assertTrue "the SIGKILL too" "log_has 'survivors still there after 5000 ms: sent KILL'"

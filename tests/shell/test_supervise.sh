@@ -8,14 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # failing_conf NAME [LINE...]: a service that records its pid and exits 1.
-failing_conf() {
-	local name=$1
-	shift
-	printf '[service %s]\n' "$name"
-	printf "command = sh -c 'echo \$\$ >> %s/%s.pids; exit 1'\n" "$T" "$name"
-	[ $# -gt 0 ] && printf '%s\n' "$@"
-	echo
-}
+failing_conf() { recording_conf "$1" 'exit 1' "${@:2}"; }
 
 test_restart_after_kill9() {
 	svc_conf api >"$CONF"
