@@ -84,7 +84,8 @@ run:
 	@scripts/deps --build
 	$(MAKE) all
 	@echo "guardiand in the foreground on examples/demo.conf; Ctrl-C stops it and its services."
-	$(B)/guardiand -F -f examples/demo.conf -p $(CURDIR)/$(B)/demo.pid
+	$(B)/guardiand -F -f examples/demo.conf -p $(CURDIR)/$(B)/demo.pid \
+		-s $(CURDIR)/$(B)/demo.sock
 
 # The conffile is installed only where none is (a package manager owns it
 # in a package; make install never overwrites an admin's edits).
