@@ -798,18 +798,31 @@ set_umask(struct svc_conf *sc, const char *value, char *err, size_t errlen)
 	return 0;
 }
 
+/* A whole number in [lo, hi]; 0 or -1. */
 static int
-set_give_up(struct svc_conf *sc, const char *value, char *err, size_t errlen)
+parse_uint(const char *value, unsigned long long lo, unsigned long long hi,
+    unsigned long long *out)
 {
 	const char *p;
 	unsigned long long n = 0;
 
 	for (p = value; isdigit((unsigned char)*p); p++) {
 		n = n * 10 + (unsigned)(*p - '0');
-		if (n > UINT_MAX)
-			break;
+		if (n > hi)
+			return -1;
 	}
-	if (*value == '\0' || *p != '\0' || n > UINT_MAX) {
+	if (*value == '\0' || *p != '\0' || n < lo)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int
+set_give_up(struct svc_conf *sc, const char *value, char *err, size_t errlen)
+{
+	unsigned long long n;
+
+	if (parse_uint(value, 0, UINT_MAX, &n) < 0) {
 		seterr(err, errlen,
 		    "invalid give_up_after \"%s\" (a non-negative integer)",
 		    value);
@@ -844,25 +857,6 @@ config_parse_priority(const char *s)
 	if (strcmp(s, "warn") == 0)
 		return LOG_WARNING;
 	return -1;
-}
-
-/* A whole number in [lo, hi]; 0 or -1. */
-static int
-parse_uint(const char *value, unsigned long long lo, unsigned long long hi,
-    unsigned long long *out)
-{
-	const char *p;
-	unsigned long long n = 0;
-
-	for (p = value; isdigit((unsigned char)*p); p++) {
-		n = n * 10 + (unsigned)(*p - '0');
-		if (n > hi)
-			return -1;
-	}
-	if (*value == '\0' || *p != '\0' || n < lo)
-		return -1;
-	*out = n;
-	return 0;
 }
 
 /* stdout = / stderr = : syslog, null, or file:PATH (absolute). */

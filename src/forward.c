@@ -37,13 +37,6 @@ struct fwd {
 
 static struct fwd *fwds;
 static bool any_paused;
-static bool log_foreground_mode;
-
-void
-fwd_set_foreground(bool fg)
-{
-	log_foreground_mode = fg;
-}
 
 static int
 open_file(struct fwd *f)
@@ -67,7 +60,8 @@ line(void *arg, const char *text, size_t len)
 	case OUT_NULL:
 		break;
 	case OUT_SYSLOG:
-		if (log_foreground_mode || !slog_active())
+		/* The syslog writer is open only when detached. */
+		if (!slog_active())
 			log_output(f->name, f->pid, f->stream, text, len);
 		else
 			slog_send(f->facility, f->out.priority, f->tag, f->pid,

@@ -144,6 +144,7 @@ bool config_valid_name(const char *name);
 int paths_own_dir(const char *dir, mode_t mode);
 char *paths_pidfile(const char *name);	/* name: one-command mode's, or NULL */
 char *paths_socket_dir(void);
+bool paths_tmp_fallback(void);
 char *paths_socket(const char *name);
 
 /* ---- main.c ---- */
@@ -233,7 +234,6 @@ struct fwd;
 /* Forwards what a process writes on fd (its stream 1 or 2) to the
  * service's destinations until EOF; sv->fwd[stream - 1] points to it. */
 struct fwd *fwd_start(struct service *sv, pid_t pid, int stream, int fd);
-void fwd_set_foreground(bool fg);	/* syslog output goes to stderr */
 void fwd_forget(struct fwd *f);		/* the service moves on: keep forwarding */
 void fwd_drain(struct fwd *f);		/* read what the pipe holds now */
 int fwd_reopen(const char *name);	/* NULL: every file output; returns count */
@@ -242,7 +242,6 @@ void fwd_close_all(void);
 
 /* ---- state.c ---- */
 
-int proc_stat(pid_t pid, char *state, pid_t *pgrp, pid_t *sid, uint64_t *start);
 void state_init(const char *pidfile);
 void state_dirty(void);
 void state_flush(void);
@@ -251,9 +250,17 @@ void state_reap_survivors(void);
 
 /* ---- proctree.c ---- */
 
+/* The fields of /proc/PID/stat guardiand uses. */
+struct procstat {
+	char state;		/* R S D Z... */
+	pid_t ppid, pgrp, sid;
+	uint64_t start;		/* field 22: start time, in clock ticks */
+};
+
+int proc_stat(pid_t pid, struct procstat *ps);
+bool proc_live(pid_t pid, struct procstat *ps);	/* ps may be NULL */
 size_t proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
     size_t max);
-bool proctree_alive(pid_t pid);
 
 /* ---- service.c ---- */
 

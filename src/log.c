@@ -46,7 +46,7 @@ vlog(int prio, const char *fmt, va_list ap, const char *err)
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (err && n >= 0 && (size_t)n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", err);
-	if (!log_foreground && slog_active())
+	if (slog_active())	/* opened only when detached */
 		slog_send(LOG_DAEMON, prio, "guardiand", getpid(), buf, strlen(buf));
 	else
 		daemon_log(prio, "%s", buf);

@@ -376,6 +376,15 @@ pidfile_write(int fd, pid_t pid)
 	return 0;
 }
 
+/* Detached, everything goes to syslog through slog.c (README: why not
+ * daemon_log); in the foreground, to stderr. */
+static void
+open_syslog(const struct conf *c)
+{
+	if (!o.foreground)
+		slog_open(c->syslog_socket ? c->syslog_socket : DEF_SYSLOG_SOCKET);
+}
+
 int
 guardiand_reload(config_err_fn err, void *arg, char *summary, size_t len)
 {
@@ -395,8 +404,7 @@ guardiand_reload(config_err_fn err, void *arg, char *summary, size_t len)
 		return -1;
 	}
 	control_set_groups(c->control_group, c->status_group);
-	if (!o.foreground)
-		slog_open(c->syslog_socket ? c->syslog_socket : DEF_SYSLOG_SOCKET);
+	open_syslog(c);
 	service_apply(c, summary, len);
 	log_info("reload: %s", summary);
 	return 0;
@@ -447,9 +455,7 @@ start_daemon(struct conf *c)
 	char err[256];
 	int fd;
 
-	fwd_set_foreground(o.foreground);
-	if (!o.foreground)
-		slog_open(c->syslog_socket ? c->syslog_socket : DEF_SYSLOG_SOCKET);
+	open_syslog(c);
 	if (pidfile_write(pidfd, getpid()) < 0) {
 		startup_error("guardiand: pidfile %s: %s", pidpath, strerror(errno));
 		return EXIT_PIDFILE;
@@ -586,8 +592,7 @@ main(int argc, char **argv)
 		return EXIT_STARTUP;
 	}
 	/* A user without XDG_RUNTIME_DIR gets a private /tmp/guardiand-UID. */
-	if (geteuid() != 0 && (!o.pidfile || !o.socket) &&
-	    !(getenv("XDG_RUNTIME_DIR") && getenv("XDG_RUNTIME_DIR")[0] == '/')) {
+	if ((!o.pidfile || !o.socket) && paths_tmp_fallback()) {
 		char *dir = paths_socket_dir();
 
 		if (dir == NULL || paths_own_dir(dir, 0700) < 0) {

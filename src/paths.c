@@ -58,6 +58,14 @@ use_xdg(void)
 	return xdg && xdg[0] == '/';
 }
 
+/* Whether the defaults are in a private /tmp/guardiand-UID (no root, no
+ * XDG_RUNTIME_DIR), which guardiand must make before using. */
+bool
+paths_tmp_fallback(void)
+{
+	return geteuid() != 0 && !use_xdg();
+}
+
 char *
 paths_pidfile(const char *name)
 {

@@ -23,31 +23,48 @@ struct pinfo {
 	bool mine;
 };
 
-/* Reads ppid, pgrp and whether the process is still alive (not a zombie). */
-static bool
-read_pinfo(pid_t pid, struct pinfo *pi)
+/* Parses /proc/PID/stat; 0, or -1 if there is no such process. */
+int
+proc_stat(pid_t pid, struct procstat *ps)
 {
-	char buf[1024], file[64], *p, st;
-	int fd, ppid, pgrp;
+	char buf[1024], file[64], *p;
+	unsigned long long st;
 	ssize_t n;
+	int fd, ppid, pg, se;
+	char c;
 
 	snprintf(file, sizeof(file), "/proc/%ld/stat", (long)pid);
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
+		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return -1;
 	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%c %d %d", &st, &ppid, &pgrp) != 3 ||
-	    st == 'Z' || st == 'X')
-		return false;
-	pi->pid = pid;
-	pi->ppid = ppid;
-	pi->pgrp = pgrp;
-	pi->mine = false;
-	return true;
+	/* The command name may hold anything: skip to its last ')'. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	if (sscanf(p + 2, "%c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+	    "%*d %*d %*d %*d %*d %*d %llu", &c, &ppid, &pg, &se, &st) != 5)
+		return -1;
+	ps->state = c;
+	ps->ppid = ppid;
+	ps->pgrp = pg;
+	ps->sid = se;
+	ps->start = st;
+	return 0;
+}
+
+/* Whether pid is there and not a zombie; its stat in ps if so. */
+bool
+proc_live(pid_t pid, struct procstat *ps)
+{
+	struct procstat tmp;
+
+	if (ps == NULL)
+		ps = &tmp;
+	return pid > 0 && proc_stat(pid, ps) == 0 && ps->state != 'Z' &&
+	    ps->state != 'X';
 }
 
 /* Whether the process's environment carries GUARDIAND_SERVICE=name. */
@@ -111,8 +128,15 @@ proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
 				break;
 			all = na;
 		}
-		if (read_pinfo(pid, &all[n]))
-			n++;
+		struct procstat ps;
+
+		if (!proc_live(pid, &ps))
+			continue;
+		all[n].pid = pid;
+		all[n].ppid = ps.ppid;
+		all[n].pgrp = ps.pgrp;
+		all[n].mine = false;
+		n++;
 	}
 	closedir(d);
 	/* Roots: the main process, the members of its group, and marked
@@ -142,13 +166,4 @@ proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
 			out[found++] = all[i].pid;
 	free(all);
 	return found;
-}
-
-/* Whether pid is still there and not a zombie. */
-bool
-proctree_alive(pid_t pid)
-{
-	struct pinfo pi;
-
-	return pid > 0 && read_pinfo(pid, &pi);
 }

@@ -528,8 +528,11 @@ spawn(struct service *sv)
 	fcntl(eo[0], F_SETFL, O_NONBLOCK);
 	sv->pid = pid;
 	sv->pgid = pid;
-	if (proc_stat(pid, NULL, NULL, NULL, &sv->pg_start) < 0)
-		sv->pg_start = 0;
+	{
+		struct procstat ps;
+
+		sv->pg_start = proc_stat(pid, &ps) == 0 ? ps.start : 0;
+	}
 	state_dirty();
 	sv->exec_fd = ep[0];
 	sv->exec_errno = 0;
@@ -550,15 +553,25 @@ fail:
 	return -1;
 }
 
-/* Signals the whole process group; before the child's setsid ran, the
- * group does not exist yet and the process itself is signalled. */
+/*
+ * Sends a stop signal to a process group (before the child's setsid ran the
+ * group does not exist yet: then to main itself) and to the extra processes
+ * outside it; a stopped process cannot act on it until continued, so
+ * SIGCONT follows.
+ */
 static void
-signal_group(struct service *sv, int sig)
+send_stop(pid_t pgid, pid_t main, const pid_t *extra, size_t n, int sig)
 {
-	if (sv->pgid <= 0)
+	int sigs[2] = { sig, SIGCONT };
+
+	if (pgid <= 0)
 		return;		/* never kill(0) or kill(-1) */
-	if (kill(-sv->pgid, sig) < 0 && errno == ESRCH && sv->pid > 0)
-		kill(sv->pid, sig);
+	for (int i = 0; i < (sig == SIGKILL || sig == SIGCONT ? 1 : 2); i++) {
+		if (kill(-pgid, sigs[i]) < 0 && errno == ESRCH && main > 0)
+			kill(main, sigs[i]);
+		for (size_t j = 0; j < n; j++)
+			kill(extra[j], sigs[i]);
+	}
 }
 
 /* Adds the service's processes outside its group (setsid, setpgid) to
@@ -586,20 +599,12 @@ find_escaped(struct service *sv)
 	}
 }
 
-static void
-signal_all(struct service *sv, int sig)
-{
-	signal_group(sv, sig);
-	for (size_t i = 0; i < sv->nescaped; i++)
-		kill(sv->escaped[i], sig);
-}
-
 /* Whether every process outside the group that a stop waits for is gone. */
 static bool
 escaped_gone(struct service *sv)
 {
 	for (size_t i = 0; i < sv->nescaped; i++)
-		if (proctree_alive(sv->escaped[i]))
+		if (proc_live(sv->escaped[i], NULL))
 			return false;
 	free(sv->escaped);
 	sv->escaped = NULL;
@@ -630,17 +635,15 @@ act(struct service *sv, enum sv_action a)
 		log_info("%s: stopping, pid %ld, sending %s", sc->name,
 		    (long)sv->pid, config_signal_name(sc->stop_signal));
 		find_escaped(sv);
-		signal_all(sv, sc->stop_signal);
-		/* A stopped process cannot act on the signal until continued. */
-		if (sc->stop_signal != SIGKILL && sc->stop_signal != SIGCONT)
-			signal_all(sv, SIGCONT);
+		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped,
+		    sc->stop_signal);
 		return;
 	case ACT_KILL:
 		log_warnx("%s: stop timeout after %s, sending KILL to process "
 		    "group %ld", sc->name, fmt_ms(sc->stop_timeout_ms, b1,
 		    sizeof(b1)), (long)sv->pgid);
 		find_escaped(sv);
-		signal_all(sv, SIGKILL);
+		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
 		return;
 	}
 }
@@ -721,11 +724,7 @@ leftover_stop(const char *name)
 		/* Its members' descendants in other sessions, and marked
 		 * orphans, go too. */
 		n = proctree_escaped(0, l->pgid, l->name, found, MAX_ESCAPED);
-		for (size_t i = 0; i < n; i++)
-			kill(found[i], l->sig);
-		kill(-l->pgid, l->sig);
-		if (l->sig != SIGKILL && l->sig != SIGCONT)
-			kill(-l->pgid, SIGCONT);
+		send_stop(l->pgid, 0, found, n, l->sig);
 		l->kill_at = now + l->stop_timeout_ms;
 	}
 }
@@ -759,7 +758,7 @@ leftover_check(int64_t now)
 		if (l->kill_at >= 0 && now >= l->kill_at) {
 			log_warnx("%s: leftover process group %ld: stop timeout, "
 			    "sending KILL", l->name, (long)l->pgid);
-			kill(-l->pgid, SIGKILL);
+			send_stop(l->pgid, 0, NULL, 0, SIGKILL);
 			l->kill_at = now + l->stop_timeout_ms;
 		}
 		pp = &l->next;
@@ -790,7 +789,7 @@ check_group(struct service *sv)
 {
 	if (sv->state != SV_STOPPING || !sv->exited)
 		return;
-	if (kill(-sv->pgid, 0) == 0 || errno != ESRCH || !escaped_gone(sv))
+	if (group_alive(sv->pgid) || !escaped_gone(sv))
 		return;
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;

@@ -29,41 +29,6 @@
 static char *path;
 static bool dirty;
 
-/* Parses /proc/PID/stat; 0, or -1 if there is no such process. */
-int
-proc_stat(pid_t pid, char *state, pid_t *pgrp, pid_t *sid, uint64_t *start)
-{
-	char buf[1024], file[64], *p;
-	unsigned long long st;
-	ssize_t n;
-	int fd, pg, se;
-	char c;
-
-	snprintf(file, sizeof(file), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The command name may hold anything: skip to its last ')'. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	if (sscanf(p + 2, "%c %*d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-	    "%*d %*d %*d %*d %*d %*d %llu", &c, &pg, &se, &st) != 4)
-		return -1;
-	if (state)
-		*state = c;
-	if (pgrp)
-		*pgrp = pg;
-	if (sid)
-		*sid = se;
-	if (start)
-		*start = st;
-	return 0;
-}
-
 /* The state file for a pidfile: guardiand.pid -> guardiand.state. */
 void
 state_init(const char *pidfile)
@@ -144,13 +109,13 @@ session_members(pid_t sid, pid_t *pids, size_t max)
 	if (d == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL && n < max) {
-		char state, *end;
-		pid_t pid = (pid_t)strtol(de->d_name, &end, 10), s;
+		char *end;
+		pid_t pid = (pid_t)strtol(de->d_name, &end, 10);
+		struct procstat ps;
 
 		if (*end || pid <= 0 || pid == getpid())
 			continue;
-		if (proc_stat(pid, &state, NULL, &s, NULL) == 0 && s == sid &&
-		    state != 'Z' && state != 'X')
+		if (proc_live(pid, &ps) && ps.sid == sid)
 			pids[n++] = pid;
 	}
 	closedir(d);
@@ -218,14 +183,13 @@ state_reap_survivors(void)
 	while (fgets(line, sizeof(line), f) && n < sizeof(sids) / sizeof(sids[0])) {
 		long pgid;
 		unsigned long long start;
-		uint64_t now_start;
+		struct procstat ps;
 		pid_t one;
 
 		if (sscanf(line, "%255s %ld %llu", name, &pgid, &start) != 3 ||
 		    pgid <= 1)
 			continue;
-		if (proc_stat((pid_t)pgid, NULL, NULL, NULL, &now_start) == 0 &&
-		    now_start != start)
+		if (proc_stat((pid_t)pgid, &ps) == 0 && ps.start != start)
 			continue;
 		if (session_members((pid_t)pgid, &one, 1) == 0)
 			continue;
