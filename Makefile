@@ -28,9 +28,9 @@ B ?= build
 
 DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c \
              src/config.c src/output.c src/control.c src/paths.c src/slog.c \
-             src/forward.c src/state.c src/proctree.c
-CTL_SRC    = src/guardianctl.c src/paths.c
-LIB_SRC    = src/config.c src/output.c src/service_policy.c
+             src/forward.c src/state.c src/proctree.c src/fmt.c
+CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c
+LIB_SRC    = src/config.c src/output.c src/service_policy.c src/fmt.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 

@@ -341,4 +341,16 @@ void service_timers(int64_t now);
 int64_t service_next_deadline(void);
 struct service *service_list(void);
 
+/* ---- fmt.c (guardiand and guardianctl) ---- */
+
+#include <stdio.h>
+
+/* A duration for people, the same in logs and status: 250ms 3.2s 5m07s 1h59m 2d03h. */
+const char *fmt_duration(int64_t ms, char *buf, size_t len);
+/* Bytes for a terminal, control characters and invalid UTF-8 escaped
+ * (\\ \n \r \xHH); f may be NULL; returns the columns the text takes. */
+size_t fmt_text(FILE *f, const char *s, size_t n);
+/* Bytes as a JSON string: valid UTF-8, controls as \uXXXX, bad bytes as \ufffd. */
+void fmt_json_string(FILE *f, const char *s, size_t n);
+
 #endif

@@ -106,21 +106,6 @@ service_find(const char *name)
 	return NULL;
 }
 
-/* Formats a duration the way the log lines use it: 250ms, 3.2s, 5m0s. */
-static const char *
-fmt_ms(int64_t ms, char *buf, size_t len)
-{
-	if (ms < 1000)
-		snprintf(buf, len, "%lldms", (long long)ms);
-	else if (ms < 60000)
-		snprintf(buf, len, "%lld.%llds", (long long)(ms / 1000),
-		    (long long)(ms % 1000 / 100));
-	else
-		snprintf(buf, len, "%lldm%llds", (long long)(ms / 60000),
-		    (long long)(ms % 60000 / 1000));
-	return buf;
-}
-
 /* "exited with status 1" or "killed by signal 9 (KILL)". */
 static const char *
 fmt_status(int st, char *buf, size_t len)
@@ -625,7 +610,7 @@ act(struct service *sv, enum sv_action a)
 		if (spawn(sv) < 0) {
 			service_step(sv, EV_SPAWN_FAILED, now_ms());
 			log_warnx("%s: start failed, retrying in %s", sc->name,
-			    fmt_ms(sv->delay_ms, b1, sizeof(b1)));
+			    fmt_duration(sv->delay_ms, b1, sizeof(b1)));
 			return;
 		}
 		service_step(sv, EV_SPAWNED, now_ms());
@@ -640,7 +625,7 @@ act(struct service *sv, enum sv_action a)
 		return;
 	case ACT_KILL:
 		log_warnx("%s: stop timeout after %s, sending KILL to process "
-		    "group %ld", sc->name, fmt_ms(sc->stop_timeout_ms, b1,
+		    "group %ld", sc->name, fmt_duration(sc->stop_timeout_ms, b1,
 		    sizeof(b1)), (long)sv->pgid);
 		find_escaped(sv);
 		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
@@ -805,14 +790,14 @@ log_exit(const struct service *sv, enum sv_action a)
 	char st[64], rt[32], d[32];
 
 	fmt_status(sv->last_status, st, sizeof(st));
-	fmt_ms(sv->last_runtime_ms, rt, sizeof(rt));
+	fmt_duration(sv->last_runtime_ms, rt, sizeof(rt));
 	if (sv->state == SV_STOPPING)
 		log_info("%s: %s after %s", sc->name, st, rt);
 	else if (a == ACT_SPAWN)
 		log_warnx("%s: %s after %s, restarting now", sc->name, st, rt);
 	else if (sv->state == SV_BACKOFF)
 		log_warnx("%s: %s after %s, restarting in %s", sc->name, st, rt,
-		    fmt_ms(sv->delay_ms, d, sizeof(d)));
+		    fmt_duration(sv->delay_ms, d, sizeof(d)));
 	else if (sv->state == SV_FATAL)
 		log_warnx("%s: %s after %s, giving up after %u quick failures "
 		    "in a row", sc->name, st, rt, sv->fails);
