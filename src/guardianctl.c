@@ -39,7 +39,7 @@ usage(int code)
 "  start|stop|restart [--no-wait] [--timeout S] NAME...\n"
 "                                change state; waits until done unless --no-wait\n"
 "  signal NAME SIG               send a signal to the service's main process\n"
-"  logs NAME [-n LINES]          the service's last lines of output\n"
+"  logs NAME [-n LINES] [--json] the service's last lines of output\n"
 "  wait NAME [--timeout S]       wait until the service is up (exit 3 on timeout)\n"
 "  reload                        re-read the configuration, apply what changed\n"
 "  reopen [NAME...]              reopen file outputs (for logrotate)\n"
@@ -48,19 +48,39 @@ usage(int code)
 "  -s, --socket PATH   control socket (default /run/guardiand/control.sock)\n"
 "  -n, --name NAME     the socket of `guardiand --name NAME -- command`\n"
 "\n"
+"Control characters and invalid UTF-8 in what is shown are escaped (\\xHH).\n"
+"\n"
 "exit codes: 0 ok, 1 error, 2 usage, 3 not running, 4 no such service\n");
 	exit(code);
 }
 
+/* Prints text line by line, each made safe for a terminal (fmt_text). */
+static void
+print_text(FILE *f, const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		fmt_text(f, text, n);
+		fputc('\n', f);
+		text += n;
+		if (*text)
+			text++;
+	}
+}
+
+/* The message may echo what the user typed: it is escaped like all output. */
 static void __attribute__((noreturn, format(printf, 2, 3)))
 die(int code, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "%s: ", prog);
+	fmt_text(stderr, msg, strlen(msg));
 	fputc('\n', stderr);
 	exit(code);
 }
@@ -208,51 +228,21 @@ field(const char *line, const char *key, char *buf, size_t len)
 	return buf;
 }
 
-static const char *
-human_ms(long long ms, char *buf, size_t len)
-{
-	long long s = ms / 1000;
-
-	if (ms < 0)
-		snprintf(buf, len, "-");
-	else if (ms < 1000)
-		snprintf(buf, len, "%lldms", ms);
-	else if (s < 60)
-		snprintf(buf, len, "%lld.%llds", s, ms % 1000 / 100);
-	else if (s < 3600)
-		snprintf(buf, len, "%lldm%02llds", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%lldh%02lldm", s / 3600, s % 3600 / 60);
-	else
-		snprintf(buf, len, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
-	return buf;
-}
-
-static void
-json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c == '\n')
-			printf("\\n");
-		else if (c == '\t')
-			printf("\\t");
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static const char *const numeric_keys[] = {
 	"pid", "uptime_ms", "starts", "restarts", "fails", "last_exit_ago_ms",
 	"next_start_ms", NULL
 };
+
+/* A status field as a JSON string; escaped fields are unescaped first. */
+static void
+json_field(const char *line, const char *key, char *v, size_t len, bool escaped)
+{
+	size_t n;
+
+	field(line, key, v, len);
+	n = escaped ? unescape(v) : strlen(v);
+	fmt_json_string(stdout, v, n);
+}
 
 static void
 print_json(char *body)
@@ -261,70 +251,141 @@ print_json(char *body)
 
 	printf("[");
 	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
-		char v[4096];
+		size_t len = strlen(line) + 1;
+		char *v = malloc(len);
 
+		if (v == NULL)
+			die(CTL_ERROR, "out of memory");
 		printf("%s\n  {", first ? "" : ",");
 		first = false;
 		printf("\"name\": ");
-		json_string(field(line, "name", v, sizeof(v)));
+		json_field(line, "name", v, len, false);
 		printf(", \"state\": ");
-		json_string(field(line, "state", v, sizeof(v)));
+		json_field(line, "state", v, len, false);
 		printf(", \"want\": ");
-		json_string(field(line, "want", v, sizeof(v)));
+		json_field(line, "want", v, len, false);
 		for (int i = 0; numeric_keys[i]; i++) {
-			field(line, numeric_keys[i], v, sizeof(v));
+			field(line, numeric_keys[i], v, len);
 			printf(", \"%s\": %lld", numeric_keys[i], atoll(v));
 		}
 		printf(", \"last_exit\": ");
-		field(line, "last_exit", v, sizeof(v));
-		unescape(v);
-		json_string(v);
+		json_field(line, "last_exit", v, len, true);
 		printf(", \"command\": ");
-		field(line, "cmd", v, sizeof(v));
-		unescape(v);
-		json_string(v);
+		json_field(line, "cmd", v, len, true);
 		printf("}");
+		free(v);
 	}
 	printf("%s]\n", first ? "" : "\n");
 }
 
+/* One row of the status table, as printed (before escaping). */
+struct row {
+	char name[128], state[32], pid[32], up[32], restarts[32];
+	char last[300], next[32];
+};
+
+/* Prints s escaped in a column of width w, left- or right-aligned. */
+static void
+cell(const char *s, size_t w, bool right, const char *sep)
+{
+	size_t cols = fmt_text(NULL, s, strlen(s));
+
+	if (right)
+		printf("%*s", (int)(w > cols ? w - cols : 0), "");
+	fmt_text(stdout, s, strlen(s));
+	if (!right && sep[0] != '\n')
+		printf("%*s", (int)(w > cols ? w - cols : 0), "");
+	fputs(sep, stdout);
+}
+
+#define NCOLS 7
+
+/*
+ * The status table. Each column is as wide as its longest entry (at least
+ * as wide as its usual entries), so that long names or exit texts never
+ * break the alignment.
+ */
 static void
 print_table(char *body)
 {
-	printf("%-20s %-9s %7s %9s %8s  %-24s %s\n", "NAME", "STATE", "PID",
-	    "UPTIME", "RESTARTS", "LAST EXIT", "NEXT START");
-	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
-		char name[128], state[32], pid[32], up[32], rs[32], le[256];
-		char ago[32], next[32], h1[32], h2[32], h3[32], last[300];
+	static const char *const head[NCOLS] = { "NAME", "STATE", "PID",
+	    "UPTIME", "RESTARTS", "LAST EXIT", "NEXT START" };
+	static const bool right[NCOLS] = { false, false, true, true, true,
+	    false, false };
+	static const char *const sep[NCOLS] = { " ", " ", " ", " ", "  ", " ",
+	    "\n" };
+	size_t width[NCOLS] = { 20, 9, 7, 9, 8, 24, 0 };
+	struct row *rows = NULL;
+	size_t nrows = 0;
 
-		field(line, "name", name, sizeof(name));
-		field(line, "state", state, sizeof(state));
-		field(line, "pid", pid, sizeof(pid));
-		field(line, "uptime_ms", up, sizeof(up));
-		field(line, "restarts", rs, sizeof(rs));
+	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
+		char le[256], ago[32], v[32], h[32];
+		struct row *r;
+
+		if ((r = realloc(rows, (nrows + 1) * sizeof(*rows))) == NULL)
+			die(CTL_ERROR, "out of memory");
+		rows = r;
+		r = &rows[nrows++];
+		field(line, "name", r->name, sizeof(r->name));
+		field(line, "state", r->state, sizeof(r->state));
+		field(line, "pid", r->pid, sizeof(r->pid));
+		field(line, "restarts", r->restarts, sizeof(r->restarts));
 		field(line, "last_exit", le, sizeof(le));
 		field(line, "last_exit_ago_ms", ago, sizeof(ago));
-		field(line, "next_start_ms", next, sizeof(next));
 		unescape(le);
 		for (char *c = le; *c; c++)
 			if (*c == ':')
 				*c = ' ';
 		if (strcmp(le, "none") == 0)
-			snprintf(last, sizeof(last), "-");
+			snprintf(r->last, sizeof(r->last), "-");
 		else
-			snprintf(last, sizeof(last), "%s, %s ago", le,
-			    human_ms(atoll(ago), h2, sizeof(h2)));
-		printf("%-20s %-9s %7s %9s %8s  %-24s %s\n", name, state,
-		    strcmp(pid, "0") ? pid : "-",
-		    strcmp(pid, "0") ? human_ms(atoll(up), h1, sizeof(h1)) : "-",
-		    rs, last, atoll(next) >= 0 ?
-		    human_ms(atoll(next), h3, sizeof(h3)) : "-");
+			snprintf(r->last, sizeof(r->last), "%s, %s ago", le,
+			    fmt_duration(atoll(ago), h, sizeof(h)));
+		if (strcmp(r->pid, "0") == 0) {
+			snprintf(r->pid, sizeof(r->pid), "-");
+			snprintf(r->up, sizeof(r->up), "-");
+		} else
+			fmt_duration(atoll(field(line, "uptime_ms", v, sizeof(v))),
+			    r->up, sizeof(r->up));
+		fmt_duration(atoll(field(line, "next_start_ms", v, sizeof(v))),
+		    r->next, sizeof(r->next));
 	}
+	for (size_t i = 0; i < nrows; i++) {
+		const char *c[NCOLS] = { rows[i].name, rows[i].state,
+		    rows[i].pid, rows[i].up, rows[i].restarts, rows[i].last,
+		    rows[i].next };
+
+		for (int k = 0; k < NCOLS; k++) {
+			size_t w = fmt_text(NULL, c[k], strlen(c[k]));
+
+			if (w > width[k])
+				width[k] = w;
+		}
+	}
+	for (int k = 0; k < NCOLS; k++)
+		cell(head[k], width[k], right[k], sep[k]);
+	for (size_t i = 0; i < nrows; i++) {
+		const char *c[NCOLS] = { rows[i].name, rows[i].state,
+		    rows[i].pid, rows[i].up, rows[i].restarts, rows[i].last,
+		    rows[i].next };
+
+		for (int k = 0; k < NCOLS; k++)
+			cell(c[k], width[k], right[k], sep[k]);
+	}
+	free(rows);
 }
 
+/*
+ * The remembered output: "TIME NAME[PID]: TEXT" with the text escaped for
+ * the terminal, or with json a JSON array of objects.
+ */
 static void
-print_logs(char *body, const char *name)
+print_logs(char *body, const char *name, bool json)
 {
+	bool first = true;
+
+	if (json)
+		printf("[");
 	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
 		long long when;
 		long pid;
@@ -336,14 +397,25 @@ print_logs(char *body, const char *name)
 
 		if (sscanf(line, "%lld %ld %d %n", &when, &pid, &stream, &off) < 3)
 			continue;
+		n = unescape(line + off);
+		if (json) {
+			printf("%s\n  {\"time_ms\": %lld, \"pid\": %ld, "
+			    "\"stream\": \"%s\", \"text\": ", first ? "" : ",",
+			    when, pid, stream == 2 ? "stderr" : "stdout");
+			fmt_json_string(stdout, line + off, n);
+			printf("}");
+			first = false;
+			continue;
+		}
 		t = (time_t)(when / 1000);
 		localtime_r(&t, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-		n = unescape(line + off);
 		printf("%s %s[%ld]%s: ", ts, name, pid, stream == 2 ? " stderr" : "");
-		fwrite(line + off, 1, n, stdout);
+		fmt_text(stdout, line + off, n);
 		putchar('\n');
 	}
+	if (json)
+		printf("%s]\n", first ? "" : "\n");
 }
 
 /* Seconds as given on the command line, to milliseconds. */
@@ -356,6 +428,18 @@ parse_seconds(const char *s)
 	if (end == s || *end || !(v >= 0 && v <= 86400))	/* NaN fails too */
 		die(CTL_USAGE, "invalid timeout \"%s\" (seconds)", s);
 	return (long long)(v * 1000);
+}
+
+/* A line count as given to logs -n or --lines. */
+static long long
+parse_lines(const char *s)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (end == s || *end || v < 0)
+		die(CTL_USAGE, "invalid line count \"%s\"", s);
+	return v;
 }
 
 static bool
@@ -394,6 +478,8 @@ main(int argc, char **argv)
 		default: usage(CTL_USAGE);
 		}
 	}
+	if (sock && name)
+		die(CTL_USAGE, "-s and -n both name a socket: give one");
 	if (optind >= argc)
 		usage(CTL_USAGE);
 	cmd = argv[optind++];
@@ -401,7 +487,8 @@ main(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (strcmp(a, "--json") == 0 && strcmp(cmd, "status") == 0)
+		if (strcmp(a, "--json") == 0 && (strcmp(cmd, "status") == 0 ||
+		    strcmp(cmd, "logs") == 0))
 			json = true;
 		else if (strcmp(a, "--no-wait") == 0 && (strcmp(cmd, "start") == 0 ||
 		    strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0))
@@ -410,13 +497,12 @@ main(int argc, char **argv)
 			timeout = parse_seconds(argv[++i]);
 		else if (strncmp(a, "--timeout=", 10) == 0)
 			timeout = parse_seconds(a + 10);
+		else if (strncmp(a, "--lines=", 8) == 0 && strcmp(cmd, "logs") == 0)
+			lines = parse_lines(a + 8);
 		else if ((strcmp(a, "-n") == 0 || strcmp(a, "--lines") == 0) &&
-		    i + 1 < argc && strcmp(cmd, "logs") == 0) {
-			char *end;
-			lines = strtoll(argv[++i], &end, 10);
-			if (*end || lines < 0)
-				die(CTL_USAGE, "invalid line count \"%s\"", argv[i]);
-		} else if (a[0] == '-')
+		    i + 1 < argc && strcmp(cmd, "logs") == 0)
+			lines = parse_lines(argv[++i]);
+		else if (a[0] == '-')
 			die(CTL_USAGE, "unknown option %s for %s", a, cmd);
 		else if (nargs == 64)
 			die(CTL_USAGE, "too many arguments");
@@ -468,8 +554,10 @@ main(int argc, char **argv)
 	reply = request(req, timeout + SLACK_MS);
 	code = reply_code(reply, &msg, &body);
 	if (code != CTL_OK) {
-		fprintf(stderr, "%s: %s\n", prog, msg);
-		fputs(body, stderr);
+		fprintf(stderr, "%s: ", prog);
+		fmt_text(stderr, msg, strlen(msg));
+		fputc('\n', stderr);
+		print_text(stderr, body);
 		free(reply);
 		return code;
 	}
@@ -493,9 +581,9 @@ main(int argc, char **argv)
 		return rc;
 	}
 	if (strcmp(cmd, "logs") == 0)
-		print_logs(body, args[0]);
+		print_logs(body, args[0], json);
 	else
-		fputs(body, stdout);
+		print_text(stdout, body);
 	free(reply);
 	return CTL_OK;
 }
