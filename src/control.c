@@ -1,7 +1,10 @@
 /*
  * control.c: the control socket. Every client is non-blocking, bounded in
  * what it may send and in time, and capped in number, so that no client,
- * slow or hostile, can hold up supervision.
+ * slow or hostile, can hold up supervision. Clients that may only read
+ * (status_group members, and anyone refused) have a cap of their own and
+ * are turned away at once beyond it, so that they can never keep root or
+ * a control_group member from being served.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,7 +26,12 @@
 #include "guardiand.h"
 #include "proto.h"
 
-#define MAX_CLIENTS		64	/* beyond this, stop accepting until one leaves */
+#define MAX_CLIENTS		64	/* controlling clients; beyond, stop accepting until one leaves */
+#define MAX_READONLY_CLIENTS	16	/* the others; beyond, answered "busy" and closed */
+#define LISTEN_BACKLOG		128
+#define ACCEPT_BURST		64	/* accepts per turn of the loop, then supervise */
+#define ACCEPT_RETRY_MS		100	/* pause after running out of descriptors */
+#define BUSY_LOG_MS		60000	/* at most one "turning away" log line per minute */
 #define REQUEST_TIMEOUT_MS	5000	/* to send the request line */
 #define REPLY_TIMEOUT_MS	10000	/* to read the whole reply */
 #define MAX_WAIT_NAMES		64
@@ -47,6 +55,7 @@ struct client {
 	struct buf out;
 	size_t outoff;
 	bool draining;		/* reply sent, reading to EOF before closing */
+	bool readonly;		/* may not control: counted in nreadonly */
 	int64_t deadline;
 	/* a start/stop/restart/wait that answers once the services settle */
 	enum wait_kind wait;
@@ -59,10 +68,14 @@ struct client {
 static int listen_fd = -1;
 static char *sock_path;
 static struct client *clients;
-static int nclients;
+static int nclients, nreadonly;	/* controlling clients, the others */
+static int64_t accept_resume = -1;	/* when accepting paused for want of fds */
+static int64_t busy_logged = -1;	/* when "turning away" was last logged */
+static unsigned busy_count;		/* turned away since */
 static gid_t control_gid = (gid_t)-1, status_gid = (gid_t)-1;
 
 static void client_close(struct client *cl);
+static void accept_update(int64_t now);
 
 static void
 buf_printf(struct buf *b, const char *fmt, ...)
@@ -638,9 +651,24 @@ client_close(struct client *cl)
 	for (int i = 0; i < cl->nwait; i++)
 		free(cl->wait_names[i]);
 	free(cl->out.p);
+	if (cl->readonly)
+		nreadonly--;
+	else
+		nclients--;
 	free(cl);
-	if (nclients-- == MAX_CLIENTS && listen_fd >= 0)
-		loop_events(listen_fd, POLLIN);
+	accept_update(now_ms());
+}
+
+/* Listens for new clients unless the controlling ones are at their cap or
+ * accepting paused after running out of descriptors. */
+static void
+accept_update(int64_t now)
+{
+	if (accept_resume >= 0 && now >= accept_resume)
+		accept_resume = -1;
+	if (listen_fd >= 0)
+		loop_events(listen_fd, nclients < MAX_CLIENTS &&
+		    accept_resume < 0 ? POLLIN : 0);
 }
 
 /* Who is on the other end: uid and every group, for the permission check. */
@@ -661,17 +689,62 @@ peer_identity(struct client *cl)
 	cl->groups[cl->ngroups++] = cr.gid;
 }
 
+/*
+ * A read-only client over its cap: answered "busy" and closed at once, its
+ * request (if already sent) read first so that the close does not reset
+ * the answer. Logged once a minute at most, with a count.
+ */
+static void
+turn_away(int fd, uid_t uid)
+{
+	static const char busy[] = "ERR 1 busy: too many read-only clients, "
+	    "try again later\n";
+	char junk[PROTO_MAX_REQUEST];
+	int64_t now = now_ms();
+
+	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+	    errno != EAGAIN)
+		log_warn("control: busy answer");
+	shutdown(fd, SHUT_WR);
+	for (int i = 0; i < 4 && read(fd, junk, sizeof(junk)) > 0; i++)
+		;
+	close(fd);
+	busy_count++;
+	if (busy_logged < 0 || now - busy_logged >= BUSY_LOG_MS) {
+		log_warnx("control: %d read-only clients connected, turned away "
+		    "%u more (the last uid %ld)", MAX_READONLY_CLIENTS,
+		    busy_count, (long)uid);
+		busy_logged = now;
+		busy_count = 0;
+	}
+}
+
+/*
+ * Accepts a burst of clients, then lets the loop supervise. Who a client is
+ * decides its cap: a controlling client is always accepted while fewer than
+ * MAX_CLIENTS are connected; a read-only one only while fewer than
+ * MAX_READONLY_CLIENTS are.
+ */
 static void
 accept_ready(int fd, short revents, void *arg)
 {
 	(void)revents;
 	(void)arg;
-	while (nclients < MAX_CLIENTS) {
+	for (int i = 0; i < ACCEPT_BURST && nclients < MAX_CLIENTS; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct client *cl;
 
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EINTR &&
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* The connection stays queued: retry later,
+				 * or poll would report it again at once. */
+				if (accept_resume < 0)
+					log_warn("control: accept, pausing "
+					    "for %d ms", ACCEPT_RETRY_MS);
+				accept_resume = now_ms() + ACCEPT_RETRY_MS;
+				accept_update(now_ms());
+			} else if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("control: accept");
 			return;
@@ -682,6 +755,12 @@ accept_ready(int fd, short revents, void *arg)
 		}
 		cl->fd = cfd;
 		peer_identity(cl);
+		cl->readonly = !may_control(cl);
+		if (cl->readonly && nreadonly >= MAX_READONLY_CLIENTS) {
+			turn_away(cfd, cl->uid);
+			free(cl);
+			continue;
+		}
 		cl->deadline = now_ms() + REQUEST_TIMEOUT_MS;
 		if (loop_add(cfd, POLLIN, client_io, cl) < 0) {
 			close(cfd);
@@ -690,10 +769,12 @@ accept_ready(int fd, short revents, void *arg)
 		}
 		cl->next = clients;
 		clients = cl;
-		if (++nclients == MAX_CLIENTS) {
+		if (cl->readonly)
+			nreadonly++;
+		else if (++nclients == MAX_CLIENTS) {
 			log_warnx("control: %d clients connected, not accepting "
 			    "more until one leaves", MAX_CLIENTS);
-			loop_events(fd, 0);
+			accept_update(now_ms());
 		}
 	}
 }
@@ -787,7 +868,7 @@ control_open(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	umask(old);
-	if (listen(fd, MAX_CLIENTS) < 0 || loop_add(fd, POLLIN, accept_ready,
+	if (listen(fd, LISTEN_BACKLOG) < 0 || loop_add(fd, POLLIN, accept_ready,
 	    NULL) < 0) {
 		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
 		unlink(path);
@@ -828,6 +909,8 @@ control_tick(int64_t now)
 {
 	struct client *cl, *next;
 
+	if (accept_resume >= 0 && now >= accept_resume)
+		accept_update(now);
 	for (cl = clients; cl; cl = next) {
 		next = cl->next;
 		if (cl->wait != WAIT_NONE)
@@ -840,7 +923,7 @@ control_tick(int64_t now)
 int64_t
 control_next_deadline(void)
 {
-	int64_t next = -1;
+	int64_t next = accept_resume;
 
 	for (struct client *cl = clients; cl; cl = cl->next)
 		if (next < 0 || cl->deadline < next)

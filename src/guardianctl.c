@@ -116,10 +116,13 @@ request(const char *req, int64_t timeout_ms)
 		die(CTL_ERROR, "cannot connect to %s: %s", sock, strerror(errno));
 	}
 	for (size_t off = 0; off < reqlen;) {
-		ssize_t n = write(fd, req + off, reqlen - off);
+		ssize_t n = send(fd, req + off, reqlen - off, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			/* Closed before reading us (busy): read its answer. */
+			if (errno == EPIPE || errno == ECONNRESET)
+				break;
 			die(CTL_ERROR, "write to %s: %s", sock, strerror(errno));
 		}
 		off += (size_t)n;
@@ -152,6 +155,10 @@ request(const char *req, int64_t timeout_ms)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			/* An answer, then a reset (the daemon closed with our
+			 * request unread, as when it is busy): the answer counts. */
+			if (errno == ECONNRESET && len > 0)
+				break;
 			die(CTL_ERROR, "read from %s: %s", sock, strerror(errno));
 		}
 		if (n == 0)

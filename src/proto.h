@@ -9,6 +9,11 @@
  * options (words starting with "--"), then its arguments. The daemon answers
  * with a first line "OK" or "ERR CODE message", where CODE is the exit code
  * guardianctl should use, then body lines, and closes the connection.
+ * Bytes that would break a line into words or lines are %XX-escaped in the
+ * body; anything else is passed as it is, and escaping it for a terminal
+ * is the client's task. A client that may not control (a status_group
+ * member) is answered "ERR 1 busy: ..." at once, and disconnected, when
+ * the daemon serves as many such clients as it will (control.c).
  *
  * Commands:
  *     status [NAME...]            one line per service, "key=value" words
