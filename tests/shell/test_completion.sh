@@ -25,6 +25,8 @@ test_commands_and_options() {
 	assertEquals "commands starting with re" "$(printf '%s\n' reload reopen restart)" \
 		"$(complete_words guardianctl re)"
 	assertEquals "status options" "--json" "$(complete_words guardianctl status --j)"
+	assertEquals "logs options" "$(printf '%s\n' --json --lines)" \
+		"$(complete_words guardianctl logs api --)"
 	assertEquals "restart options" "$(printf '%s\n' --no-wait --timeout)" \
 		"$(complete_words guardianctl restart --)"
 	assertEquals "signal names" "$(printf '%s\n' USR1 USR2)" \
