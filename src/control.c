@@ -70,6 +70,7 @@ static char *sock_path;
 static struct client *clients;
 static int nclients, nreadonly;	/* controlling clients, the others */
 static int64_t accept_resume = -1;	/* when accepting paused for want of fds */
+static bool fd_starved;			/* accept failed so, and was logged */
 static int64_t busy_logged = -1;	/* when "turning away" was last logged */
 static unsigned busy_count;		/* turned away since */
 static gid_t control_gid = (gid_t)-1, status_gid = (gid_t)-1;
@@ -739,15 +740,20 @@ accept_ready(int fd, short revents, void *arg)
 			    errno == ENOBUFS || errno == ENOMEM) {
 				/* The connection stays queued: retry later,
 				 * or poll would report it again at once. */
-				if (accept_resume < 0)
-					log_warn("control: accept, pausing "
-					    "for %d ms", ACCEPT_RETRY_MS);
+				if (!fd_starved)
+					log_warn("control: accept (retrying "
+					    "every %d ms)", ACCEPT_RETRY_MS);
+				fd_starved = true;
 				accept_resume = now_ms() + ACCEPT_RETRY_MS;
 				accept_update(now_ms());
 			} else if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("control: accept");
 			return;
+		}
+		if (fd_starved) {
+			log_info("control: accepting clients again");
+			fd_starved = false;
 		}
 		if ((cl = calloc(1, sizeof(*cl))) == NULL) {
 			close(cfd);

@@ -280,6 +280,48 @@ EOF
 	assertEquals "still serving: $ERR" 0 "$RC"
 }
 
+# The daemon out of descriptors: accepting pauses and is retried every
+# 100 ms (no busy loop on poll, one log line), and clients are served again
+# once descriptors are free.
+test_out_of_descriptors_no_spin() {
+	svc_conf api >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	local nfd holder c0 c1 t0
+	nfd=$(find "/proc/$DPID/fd" -mindepth 1 | wc -l)
+	prlimit --pid "$DPID" --nofile=$((nfd + 4)):$((nfd + 4))
+	assertEquals "prlimit on guardiand" 0 $?
+	cat >"$T/hold.py" <<'EOF'
+import socket, sys, time
+held = []
+for i in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    held.append(s)
+print("connected", flush=True)
+time.sleep(60)
+EOF
+	"$PY" "$T/hold.py" "$SOCK" 20 >"$T/hold.out" 2>&1 &
+	holder=$!
+	OTHER_PIDS+=("$holder")
+	wait_for "20 connections made" "$WAIT" file_has "$T/hold.out" connected || return
+	wait_log "control: accept.*: Too many open files" || return
+	# Within the 5 s the accepted ones may stay: the daemon waits, not spins.
+	c0=$(( $(stat_field "$DPID" 14) + $(stat_field "$DPID" 15) ))
+	t0=$(now_us)
+	observe_until $((t0 + 2000000))
+	c1=$(( $(stat_field "$DPID" 14) + $(stat_field "$DPID" 15) ))
+	assertTrue "guardiand used $((c1 - c0)) clock ticks of CPU in 2 s out of descriptors" \
+		"[ $((c1 - c0)) -lt 40 ]"
+	assertEquals "one log line for it" 1 "$(count_log 'control: accept')"
+	kill -KILL "$holder"
+	wait "$holder" 2>/dev/null
+	wait_for "guardiand to answer again" "$WAIT" ctl_answers || return
+	wait_log "control: accepting clients again"
+	ctl status api
+	assertEquals "status after: $ERR" 0 "$RC"
+}
+
 # ---- finding 9: command line, table, durations ----
 
 test_lines_option_forms() {
