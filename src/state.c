@@ -173,7 +173,7 @@ wait_empty(const pid_t *sids, size_t n, int64_t ms)
 void
 state_reap_survivors(void)
 {
-	char line[512], name[256];
+	char line[512], name[256], dur[32];
 	pid_t sids[1024];
 	size_t n = 0;
 	FILE *f;
@@ -205,8 +205,8 @@ state_reap_survivors(void)
 		return;
 	for (size_t i = 0; i < n; i++)
 		signal_members(sids[i], SIGKILL);
-	log_warnx("guardiand: survivors still there after %d ms: sent KILL",
-	    SURVIVOR_TERM_MS);
+	log_warnx("guardiand: survivors still there after %s: sent KILL",
+	    fmt_duration(SURVIVOR_TERM_MS, dur, sizeof(dur)));
 	if (!wait_empty(sids, n, SURVIVOR_KILL_MS))
 		log_warnx("guardiand: survivors of a previous guardiand do not go away");
 }

@@ -528,7 +528,7 @@ test_survivors_of_a_killed_daemon_are_terminated() {
 	assertEquals "one plain process" 1 "$(alive_count "$T/plain.pids")"
 	assertTrue "what it did is logged" \
 		"log_has 'plain: processes of session $p1 survive from a previous guardiand: terminating them'"
-	assertTrue "the SIGKILL too" "log_has 'survivors still there after 5000 ms: sent KILL'"
+	assertTrue "the SIGKILL too" "log_has 'survivors still there after 5.0s: sent KILL'"
 }
 
 # shellcheck disable=SC1090
