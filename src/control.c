@@ -26,7 +26,7 @@
 #include "guardiand.h"
 #include "proto.h"
 
-#define MAX_CLIENTS		64	/* controlling clients; beyond, stop accepting until one leaves */
+#define MAX_CLIENTS		64	/* controlling ones; beyond, stop accepting */
 #define MAX_READONLY_CLIENTS	16	/* the others; beyond, answered "busy" and closed */
 #define LISTEN_BACKLOG		128
 #define ACCEPT_BURST		64	/* accepts per turn of the loop, then supervise */
