@@ -139,6 +139,24 @@ char **config_read_env_file(const char *path, char *err, size_t errlen);
 int config_parse_priority(const char *s);
 bool config_valid_name(const char *name);
 
+/* Whether config_load also checks the host: users, groups, directories and
+ * programs exist (check.c). On; off only in the parser's own unit tests. */
+extern bool config_check_host;
+
+/* ---- check.c ---- */
+
+/* One problem a start would meet; key is the config key it is about. */
+typedef void (*check_fn)(void *arg, const char *key, const char *msg);
+
+int check_service(const struct svc_conf *sc, check_fn fn, void *arg);
+/* Finds prog as execvp(3) from dir would; 0 and its path in out, or an errno. */
+int check_program(const char *prog, const char *dir, const char *search,
+    char *out, size_t outlen);
+/* The PATH a start of sc searches (envp: its environment, if built);
+ * *to_free is set to what the caller frees. */
+const char *check_search_path(const struct svc_conf *sc, char *const *envp,
+    char **to_free);
+
 /* ---- paths.c ---- */
 
 int paths_own_dir(const char *dir, mode_t mode);
