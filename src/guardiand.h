@@ -294,6 +294,10 @@ enum sv_event {
 	EV_SPAWN_FAILED,/* fork failed: try again later */
 	EV_EXEC_OK,	/* exec succeeded */
 	EV_EXEC_FAILED,	/* exec failed in the child */
+	EV_CANNOT_EXEC,	/* ...in a way no retry can mend (no such program or
+			 * directory): its exit makes the service FATAL */
+	EV_CANNOT_START,/* nothing was started, and no retry can mend it (no
+			 * such user or program): FATAL now */
 	EV_EXITED,	/* the main process was reaped */
 	EV_GROUP_GONE,	/* no process of the group is left */
 	EV_TIMER,	/* the deadline passed */
@@ -322,6 +326,8 @@ struct service {
 	int64_t last_exit_ms;
 	int64_t last_runtime_ms;
 	bool exec_failed;	/* the last exit was an exec failure */
+	bool hopeless;		/* the last start cannot work until the config
+				 * or the host changes: FATAL, no retries */
 	bool exited;		/* the main process is reaped, the group may linger */
 	bool killed;		/* SIGKILL was sent */
 

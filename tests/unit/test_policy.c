@@ -230,6 +230,101 @@ test_start_in_backoff_starts_now(void)
 	CHECK_INT(sv.deadline_ms, -1);
 }
 
+#define HOUR_MS	(60 * 60 * 1000LL)
+
+static void
+test_cannot_exec_is_fatal_until_start(void)
+{
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	/* it ran a while, then its program vanished: the restart's exec fails */
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, STATUS(1)), ACT_SPAWN);
+	sv.pid = 101;
+	service_step(&sv, EV_SPAWNED, DEF_HEALTHY_AFTER_MS);
+	CHECK_INT(service_step(&sv, EV_CANNOT_EXEC, DEF_HEALTHY_AFTER_MS),
+	    ACT_NONE);
+	CHECK_INT(sv.state, SV_STARTING);	/* its exit decides */
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS + 1, STATUS(127)), ACT_NONE);
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(sv.deadline_ms, -1);
+	CHECK(sv.exec_failed);
+	/* no timer ever retries it, however long */
+	CHECK_INT(service_step(&sv, EV_TIMER, 48 * HOUR_MS), ACT_NONE);
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(sv.starts, 2);
+	/* an operator's start (or a reload) tries again, from scratch */
+	CHECK_INT(service_step(&sv, EV_START, 48 * HOUR_MS), ACT_SPAWN);
+	CHECK_INT(sv.fails, 0);
+	spawn_at(48 * HOUR_MS);
+	CHECK(!sv.hopeless);
+	CHECK_INT(sv.state, SV_UP);
+	/* stop from FATAL is down */
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	service_step(&sv, EV_CANNOT_EXEC, 0);
+	exit_at(1, STATUS(127));
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(service_step(&sv, EV_STOP, 2), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+}
+
+static void
+test_cannot_exec_is_fatal_whatever_the_policy(void)
+{
+	/* restart = never, and a passing exec failure: not FATAL */
+	setup();
+	sc.restart = RESTART_NEVER;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	service_step(&sv, EV_EXEC_FAILED, 0);
+	exit_at(1, STATUS(127));
+	CHECK_INT(sv.state, SV_DOWN);
+	/* ...one that cannot work is */
+	setup();
+	sc.restart = RESTART_NEVER;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	service_step(&sv, EV_CANNOT_EXEC, 0);
+	exit_at(1, STATUS(127));
+	CHECK_INT(sv.state, SV_FATAL);
+}
+
+static void
+test_cannot_start_is_fatal_at_once(void)
+{
+	/* at the first start: nothing runs, FATAL, and it counts as a start */
+	setup();
+	CHECK_INT(service_step(&sv, EV_START, 0), ACT_SPAWN);
+	CHECK_INT(service_step(&sv, EV_CANNOT_START, 0), ACT_NONE);
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(sv.starts, 1);
+	CHECK_INT(sv.deadline_ms, -1);
+	CHECK_INT(service_step(&sv, EV_TIMER, HOUR_MS), ACT_NONE);
+	/* at a restart out of backoff (the user was deleted meanwhile) */
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	exit_at(1, STATUS(1));
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(service_step(&sv, EV_TIMER, 1 + DEF_BACKOFF_INITIAL_MS),
+	    ACT_SPAWN);
+	CHECK_INT(service_step(&sv, EV_CANNOT_START, 1 + DEF_BACKOFF_INITIAL_MS),
+	    ACT_NONE);
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(service_step(&sv, EV_TIMER, HOUR_MS), ACT_NONE);
+	CHECK_INT(sv.state, SV_FATAL);
+	/* at an immediate restart after a healthy run, from UP */
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, KILLED9), ACT_SPAWN);
+	service_step(&sv, EV_CANNOT_START, DEF_HEALTHY_AFTER_MS);
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(service_step(&sv, EV_START, HOUR_MS), ACT_SPAWN);
+}
+
 static void
 test_fork_failure_backs_off(void)
 {
@@ -257,6 +352,9 @@ int
 main(void)
 {
 	RUN(test_start_spawns);
+	RUN(test_cannot_exec_is_fatal_until_start);
+	RUN(test_cannot_exec_is_fatal_whatever_the_policy);
+	RUN(test_cannot_start_is_fatal_at_once);
 	RUN(test_healthy_crash_restarts_at_once);
 	RUN(test_quick_crashes_double_to_cap);
 	RUN(test_healthy_run_resets_backoff);
