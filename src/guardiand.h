@@ -328,6 +328,8 @@ struct service {
 	bool exec_failed;	/* the last exit was an exec failure */
 	bool hopeless;		/* the last start cannot work until the config
 				 * or the host changes: FATAL, no retries */
+	bool by_operator;	/* started by hand while failing: a quick
+				 * failure of it does not lengthen the backoff */
 	bool exited;		/* the main process is reaped, the group may linger */
 	bool killed;		/* SIGKILL was sent */
 

@@ -70,7 +70,9 @@ static enum sv_action
 unexpected_exit(struct service *sv, int64_t now)
 {
 	const struct svc_conf *sc = sv->conf;
+	bool by_operator = sv->by_operator;
 
+	sv->by_operator = false;
 	if (sv->hopeless)
 		return fatal_now(sv);
 	if (!wants_restart(sv)) {
@@ -79,8 +81,8 @@ unexpected_exit(struct service *sv, int64_t now)
 	}
 	if (sv->last_runtime_ms >= sc->healthy_after_ms && !sv->exec_failed)
 		sv->fails = 0;
-	else
-		sv->fails++;
+	else if (!by_operator || sv->fails == 0)
+		sv->fails++;	/* an operator's try keeps the delay it cut short */
 	if (sc->give_up_after > 0 && sv->fails >= sc->give_up_after) {
 		sv->state = SV_FATAL;
 		sv->delay_ms = -1;
@@ -109,6 +111,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		case SV_DOWN:
 		case SV_BACKOFF:
 			sv->deadline_ms = -1;
+			sv->by_operator = sv->fails > 0;
 			return ACT_SPAWN;
 		default:
 			/* Running, or stopping: EV_GROUP_GONE starts it again. */
@@ -151,6 +154,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->last_runtime_ms = 0;
 		sv->exec_failed = true;
 		sv->hopeless = true;
+		sv->by_operator = false;
 		return fatal_now(sv);
 
 	case EV_SPAWN_FAILED:
@@ -211,6 +215,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 				return ACT_NONE;
 			}
 			sv->restarts++;
+			sv->by_operator = false;
 			return ACT_SPAWN;
 		case SV_STOPPING:
 			/* stop_timeout passed: SIGKILL, and again each timeout after

@@ -326,6 +326,58 @@ test_cannot_start_is_fatal_at_once(void)
 }
 
 static void
+test_start_in_backoff_keeps_the_delay(void)
+{
+	/* a long backoff: 1h after the first quick failure, up to 4h */
+	setup();
+	sc.backoff_initial_ms = HOUR_MS;
+	sc.backoff_max_ms = 4 * HOUR_MS;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	exit_at(1, STATUS(1));
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(sv.delay_ms, HOUR_MS);
+	/* the operator starts it by hand; it dies again at once */
+	CHECK_INT(service_step(&sv, EV_START, 1000), ACT_SPAWN);
+	spawn_at(1000);
+	CHECK_INT(exit_at(1001, STATUS(1)), ACT_NONE);
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(sv.delay_ms, HOUR_MS);	/* not 2h */
+	CHECK_INT(sv.deadline_ms, 1001 + HOUR_MS);
+	CHECK_INT(sv.fails, 1);
+	/* and again, by restart (stop, then start) */
+	service_step(&sv, EV_STOP, 2000);
+	CHECK_INT(service_step(&sv, EV_START, 2000), ACT_SPAWN);
+	spawn_at(2000);
+	exit_at(2001, STATUS(1));
+	CHECK_INT(sv.delay_ms, HOUR_MS);
+	/* the schedule's own restart that fails doubles, as before */
+	CHECK_INT(service_step(&sv, EV_TIMER, 2001 + HOUR_MS), ACT_SPAWN);
+	spawn_at(2001 + HOUR_MS);
+	exit_at(2002 + HOUR_MS, STATUS(1));
+	CHECK_INT(sv.delay_ms, 2 * HOUR_MS);
+	/* a first failure after an operator's start counts as one */
+	setup();
+	sc.give_up_after = 2;
+	CHECK_INT(service_step(&sv, EV_START, 0), ACT_SPAWN);
+	spawn_at(0);
+	exit_at(1, STATUS(1));
+	CHECK_INT(sv.fails, 1);
+	CHECK_INT(sv.delay_ms, DEF_BACKOFF_INITIAL_MS);
+	/* an operator's tries do not count toward give_up_after either */
+	for (int i = 0; i < 3; i++) {
+		service_step(&sv, EV_START, 10 + i);
+		spawn_at(10 + i);
+		exit_at(11 + i, STATUS(1));
+		CHECK_INT(sv.state, SV_BACKOFF);
+	}
+	CHECK_INT(service_step(&sv, EV_TIMER, 1000), ACT_SPAWN);
+	spawn_at(1000);
+	exit_at(1001, STATUS(1));
+	CHECK_INT(sv.state, SV_FATAL);
+}
+
+static void
 test_fork_failure_backs_off(void)
 {
 	setup();
@@ -364,6 +416,7 @@ main(void)
 	RUN(test_stop_term_then_kill);
 	RUN(test_stop_in_backoff_and_restart_while_stopping);
 	RUN(test_start_in_backoff_starts_now);
+	RUN(test_start_in_backoff_keeps_the_delay);
 	RUN(test_fork_failure_backs_off);
 	RUN(test_backoff_function);
 	T_END();
