@@ -1239,6 +1239,16 @@ config_svc_check(const struct svc_conf *sc, char *err, size_t errlen)
 		    fmt_ms(sc->backoff_initial_ms, b, sizeof(b)));
 		return -1;
 	}
+	if ((uint64_t)sc->log_lines * sc->line_max > LOG_BYTES_MAX) {
+		seterr(err, errlen, "service \"%s\": log_lines = %u lines of up "
+		    "to line_max = %zu bytes could take %llu MiB; at most %d "
+		    "MiB (lower log_lines or line_max)", sc->name,
+		    sc->log_lines, sc->line_max,
+		    (unsigned long long)(((uint64_t)sc->log_lines *
+		    sc->line_max + 1024 * 1024 - 1) / (1024 * 1024)),
+		    LOG_BYTES_MAX / (1024 * 1024));
+		return -1;
+	}
 	return 0;
 }
 

@@ -38,6 +38,9 @@ enum {
 #define LINE_MAX_MAX		65536	/* one datagram to the syslog socket */
 #define DEF_LOG_LINES		200
 #define LOG_LINES_MAX		100000
+/* What log_lines lines of up to line_max bytes may hold, per service: the
+ * lines are kept whole and all of them, so their product is what is bounded. */
+#define LOG_BYTES_MAX		(64 * 1024 * 1024)
 #define DEF_SYSLOG_SOCKET	"/dev/log"
 
 /* ---- config.c ---- */
@@ -223,8 +226,6 @@ void output_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, voi
 void output_flush(struct linebuf *lb, line_fn fn, void *arg);
 
 /* The last lines of a service's output (guardianctl logs). */
-#define OUTLOG_BYTES	(256 * 1024)
-
 struct outlog;
 struct outlog *outlog_new(size_t max_lines, size_t max_bytes);
 struct outlog *outlog_ref(struct outlog *ol);

@@ -1018,7 +1018,8 @@ service_new(struct svc_conf *sc)
 	sv->deadline_ms = -1;
 	sv->last_status = -1;
 	sv->exec_fd = -1;
-	if ((sv->log = outlog_new(sc->log_lines, OUTLOG_BYTES)) == NULL) {
+	if ((sv->log = outlog_new(sc->log_lines,
+		    (size_t)sc->log_lines * sc->line_max)) == NULL) {
 		free(sv);
 		return NULL;
 	}
@@ -1080,8 +1081,10 @@ service_apply(struct conf *c, char *summary, size_t len)
 			continue;
 		}
 		changed++;
-		if (sv->conf->log_lines != sc->log_lines) {
-			struct outlog *ol = outlog_new(sc->log_lines, OUTLOG_BYTES);
+		if (sv->conf->log_lines != sc->log_lines ||
+		    sv->conf->line_max != sc->line_max) {
+			struct outlog *ol = outlog_new(sc->log_lines,
+			    (size_t)sc->log_lines * sc->line_max);
 
 			if (ol) {
 				outlog_unref(sv->log);

@@ -1450,6 +1450,32 @@ test_strict_modes_directories(void)
 }
 
 static void
+test_log_memory_limit(void)
+{
+	tmp_enter();
+	EXPECT_ERRORS(
+	    "[service a]\n"
+	    "command = /bin/a\n"
+	    "log_lines = 100000\n",
+	    "main.conf:1: service \"a\": log_lines = 100000 lines of up to "
+	    "line_max = 8192 bytes could take 782 MiB; at most 64 MiB (lower "
+	    "log_lines or line_max)\n");
+	{
+		struct conf *c = LOAD_OK(
+		    "[service a]\n"
+		    "command = /bin/a\n"
+		    "log_lines = 100000\n"
+		    "line_max = 512\n"
+		    "[service b]\n"
+		    "command = /bin/b\n"
+		    "log_lines = 8192\n");
+		CHECK(c != NULL && c->nservices == 2);
+		config_free(c);
+	}
+	tmp_leave();
+}
+
+static void
 test_error_values(void)
 {
 	tmp_enter();
@@ -1691,5 +1717,6 @@ main(void)
 	RUN(test_include_proc);
 	RUN(test_include_too_large);
 	RUN(test_strict_modes_directories);
+	RUN(test_log_memory_limit);
 	T_END();
 }
