@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2119  # start_fg takes optional extra args
+# shellcheck disable=SC2119,SC2120  # start_fg/start_ready take optional extra args
 # shellcheck source-path=SCRIPTDIR
 # What guardiand checks before it starts anything: guardiand -t (and the
 # load at start and reload) refuses services that can never start,
@@ -31,6 +31,13 @@ jfield() {
 }
 state_is() { [ "$(jfield "$1" state)" = "$2" ]; }
 wait_state() { wait_for "$1 to be $2" "$WAIT" state_is "$1" "$2"; }
+# vanishing PATH [RM]: a program that deletes itself (with RM, default rm)
+# and fails: there when the config is loaded, gone by its restart.
+vanishing() {
+	# shellcheck disable=SC2016  # $0 is the script's own
+	printf '#!/bin/sh\n%s -f "$0"\nexit 1\n' "${2:-rm}" >"$1"
+	chmod 755 "$1"
+}
 # line_of TEXT: the line number of the first line of $CONF holding TEXT.
 line_of() { grep -nF -- "$1" "$CONF" | head -n 1 | cut -d: -f1; }
 # check_t: guardiand -t on $CONF, bounded (a hang fails as exit 124).
@@ -195,8 +202,7 @@ test_log_lines_kept_as_asked_or_refused() {
 
 test_vanished_program_is_fatal_until_start() {
 	# there at the load; it deletes itself on its first run and fails
-	printf '#!/bin/sh\nrm -f "$0"\nexit 1\n' >"$T/prog"
-	chmod 755 "$T/prog"
+	vanishing "$T/prog"
 	printf '[service api]\ncommand = %s/prog\n' "$T" >"$CONF"
 	start_ready || return
 	wait_state api fatal || return
@@ -237,15 +243,13 @@ test_vanished_directory_is_fatal_until_reload() {
 }
 
 test_start_of_missing_program_answers_at_once() {
-	printf '#!/bin/sh\nrm -f "$0"\nexit 1\n' >"$T/prog"
-	chmod 755 "$T/prog"
+	vanishing "$T/prog"
 	{
 		printf '[service api]\ncommand = %s/prog\n\n' "$T"
 		printf '[service p]\nenvironment = PATH=%s\ncommand = prog2\n' "$T"
 	} >"$CONF"
 	# its PATH has no rm
-	printf '#!/bin/sh\n/bin/rm -f "$0"\nexit 1\n' >"$T/prog2"
-	chmod 755 "$T/prog2"
+	vanishing "$T/prog2" /bin/rm
 	start_ready || return
 	wait_state api fatal || return
 	wait_state p fatal || return

@@ -441,6 +441,7 @@ test_stop_in_backoff() {
 test_start_of_failing_service_fails() {
 	# Its program deletes itself on its first run: from then on every
 	# start fails (a missing program at the load is a config error).
+	# shellcheck disable=SC2016  # $0 is the script's own
 	printf '#!/bin/sh\nrm -f "$0"\nexit 1\n' >"$T/vanishing"
 	chmod 755 "$T/vanishing"
 	printf '[service bad]\ncommand = %s/vanishing\n\n' "$T" >"$CONF"

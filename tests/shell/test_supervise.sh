@@ -67,6 +67,7 @@ test_backoff_doubles() {
 test_missing_binary_no_storm() {
 	# A program that is there at the load (a missing one is a config
 	# error) and gone by its restart: it deletes itself and fails.
+	# shellcheck disable=SC2016  # $0 is the script's own
 	printf '#!/bin/sh\nrm -f "$0"\nexit 1\n' >"$T/vanishing"
 	chmod 755 "$T/vanishing"
 	printf '[service api]\ncommand = %s/vanishing --flag\n\n' "$T" >"$CONF"
