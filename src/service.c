@@ -533,6 +533,7 @@ spawn(struct service *sv, char *why, size_t len)
 	pid_t pid;
 	int r;
 
+	sv->exec_errno = 0;
 	if ((r = ident_resolve(sc, &id, why, len)) < 0)
 		return r;
 	if ((envp = build_env(sc, &id)) == NULL)
@@ -546,6 +547,7 @@ spawn(struct service *sv, char *why, size_t len)
 			snprintf(why, len, "cannot execute %s: %s (PATH %s)",
 			    sc->argv[0], r == ENOENT ? "not found" :
 			    strerror(r), search);
+			sv->exec_errno = r;	/* for status: exec-failed */
 			config_free_words(envp);
 			ident_free(&id);
 			return -2;

@@ -255,6 +255,8 @@ test_start_of_missing_program_answers_at_once() {
 	wait_state p fatal || return
 	assertTrue "a PATH command that vanished: no fork, one message" \
 		"log_has 'p: cannot execute prog2: not found \(PATH $T\); not retrying'"
+	assertEquals "p's last exit in status" "exec-failed:No such file or directory" \
+		"$(jfield p last_exit)"
 	local t0
 	t0=$(now_us)
 	ctl start api p --timeout 20
