@@ -242,6 +242,25 @@ test_vanished_directory_is_fatal_until_reload() {
 	assertEquals "ran again" 2 "$(npids api)"
 }
 
+test_deleted_group_is_fatal_until_start() {
+	local g
+	make_group g || return
+	recording_conf api 'exit 1' "group = $g" 'backoff_initial = 3s' >"$CONF"
+	start_ready || return
+	wait_state api backoff || return
+	# The group goes during the backoff: the restart cannot work.
+	groupdel "$g" || return
+	wait_state api fatal || return
+	assertEquals "ran once" 1 "$(npids api)"
+	assertEquals "one message" 1 "$(count_log "api: unknown group")"
+	assertTrue "it says what and until when" \
+		"log_has 'api: unknown group \"$g\"; not retrying until a reload or guardianctl start'"
+	groupadd "$g" || return
+	ctl start api --no-wait
+	assertEquals "guardianctl start: $ERR" 0 "$RC"
+	wait_starts api 2
+}
+
 test_start_of_missing_program_answers_at_once() {
 	vanishing "$T/prog"
 	{
