@@ -28,9 +28,9 @@ B ?= build
 
 DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c \
              src/config.c src/output.c src/control.c src/paths.c src/slog.c \
-             src/forward.c src/state.c src/proctree.c src/fmt.c
+             src/forward.c src/state.c src/proctree.c src/fmt.c src/check.c
 CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c
-LIB_SRC    = src/config.c src/output.c src/service_policy.c src/fmt.c
+LIB_SRC    = src/config.c src/check.c src/output.c src/service_policy.c src/fmt.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 
@@ -147,8 +147,9 @@ $(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/proto.h
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-# config.c alone; its glob() is wrapped to keep include= inside a temp dir.
-$(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_B)/obj/config.o
+# config.c (and check.c, its host checks); its glob() is wrapped to keep
+# include= inside a temp dir.
+$(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_B)/obj/config.o $(FUZZ_B)/obj/check.o
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)
 

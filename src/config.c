@@ -10,13 +10,17 @@
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <grp.h>
 #include <ini.h>
+#include <libgen.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +38,9 @@
 #define DURATION_MAX_MS	(24LL * 60 * 60 * 1000)	/* longest accepted duration */
 #define BACKOFF_MIN_MS	1			/* shortest backoff_initial */
 #define MSG_MAX		1024
+#define CONF_FILE_MAX	(1024 * 1024)	/* a config file larger is refused */
+
+bool config_check_host = true;
 
 /* The keys of a [service NAME] section, in the order of the man page. */
 enum svc_key {
@@ -172,6 +179,7 @@ struct include {
 struct seen_file {
 	dev_t	dev;
 	ino_t	ino;
+	bool	ok;	/* a directory: found safe */
 };
 
 /* An error kept until the end, so errors come out in file and line order. */
@@ -192,8 +200,9 @@ struct parser {
 	size_t		 nmsgs;
 	int		 fileseq;	/* 0 for the main file, then 1, 2... */
 
-	/* the file being read */
-	FILE		*fp;
+	/* the file being read, whole, in memory */
+	char		*data;
+	size_t		 datalen, datapos;
 	const char	*file;
 	const char	*mainpath;
 	bool		 main;
@@ -213,6 +222,7 @@ struct parser {
 	struct svc_conf	*svc;
 	bool		 svc_dup;
 	uint64_t	 seen;		/* bit per enum svc_key given in this section */
+	int		 keylines[NKEYS];	/* where each seen key is */
 	bool		 have_key;	/* a key line since the section header */
 
 	/* the key being read: applied when the next key, section or EOF comes */
@@ -224,6 +234,8 @@ struct parser {
 	size_t		 ninc;
 	struct seen_file *files;
 	size_t		 nfiles;
+	struct seen_file *dirs;		/* directories checked */
+	size_t		 ndirs;
 };
 
 static void
@@ -1227,6 +1239,16 @@ config_svc_check(const struct svc_conf *sc, char *err, size_t errlen)
 		    fmt_ms(sc->backoff_initial_ms, b, sizeof(b)));
 		return -1;
 	}
+	if ((uint64_t)sc->log_lines * sc->line_max > LOG_BYTES_MAX) {
+		seterr(err, errlen, "service \"%s\": log_lines = %u lines of up "
+		    "to line_max = %zu bytes could take %llu MiB; at most %d "
+		    "MiB (lower log_lines or line_max)", sc->name,
+		    sc->log_lines, sc->line_max,
+		    (unsigned long long)(((uint64_t)sc->log_lines *
+		    sc->line_max + 1024 * 1024 - 1) / (1024 * 1024)),
+		    LOG_BYTES_MAX / (1024 * 1024));
+		return -1;
+	}
 	return 0;
 }
 
@@ -1513,6 +1535,7 @@ flush_key(struct parser *p)
 			    p->key, p->svc->name);
 		else {
 			p->seen |= 1ull << k;
+			p->keylines[k] = p->keyline;
 			if (config_svc_set(p->svc, p->key, value, err,
 			    sizeof(err)) == -1)
 				perr(p, p->keyline, "%s", err);
@@ -1523,6 +1546,17 @@ flush_key(struct parser *p)
 	p->val.len = 0;
 	if (p->val.s)
 		p->val.s[0] = '\0';
+}
+
+/* A problem check_service() found: at the line of its key. */
+static void
+host_problem(void *arg, const char *key, const char *msg)
+{
+	struct parser *p = arg;
+	int k = key_index(key);
+
+	perr(p, k >= 0 && p->keylines[k] > 0 ? p->keylines[k] : p->svc->line,
+	    "%s", msg);
 }
 
 /* Ends a section: a service is checked and kept, unless its name was taken. */
@@ -1537,6 +1571,10 @@ finish_section(struct parser *p)
 		if ((p->svc->argv != NULL || !(p->seen & (1ull << K_COMMAND))) &&
 		    config_svc_check(p->svc, err, sizeof(err)) == -1)
 			perr(p, p->svc->line, "%s", err);
+		/* What the start needs from the host, once the section is
+		 * sound: a service that can never start is an error too. */
+		if (config_check_host && p->svc->argv != NULL && !p->svc_dup)
+			check_service(p->svc, host_problem, p);
 		if (p->svc_dup || config_add(p->conf, p->svc) == -1)
 			config_svc_free(p->svc);
 	}
@@ -1544,6 +1582,7 @@ finish_section(struct parser *p)
 	p->svc_dup = false;
 	p->sect = SECT_NONE;
 	p->seen = 0;
+	memset(p->keylines, 0, sizeof(p->keylines));
 	p->have_key = false;
 }
 
@@ -1658,6 +1697,34 @@ section_line(struct parser *p, char *s)
 	return true;
 }
 
+/* Copies the next line of the file (with its newline) into p->raw, so
+ * it is NUL-terminated where the file may not be; its length, or -1 at
+ * the end (or out of memory, recorded). */
+static ssize_t
+next_line(struct parser *p)
+{
+	const char *s = p->data + p->datapos, *nl;
+	size_t n, left = p->datalen - p->datapos;
+	char *nr;
+
+	if (left == 0)
+		return -1;
+	nl = memchr(s, '\n', left);
+	n = nl ? (size_t)(nl - s) + 1 : left;
+	if (n + 1 > p->rawcap) {
+		if ((nr = realloc(p->raw, n + 1)) == NULL) {
+			p->read_errno = ENOMEM;
+			return -1;
+		}
+		p->raw = nr;
+		p->rawcap = n + 1;
+	}
+	memcpy(p->raw, s, n);
+	p->raw[n] = '\0';
+	p->datapos += n;
+	return (ssize_t)n;
+}
+
 /*
  * The ini_reader: reads whole lines itself so it can count them, refuse
  * lines longer than libinih's buffer, report syntax errors with their line,
@@ -1673,12 +1740,8 @@ read_line(char *str, int num, void *stream)
 
 	if (p->pending)
 		process_line(p);	/* libinih skipped it: cannot happen */
-	errno = 0;
-	if ((n = getline(&p->raw, &p->rawcap, p->fp)) == -1) {
-		if (ferror(p->fp))
-			p->read_errno = errno ? errno : EIO;
+	if ((n = next_line(p)) == -1)
 		return NULL;
-	}
 	p->lineno++;
 	line = p->raw;
 	if (n > 0 && line[n - 1] == '\n')
@@ -1754,42 +1817,181 @@ seen_before(struct parser *p, const struct stat *st)
 	return false;
 }
 
-/* Reads one file; an included one reports open failures at its include line. */
-static void
-parse_file(struct parser *p, const char *path, bool main,
-    const char *incfile, int incline)
+/* What kind of file a mode is, for "not a regular file (a FIFO)". */
+static const char *
+file_kind(mode_t m)
 {
-	struct stat st;
-	int ret, e;
+	return S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
+	    S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+	    S_ISDIR(m) ? "a directory" : "not a regular file";
+}
 
-	if (!main)
+/*
+ * Reads a config file whole, and only a regular one: a FIFO or a device
+ * would block guardiand (or act on being opened), and a file of /proc or
+ * /sys is no config and may never end. Opened without blocking, read up to
+ * CONF_FILE_MAX. 0 with the data, or -1 with why.
+ */
+static int
+slurp(const char *path, struct stat *st, char **data, size_t *len,
+    char *why, size_t whylen)
+{
+	struct statfs sfs;
+	char *buf = NULL, *nb;
+	size_t n = 0, cap = 0;
+	ssize_t r;
+	int fd = -1;
+
+	if (stat(path, st) < 0)
+		goto sys;
+	if (S_ISDIR(st->st_mode)) {
+		errno = EISDIR;
+		goto sys;
+	}
+	if (!S_ISREG(st->st_mode))
+		goto notreg;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		goto sys;
+	if (fstat(fd, st) < 0)
+		goto sys;
+	if (!S_ISREG(st->st_mode))
+		goto notreg;	/* replaced since the stat */
+	if (fstatfs(fd, &sfs) == 0 && (sfs.f_type == PROC_SUPER_MAGIC ||
+	    sfs.f_type == SYSFS_MAGIC)) {
+		seterr(why, whylen, "a file of /proc or /sys, not a "
+		    "configuration file; refusing it");
+		goto fail;
+	}
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			if (cap > CONF_FILE_MAX + 1)
+				cap = CONF_FILE_MAX + 1;
+			if ((nb = realloc(buf, cap)) == NULL)
+				goto sys;
+			buf = nb;
+		}
+		if ((r = read(fd, buf + n, cap - n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			goto sys;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > CONF_FILE_MAX) {
+			seterr(why, whylen, "larger than %d KiB; refusing it",
+			    CONF_FILE_MAX / 1024);
+			goto fail;
+		}
+	}
+	close(fd);
+	*data = buf;
+	*len = n;
+	return 0;
+notreg:
+	seterr(why, whylen, "not a regular file (%s); refusing it",
+	    file_kind(st->st_mode));
+	goto fail;
+sys:
+	seterr(why, whylen, "%s", strerror(errno));
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return -1;
+}
+
+/*
+ * Like sshd's StrictModes for the directory a config file is in (where it
+ * really is, past symbolic links): whoever may write there may replace the
+ * file. 0 if it is safe (or guardiand is not root), else -1 with why; a
+ * directory found unsafe is reported once, then its files are just skipped.
+ */
+static int
+check_dir(struct parser *p, const char *path, char *why, size_t whylen)
+{
+	struct seen_file *nd;
+	struct stat st;
+	char *real, *dir;
+	size_t i;
+	bool ok;
+
+	why[0] = '\0';
+	if (geteuid() != 0)
+		return 0;
+	if ((real = realpath(path, NULL)) == NULL) {
+		seterr(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	dir = dirname(real);
+	if (stat(dir, &st) < 0) {
+		seterr(why, whylen, "directory %s: %s", dir, strerror(errno));
+		free(real);
+		return -1;
+	}
+	for (i = 0; i < p->ndirs; i++)
+		if (p->dirs[i].dev == st.st_dev && p->dirs[i].ino == st.st_ino) {
+			free(real);
+			return p->dirs[i].ok ? 0 : -1;
+		}
+	ok = st.st_uid == 0 && (st.st_mode & 022) == 0;
+	if (!ok)
+		seterr(why, whylen, "directory %s is writable by others than "
+		    "root (owner uid %ld, mode %04o); refusing it", dir,
+		    (long)st.st_uid, (unsigned)(st.st_mode & 07777));
+	free(real);
+	if ((nd = reallocarray(p->dirs, p->ndirs + 1, sizeof(*nd))) != NULL) {
+		p->dirs = nd;
+		p->dirs[p->ndirs].dev = st.st_dev;
+		p->dirs[p->ndirs].ino = st.st_ino;
+		p->dirs[p->ndirs++].ok = ok;
+	}
+	return ok ? 0 : -1;
+}
+
+/* Reports why a file is not read: an included one at its include line,
+ * naming the pattern. */
+static void
+refuse(struct parser *p, const char *path, const struct include *inc,
+    const char *incfile, const char *why)
+{
+	if (inc == NULL) {
+		perr(p, 0, "%s", why);
+	} else {
+		p->file = incfile;	/* == p->mainpath */
+		perr(p, inc->line, "include \"%s\": %s: %s", inc->pattern,
+		    path, why);
+	}
+}
+
+/* Reads one file: the main one (inc NULL), or one that inc matched. */
+static void
+parse_file(struct parser *p, const char *path, const struct include *inc,
+    const char *incfile)
+{
+	char why[MSG_MAX + PATH_MAX];
+	struct stat st;
+	int ret;
+
+	if (inc != NULL)
 		p->fileseq++;
 	p->file = path;
-	p->main = main;
+	p->main = inc == NULL;
 	p->lineno = 0;
 	p->read_errno = 0;
-	p->fp = fopen(path, "re");
-	e = errno;
-	if (p->fp != NULL && fstat(fileno(p->fp), &st) == 0 &&
-	    S_ISDIR(st.st_mode)) {
-		fclose(p->fp);
-		p->fp = NULL;
-		e = EISDIR;
-	}
-	if (p->fp == NULL) {
-		if (main) {
-			perr(p, 0, "%s", strerror(e));
-		} else {
-			p->file = incfile;	/* == p->mainpath */
-			perr(p, incline, "%s: cannot open: %s", path,
-			    strerror(e));
-		}
+	p->data = NULL;
+	p->datalen = p->datapos = 0;
+	if (slurp(path, &st, &p->data, &p->datalen, why, sizeof(why)) < 0) {
+		refuse(p, path, inc, incfile, why);
 		return;
 	}
-	if (fstat(fileno(p->fp), &st) == 0 && seen_before(p, &st)) {
-		fclose(p->fp);
-		p->fp = NULL;
-		return;
+	if (seen_before(p, &st))
+		goto out;
+	if (check_dir(p, path, why, sizeof(why)) < 0) {
+		if (why[0] != '\0')
+			refuse(p, path, inc, incfile, why);
+		goto out;
 	}
 	/* Like sshd's StrictModes: a root guardiand runs what its files
 	 * say, so nobody but root may be able to change them. */
@@ -1797,9 +1999,7 @@ parse_file(struct parser *p, const char *path, bool main,
 		perr(p, 0, "writable by others than root (owner uid %ld, mode "
 		    "%04o); refusing it", (long)st.st_uid,
 		    (unsigned)(st.st_mode & 07777));
-		fclose(p->fp);
-		p->fp = NULL;
-		return;
+		goto out;
 	}
 
 	ret = ini_parse_stream(read_line, p, ini_handler_fn, p);
@@ -1812,8 +2012,9 @@ parse_file(struct parser *p, const char *path, bool main,
 		perr(p, ret, "syntax error");
 	if (p->read_errno != 0)
 		perr(p, 0, "read error: %s", strerror(p->read_errno));
-	fclose(p->fp);
-	p->fp = NULL;
+out:
+	free(p->data);
+	p->data = NULL;
 }
 
 /* Missing directories are no match; anything else aborts the glob. */
@@ -1849,8 +2050,8 @@ do_includes(struct parser *p, const char *mainpath)
 		}
 		if (r == 0)
 			for (j = 0; j < g.gl_pathc; j++)
-				parse_file(p, g.gl_pathv[j], false, mainpath,
-				    p->inc[i].line);
+				parse_file(p, g.gl_pathv[j], &p->inc[i],
+				    mainpath);
 		globfree(&g);
 	}
 }
@@ -1876,13 +2077,14 @@ config_load(const char *path, config_err_fn errfn, void *arg)
 		config_free(p.conf);
 		return NULL;
 	}
-	parse_file(&p, path, true, NULL, 0);
+	parse_file(&p, path, NULL, NULL);
 	do_includes(&p, path);
 
 	for (i = 0; i < p.ninc; i++)
 		free(p.inc[i].pattern);
 	free(p.inc);
 	free(p.files);
+	free(p.dirs);
 	free(p.raw);
 	free(p.val.s);
 	free(p.key);

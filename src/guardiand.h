@@ -38,6 +38,9 @@ enum {
 #define LINE_MAX_MAX		65536	/* one datagram to the syslog socket */
 #define DEF_LOG_LINES		200
 #define LOG_LINES_MAX		100000
+/* What log_lines lines of up to line_max bytes may hold, per service: the
+ * lines are kept whole and all of them, so their product is what is bounded. */
+#define LOG_BYTES_MAX		(64 * 1024 * 1024)
 #define DEF_SYSLOG_SOCKET	"/dev/log"
 
 /* ---- config.c ---- */
@@ -139,6 +142,24 @@ char **config_read_env_file(const char *path, char *err, size_t errlen);
 int config_parse_priority(const char *s);
 bool config_valid_name(const char *name);
 
+/* Whether config_load also checks the host: users, groups, directories and
+ * programs exist (check.c). On; off only in the parser's own unit tests. */
+extern bool config_check_host;
+
+/* ---- check.c ---- */
+
+/* One problem a start would meet; key is the config key it is about. */
+typedef void (*check_fn)(void *arg, const char *key, const char *msg);
+
+int check_service(const struct svc_conf *sc, check_fn fn, void *arg);
+/* Finds prog as execvp(3) from dir would; 0 and its path in out, or an errno. */
+int check_program(const char *prog, const char *dir, const char *search,
+    char *out, size_t outlen);
+/* The PATH a start of sc searches (envp: its environment, if built);
+ * *to_free is set to what the caller frees. */
+const char *check_search_path(const struct svc_conf *sc, char *const *envp,
+    char **to_free);
+
 /* ---- paths.c ---- */
 
 int paths_own_dir(const char *dir, mode_t mode);
@@ -205,8 +226,6 @@ void output_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, voi
 void output_flush(struct linebuf *lb, line_fn fn, void *arg);
 
 /* The last lines of a service's output (guardianctl logs). */
-#define OUTLOG_BYTES	(256 * 1024)
-
 struct outlog;
 struct outlog *outlog_new(size_t max_lines, size_t max_bytes);
 struct outlog *outlog_ref(struct outlog *ol);
@@ -276,6 +295,10 @@ enum sv_event {
 	EV_SPAWN_FAILED,/* fork failed: try again later */
 	EV_EXEC_OK,	/* exec succeeded */
 	EV_EXEC_FAILED,	/* exec failed in the child */
+	EV_CANNOT_EXEC,	/* ...in a way no retry can mend (no such program or
+			 * directory): its exit makes the service FATAL */
+	EV_CANNOT_START,/* nothing was started, and no retry can mend it (no
+			 * such user or program): FATAL now */
 	EV_EXITED,	/* the main process was reaped */
 	EV_GROUP_GONE,	/* no process of the group is left */
 	EV_TIMER,	/* the deadline passed */
@@ -304,6 +327,10 @@ struct service {
 	int64_t last_exit_ms;
 	int64_t last_runtime_ms;
 	bool exec_failed;	/* the last exit was an exec failure */
+	bool hopeless;		/* the last start cannot work until the config
+				 * or the host changes: FATAL, no retries */
+	bool by_operator;	/* started by hand while failing: a quick
+				 * failure of it does not lengthen the backoff */
 	bool exited;		/* the main process is reaped, the group may linger */
 	bool killed;		/* SIGKILL was sent */
 

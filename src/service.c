@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -131,10 +132,12 @@ ident_free(struct ident *id)
 	memset(id, 0, sizeof(*id));
 }
 
-/* Looks up user= and group= now, so a typo is a logged start failure and
- * the child only has to call setgroups/setgid/setuid. */
+/* Looks up user= and group= now, so the child only has to call
+ * setgroups/setgid/setuid. -1 on a passing failure (logged); -2 when the
+ * user or group does not exist, which no retry mends (why says so). */
 static int
-ident_resolve(const struct svc_conf *sc, struct ident *id)
+ident_resolve(const struct svc_conf *sc, struct ident *id, char *why,
+    size_t len)
 {
 	struct passwd *pw = NULL;
 
@@ -148,13 +151,13 @@ ident_resolve(const struct svc_conf *sc, struct ident *id)
 		errno = 0;
 		pw = getpwnam(sc->user);
 		if (pw == NULL) {
-			if (errno)
+			if (errno && errno != ENOENT && errno != ESRCH) {
 				log_warn("%s: cannot look up user \"%s\"",
 				    sc->name, sc->user);
-			else
-				log_warnx("%s: unknown user \"%s\"", sc->name,
-				    sc->user);
-			return -1;
+				return -1;
+			}
+			snprintf(why, len, "unknown user \"%s\"", sc->user);
+			return -2;
 		}
 		id->uid = pw->pw_uid;
 		id->gid = pw->pw_gid;
@@ -170,8 +173,14 @@ ident_resolve(const struct svc_conf *sc, struct ident *id)
 		errno = 0;
 		gr = getgrnam(sc->group);
 		if (gr == NULL) {
-			log_warnx("%s: unknown group \"%s\"", sc->name, sc->group);
-			return -1;
+			if (errno && errno != ENOENT && errno != ESRCH) {
+				log_warn("%s: cannot look up group \"%s\"",
+				    sc->name, sc->group);
+				goto fail;
+			}
+			snprintf(why, len, "unknown group \"%s\"", sc->group);
+			ident_free(id);
+			return -2;
 		}
 		id->gid = gr->gr_gid;
 	}
@@ -204,6 +213,8 @@ ident_resolve(const struct svc_conf *sc, struct ident *id)
 	return 0;
 nomem:
 	log_warnx("%s: out of memory", sc->name);
+fail:
+	ident_free(id);
 	return -1;
 }
 
@@ -337,8 +348,8 @@ child_fail(int fd, int step)
 
 /* The one recipe every child follows between fork and exec (DESIGN.md 7). */
 static void __attribute__((noreturn))
-child(const struct svc_conf *sc, const struct ident *id, char **envp,
-    int errfd, int outfd, int errout)
+child(const struct svc_conf *sc, const char *prog, const struct ident *id,
+    char **envp, int errfd, int outfd, int errout)
 {
 	int null, step;
 
@@ -376,7 +387,9 @@ child(const struct svc_conf *sc, const struct ident *id, char **envp,
 	}
 	if (sc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(errfd, STEP_NNP);
-	execvpe(sc->argv[0], sc->argv, envp);
+	/* prog has a slash: no second search, but a script without #!
+	 * still runs with /bin/sh, as from a shell. */
+	execvpe(prog, sc->argv, envp);
 	child_fail(errfd, STEP_EXEC);
 }
 
@@ -423,6 +436,17 @@ step_message(const struct svc_conf *sc, int step, char *buf, size_t len)
 	}
 }
 
+/* The failures of a start that no retry can mend: the program or the
+ * directory is not there, or not for this user. */
+static bool
+cannot_work(int step, int err)
+{
+	return (step == STEP_EXEC || step == STEP_DIRECTORY) &&
+	    (err == ENOENT || err == EACCES || err == ENOTDIR);
+}
+
+#define NOT_RETRYING	"not retrying until a reload or guardianctl start"
+
 /* Reads what the child said on its exec pipe: EOF means exec succeeded. */
 static void
 exec_result(struct service *sv)
@@ -444,8 +468,15 @@ exec_result(struct service *sv)
 
 		step_message(sc, ce.step, what, sizeof(what));
 		sv->exec_errno = ce.err;
-		log_warnx("%s: %s: %s", sc->name, what, strerror(ce.err));
-		service_step(sv, EV_EXEC_FAILED, now_ms());
+		if (cannot_work(ce.step, ce.err)) {
+			log_warnx("%s: %s: %s; " NOT_RETRYING, sc->name, what,
+			    strerror(ce.err));
+			service_step(sv, EV_CANNOT_EXEC, now_ms());
+		} else {
+			log_warnx("%s: %s: %s", sc->name, what,
+			    strerror(ce.err));
+			service_step(sv, EV_EXEC_FAILED, now_ms());
+		}
 	} else {
 		service_step(sv, EV_EXEC_OK, now_ms());
 	}
@@ -468,21 +499,47 @@ close_pair(int p[2])
 		close(p[1]);
 }
 
-/* Forks and execs the service; 0, or -1 when nothing was started. */
+/*
+ * Forks and execs the service; 0, or -1 when nothing was started, -2 when
+ * nothing can be until something changes (why says what). A command
+ * without a slash is looked up here, in the PATH of the service's own
+ * environment, by the function guardiand -t checks it with.
+ */
 static int
-spawn(struct service *sv)
+spawn(struct service *sv, char *why, size_t len)
 {
 	const struct svc_conf *sc = sv->conf;
 	int ep[2] = { -1, -1 }, op[2] = { -1, -1 }, eo[2] = { -1, -1 };
+	char prog[PATH_MAX], *unused;
+	const char *search;
 	struct ident id;
 	char **envp = NULL;
 	sigset_t all, old;
 	pid_t pid;
+	int r;
 
-	if (ident_resolve(sc, &id) < 0)
-		return -1;
+	sv->exec_errno = 0;
+	if ((r = ident_resolve(sc, &id, why, len)) < 0)
+		return r;
 	if ((envp = build_env(sc, &id)) == NULL)
 		goto fail;
+	snprintf(prog, sizeof(prog), "%s", sc->argv[0]);
+	if (strchr(sc->argv[0], '/') == NULL) {
+		search = check_search_path(sc, envp, &unused);
+		r = check_program(sc->argv[0], sc->directory, search, prog,
+		    sizeof(prog));
+		if (r == ENOENT || r == EACCES) {
+			snprintf(why, len, "cannot execute %s: %s (PATH %s)",
+			    sc->argv[0], r == ENOENT ? "not found" :
+			    strerror(r), search);
+			sv->exec_errno = r;	/* for status: exec-failed */
+			config_free_words(envp);
+			ident_free(&id);
+			return -2;
+		}
+		if (r != 0)	/* let exec say it */
+			snprintf(prog, sizeof(prog), "%s", sc->argv[0]);
+	}
 	if (pipe2(ep, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0 ||
 	    pipe2(eo, O_CLOEXEC) < 0) {
 		log_warn("%s: pipe", sc->name);
@@ -496,7 +553,7 @@ spawn(struct service *sv)
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child(sc, &id, envp, ep[1], op[1], eo[1]);
+		child(sc, prog, &id, envp, ep[1], op[1], eo[1]);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		log_warn("%s: fork", sc->name);
@@ -600,14 +657,21 @@ escaped_gone(struct service *sv)
 static void
 act(struct service *sv, enum sv_action a)
 {
-	char b1[32];
+	char b1[32], why[PATH_MAX + 256];
 	const struct svc_conf *sc = sv->conf;
+	int r;
 
 	switch (a) {
 	case ACT_NONE:
 		return;
 	case ACT_SPAWN:
-		if (spawn(sv) < 0) {
+		if ((r = spawn(sv, why, sizeof(why))) == -2) {
+			service_step(sv, EV_CANNOT_START, now_ms());
+			log_warnx("%s: %s; " NOT_RETRYING, sc->name, why);
+			state_dirty();
+			return;
+		}
+		if (r < 0) {
 			service_step(sv, EV_SPAWN_FAILED, now_ms());
 			log_warnx("%s: start failed, retrying in %s", sc->name,
 			    fmt_duration(sv->delay_ms, b1, sizeof(b1)));
@@ -791,7 +855,9 @@ log_exit(const struct service *sv, enum sv_action a)
 
 	fmt_status(sv->last_status, st, sizeof(st));
 	fmt_duration(sv->last_runtime_ms, rt, sizeof(rt));
-	if (sv->state == SV_STOPPING)
+	if (sv->state == SV_FATAL && sv->hopeless)
+		log_debug("%s: %s after %s", sc->name, st, rt);	/* said */
+	else if (sv->state == SV_STOPPING)
 		log_info("%s: %s after %s", sc->name, st, rt);
 	else if (a == ACT_SPAWN)
 		log_warnx("%s: %s after %s, restarting now", sc->name, st, rt);
@@ -939,7 +1005,8 @@ service_new(struct svc_conf *sc)
 	sv->deadline_ms = -1;
 	sv->last_status = -1;
 	sv->exec_fd = -1;
-	if ((sv->log = outlog_new(sc->log_lines, OUTLOG_BYTES)) == NULL) {
+	if ((sv->log = outlog_new(sc->log_lines,
+		    (size_t)sc->log_lines * sc->line_max)) == NULL) {
 		free(sv);
 		return NULL;
 	}
@@ -995,11 +1062,16 @@ service_apply(struct conf *c, char *summary, size_t len)
 			same++;
 			config_svc_free(sv->conf);
 			sv->conf = sc;
+			/* What was missing may be there now: one more try. */
+			if (sv->state == SV_FATAL && sv->want == WANT_UP)
+				act(sv, service_step(sv, EV_START, now));
 			continue;
 		}
 		changed++;
-		if (sv->conf->log_lines != sc->log_lines) {
-			struct outlog *ol = outlog_new(sc->log_lines, OUTLOG_BYTES);
+		if (sv->conf->log_lines != sc->log_lines ||
+		    sv->conf->line_max != sc->line_max) {
+			struct outlog *ol = outlog_new(sc->log_lines,
+			    (size_t)sc->log_lines * sc->line_max);
 
 			if (ol) {
 				outlog_unref(sv->log);

@@ -52,20 +52,37 @@ wants_restart(const struct service *sv)
 	return false;
 }
 
+/* A start that cannot work as configured (no such user, directory or
+ * program): retrying would only fill the log, so the service waits in
+ * FATAL for a reload or an operator's start. */
+static enum sv_action
+fatal_now(struct service *sv)
+{
+	sv->fails++;
+	sv->state = SV_FATAL;
+	sv->deadline_ms = -1;
+	sv->delay_ms = -1;
+	return ACT_NONE;
+}
+
 /* The main process ended on its own: decide between now, later, never. */
 static enum sv_action
 unexpected_exit(struct service *sv, int64_t now)
 {
 	const struct svc_conf *sc = sv->conf;
+	bool by_operator = sv->by_operator;
 
+	sv->by_operator = false;
+	if (sv->hopeless)
+		return fatal_now(sv);
 	if (!wants_restart(sv)) {
 		sv->state = SV_DOWN;
 		return ACT_NONE;
 	}
 	if (sv->last_runtime_ms >= sc->healthy_after_ms && !sv->exec_failed)
 		sv->fails = 0;
-	else
-		sv->fails++;
+	else if (!by_operator || sv->fails == 0)
+		sv->fails++;	/* an operator's try keeps the delay it cut short */
 	if (sc->give_up_after > 0 && sv->fails >= sc->give_up_after) {
 		sv->state = SV_FATAL;
 		sv->delay_ms = -1;
@@ -94,6 +111,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		case SV_DOWN:
 		case SV_BACKOFF:
 			sv->deadline_ms = -1;
+			sv->by_operator = sv->fails > 0;
 			return ACT_SPAWN;
 		default:
 			/* Running, or stopping: EV_GROUP_GONE starts it again. */
@@ -125,12 +143,24 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->exited = false;
 		sv->killed = false;
 		sv->exec_failed = false;
+		sv->hopeless = false;
 		sv->deadline_ms = -1;
 		return ACT_NONE;
+
+	case EV_CANNOT_START:
+		/* Nothing runs: no exit will come. It counts as a start, so
+		 * that whoever waits for one learns that it failed. */
+		sv->starts++;
+		sv->last_runtime_ms = 0;
+		sv->exec_failed = true;
+		sv->hopeless = true;
+		sv->by_operator = false;
+		return fatal_now(sv);
 
 	case EV_SPAWN_FAILED:
 		/* fork failed: no process, so no exit will come; back off. */
 		sv->last_runtime_ms = 0;
+		sv->hopeless = false;
 		sv->exec_failed = true;
 		sv->fails++;
 		sv->delay_ms = service_backoff(sv->conf, sv->fails);
@@ -147,6 +177,12 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 
 	case EV_EXEC_FAILED:
 		sv->exec_failed = true;
+		return ACT_NONE;
+
+	case EV_CANNOT_EXEC:
+		/* The exit that follows decides (unexpected_exit). */
+		sv->exec_failed = true;
+		sv->hopeless = true;
 		return ACT_NONE;
 
 	case EV_EXITED:
@@ -179,6 +215,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 				return ACT_NONE;
 			}
 			sv->restarts++;
+			sv->by_operator = false;
 			return ACT_SPAWN;
 		case SV_STOPPING:
 			/* stop_timeout passed: SIGKILL, and again each timeout after

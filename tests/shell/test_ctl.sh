@@ -439,14 +439,19 @@ test_stop_in_backoff() {
 }
 
 test_start_of_failing_service_fails() {
-	printf '[service bad]\ncommand = %s/nonexistent\nbackoff_initial = 5s\n\n' "$T" >"$CONF"
+	# Its program deletes itself on its first run: from then on every
+	# start fails (a missing program at the load is a config error).
+	# shellcheck disable=SC2016  # $0 is the script's own
+	printf '#!/bin/sh\nrm -f "$0"\nexit 1\n' >"$T/vanishing"
+	chmod 755 "$T/vanishing"
+	printf '[service bad]\ncommand = %s/vanishing\n\n' "$T" >"$CONF"
 	start_ready || return
-	wait_state bad backoff || return
+	wait_state bad fatal || return
 	assertEquals "last_exit" "exec-failed:No such file or directory" "$(jfield bad last_exit)"
 	ctl start bad --timeout 10
 	assertEquals "start of a service that cannot start: error" 1 "$RC"
 	assertContains "names the service" "$ERR" "bad"
-	assertEquals "it was tried again" 2 "$(jfield bad starts)"
+	assertEquals "it was tried again" 3 "$(jfield bad starts)"
 }
 
 # ---- 5. signal ----

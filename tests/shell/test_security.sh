@@ -163,18 +163,15 @@ test_unknown_user_never_starts() {
 		svc_conf bad 'user = no-such-user'
 		sleep_svc ok
 	} >"$CONF"
-	start_fg
-	wait_sleep ok || return
-	wait_log 'bad: unknown user "no-such-user"' || return
-	# A retry (after the backoff) fails the same way: a window in which a
-	# wrongly started process would have shown itself.
-	wait_for "a second failed start of bad" "$WAIT" \
-		log_count_ge 'bad: unknown user "no-such-user"' 2 || return
+	local line
+	line=$(grep -n 'user = no-such-user' "$CONF" | cut -d: -f1)
+	# A config error (guardiand -t says so), so nothing starts at all.
+	start_detached
+	assertEquals "guardiand refuses the config: $ERR" 1 "$RC"
+	assertContains "file:line names user and value: $ERR" "$ERR" \
+		"$CONF:$line: unknown user \"no-such-user\" for user"
 	assertEquals "bad never ran its command" 0 "$(npids bad)"
-	assertEquals "bad has no pid" 0 "$(svc_pid bad)"
-	assertEquals "guardiand's only child is ok's process" "$SPID" "$(children_of "$DPID" | tr '\n' ' ' | sed 's/ $//')"
-	is_alive "$DPID"
-	assertTrue "guardiand keeps running" $?
+	assertEquals "ok was not started either" 0 "$(npids ok)"
 }
 
 # ---- 2. descriptors ----

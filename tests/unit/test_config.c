@@ -991,7 +991,8 @@ test_load_include_errors(void)
 	    "include = 'x\n"
 	    "[service main]\n"
 	    "command = /bin/main\n",
-	    "main.conf:2: conf.d/c.conf: cannot open: No such file or directory\n"
+	    "main.conf:2: include \"conf.d/*.conf\": conf.d/c.conf: No such file "
+	    "or directory\n"
 	    "main.conf:3: include needs a pattern\n"
 	    "main.conf:4: unterminated single quote\n"
 	    "conf.d/a.conf:1: [guardiand] is allowed only in the main file\n"
@@ -1008,7 +1009,8 @@ test_load_include_a_directory(void)
 	mkdir("conf.d/sub.conf", 0755);
 	EXPECT_ERRORS(
 	    "[guardiand]\ninclude = conf.d/*\n",
-	    "main.conf:2: conf.d/sub.conf: cannot open: Is a directory\n");
+	    "main.conf:2: include \"conf.d/*\": conf.d/sub.conf: Is a "
+	    "directory\n");
 	tmp_leave();
 }
 
@@ -1219,6 +1221,260 @@ test_strict_modes(void)
 	tmp_leave();
 }
 
+/* ---- what a start needs from the host (check.c) ---- */
+
+static void
+test_host_checks(void)
+{
+	struct conf *c;
+
+	tmp_enter();
+	config_check_host = true;
+	put("x/script", "#!/bin/sh\n");
+	chmod("x/script", 0755);
+	put("x/plain", "not a program\n");
+	chmod("x/plain", 0644);
+	EXPECT_ERRORS(
+	    "[service u]\n"
+	    "command = /bin/sh\n"
+	    "user = nosuchuser\n"
+	    "group = nosuchgroup\n"
+	    "[service d]\n"
+	    "command = /bin/sh\n"
+	    "directory = /nonexistent\n"
+	    "[service p]\n"
+	    "command = /etc/passwd\n"
+	    "[service n]\n"
+	    "environment = PATH=/nonexistent:/usr/bin\n"
+	    "command = nosuchprogram --flag\n"
+	    "[service e]\n"
+	    "command = \"\"\n"
+	    "[service o]\n"
+	    "command = /bin/sh\n"
+	    "stdout = file:/nonexistent/dir/x.log\n"
+	    "stderr = file:/etc/passwd/x.log\n"
+	    "[service r]\n"
+	    "directory = /etc\n"
+	    "command = ./nosuchprogram\n"
+	    "[service dirprog]\n"
+	    "command = /etc\n",
+	    "main.conf:3: unknown user \"nosuchuser\" for user\n"
+	    "main.conf:4: unknown group \"nosuchgroup\" for group\n"
+	    "main.conf:7: directory \"/nonexistent\": No such file or directory\n"
+	    "main.conf:9: command \"/etc/passwd\": not an executable file\n"
+	    "main.conf:12: command \"nosuchprogram\": not found in PATH "
+	    "(/nonexistent:/usr/bin)\n"
+	    "main.conf:14: command \"\": the program name is empty\n"
+	    "main.conf:17: stdout \"file:/nonexistent/dir/x.log\": directory "
+	    "/nonexistent/dir: No such file or directory\n"
+	    "main.conf:18: stderr \"file:/etc/passwd/x.log\": directory "
+	    "/etc/passwd: Not a directory\n"
+	    "main.conf:21: command \"./nosuchprogram\": No such file or "
+	    "directory in directory /etc\n"
+	    "main.conf:23: command \"/etc\": not an executable file\n");
+	/* What can start loads: a relative command from its directory, a
+	 * PATH search with the service's own PATH, existing ids. */
+	c = LOAD_OK(
+	    "[service a]\n"
+	    "directory = /\n"
+	    "command = bin/sh -c true\n"
+	    "user = root\n"
+	    "group = root\n"
+	    "stdout = file:/tmp/never-written.log\n"
+	    "[service b]\n"
+	    "command = sh -c true\n");
+	CHECK(c != NULL && c->nservices == 2);
+	config_free(c);
+	{
+		char cwd[PATH_MAX], text[PATH_MAX + 128];
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			strcpy(cwd, "/");
+		snprintf(text, sizeof(text), "[service c]\n"
+		    "environment = PATH=/nonexistent:x\n"
+		    "directory = %s\n"
+		    "command = script\n"
+		    "[service d]\n"
+		    "directory = %s\n"
+		    "command = x/script\n", cwd, cwd);
+		c = LOAD_OK(text);
+		CHECK(c != NULL && c->nservices == 2);
+		config_free(c);
+	}
+	config_check_host = false;
+	tmp_leave();
+}
+
+static void
+test_host_program_search(void)
+{
+	char out[PATH_MAX];
+
+	tmp_enter();
+	put("bin/prog", "#!/bin/sh\n");
+	chmod("bin/prog", 0755);
+	put("nox/prog", "#!/bin/sh\n");
+	chmod("nox/prog", 0644);
+	CHECK_INT(check_program("sh", NULL, "/nonexistent:/bin", out,
+	    sizeof(out)), 0);
+	CHECK_STR(out, "/bin/sh");
+	CHECK_INT(check_program("prog", t_dir, "nox:bin", out, sizeof(out)), 0);
+	CHECK(strstr(out, "/bin/prog") != NULL && out[0] == '/');
+	/* found but not executable, and nowhere else: EACCES, as execvp */
+	CHECK_INT(check_program("prog", t_dir, "nox:/nonexistent", out,
+	    sizeof(out)), EACCES);
+	CHECK_INT(check_program("prog", t_dir, "/nonexistent", out,
+	    sizeof(out)), ENOENT);
+	/* an empty entry is the directory itself */
+	CHECK_INT(check_program("prog", "/", ":/nonexistent", out, sizeof(out)),
+	    ENOENT);
+	/* a name with a slash is not searched, and is taken from dir */
+	CHECK_INT(check_program("bin/prog", t_dir, "/bin", out, sizeof(out)), 0);
+	CHECK_STR(out, "bin/prog");
+	CHECK_INT(check_program("bin/prog", "/", "/bin", out, sizeof(out)),
+	    ENOENT);
+	CHECK_INT(check_program("", NULL, "/bin", out, sizeof(out)), ENOENT);
+	tmp_leave();
+}
+
+static void
+test_include_not_regular(void)
+{
+	struct conf *c;
+
+	tmp_enter();
+	mkdir("conf.d", 0755);
+	put("conf.d/a.conf", "[service a]\ncommand = /bin/a\n");
+	CHECK(mkfifo("conf.d/fifo", 0644) == 0);
+	/* A FIFO with no writer would block open() and read() forever. */
+	EXPECT_ERRORS(
+	    "[guardiand]\ninclude = conf.d/*\n",
+	    "main.conf:2: include \"conf.d/*\": conf.d/fifo: not a regular "
+	    "file (a FIFO); refusing it\n");
+	/* The main file too. */
+	c = load("conf.d/fifo");
+	CHECK(c == NULL);
+	CHECK_STR(t_msgs, "conf.d/fifo: not a regular file (a FIFO); refusing "
+	    "it\n");
+	c = load("/dev/null");
+	CHECK(c == NULL);
+	CHECK_STR(t_msgs, "/dev/null: not a regular file (a character device); "
+	    "refusing it\n");
+	tmp_leave();
+}
+
+static void
+test_include_proc(void)
+{
+	tmp_enter();
+	/* Files of /proc are no config (and /proc/self/pagemap has no end):
+	 * each is an error, and the load returns. */
+	put("main.conf", "[guardiand]\ninclude = /proc/self/status "
+	    "/proc/self/pagemap\n");
+	CHECK(load("main.conf") == NULL);
+	CHECK_STR(t_msgs,
+	    "main.conf:2: include \"/proc/self/status\": /proc/self/status: a "
+	    "file of /proc or /sys, not a configuration file; refusing it\n"
+	    "main.conf:2: include \"/proc/self/pagemap\": /proc/self/pagemap: "
+	    "a file of /proc or /sys, not a configuration file; refusing it\n");
+	put("main.conf", "[guardiand]\ninclude = /proc/self/*\n");
+	CHECK(load("main.conf") == NULL);
+	CHECK(t_nmsgs > 10);
+	tmp_leave();
+}
+
+static void
+test_include_too_large(void)
+{
+	FILE *fp;
+
+	tmp_enter();
+	mkdir("conf.d", 0755);
+	if ((fp = fopen("conf.d/big.conf", "w")) != NULL) {
+		for (int i = 0; i < 40000; i++)
+			fputs("# a comment line to make the file larger\n", fp);
+		fclose(fp);
+	}
+	EXPECT_ERRORS(
+	    "[guardiand]\ninclude = conf.d/*.conf\n",
+	    "main.conf:2: include \"conf.d/*.conf\": conf.d/big.conf: larger "
+	    "than 1024 KiB; refusing it\n");
+	tmp_leave();
+}
+
+static void
+test_strict_modes_directories(void)
+{
+	struct conf *c;
+	char want[PATH_MAX * 2 + 256], real[PATH_MAX];
+
+	if (geteuid() != 0)
+		return;		/* a root guardiand's check */
+	tmp_enter();
+	put("main.conf", "[guardiand]\ninclude = conf.d/*.conf\n");
+	put("conf.d/a.conf", "[service a]\ncommand = /bin/a\n");
+	put("conf.d/b.conf", "[service b]\ncommand = /bin/b\n");
+	chmod("conf.d", 0777);
+	c = load("main.conf");
+	CHECK(c == NULL);
+	if (realpath("conf.d", real) == NULL)
+		strcpy(real, "?");
+	/* once for the directory, not for each of its files */
+	snprintf(want, sizeof(want), "main.conf:2: include \"conf.d/*.conf\": "
+	    "conf.d/a.conf: directory %s is writable by others than root "
+	    "(owner uid 0, mode 0777); refusing it\n", real);
+	CHECK_STR(t_msgs, want);
+	chmod("conf.d", 0775);
+	c = load("main.conf");
+	CHECK(c == NULL && strstr(t_msgs, "mode 0775") != NULL);
+	chmod("conf.d", 0755);
+	if (chown("conf.d", 65534, 0) == 0) {
+		c = load("main.conf");
+		CHECK(c == NULL && strstr(t_msgs, "owner uid 65534") != NULL);
+		CHECK(chown("conf.d", 0, 0) == 0);
+	}
+	c = load("main.conf");
+	CHECK(c != NULL && c->nservices == 2);
+	config_free(c);
+	/* The main file's own directory. */
+	chmod(".", 01777);
+	c = load("main.conf");
+	CHECK(c == NULL);
+	if (realpath(".", real) == NULL)
+		strcpy(real, "?");
+	snprintf(want, sizeof(want), "main.conf: directory %s is writable by "
+	    "others than root (owner uid 0, mode 1777); refusing it\n", real);
+	CHECK_STR(t_msgs, want);
+	chmod(".", 0700);
+	tmp_leave();
+}
+
+static void
+test_log_memory_limit(void)
+{
+	tmp_enter();
+	EXPECT_ERRORS(
+	    "[service a]\n"
+	    "command = /bin/a\n"
+	    "log_lines = 100000\n",
+	    "main.conf:1: service \"a\": log_lines = 100000 lines of up to "
+	    "line_max = 8192 bytes could take 782 MiB; at most 64 MiB (lower "
+	    "log_lines or line_max)\n");
+	{
+		struct conf *c = LOAD_OK(
+		    "[service a]\n"
+		    "command = /bin/a\n"
+		    "log_lines = 100000\n"
+		    "line_max = 512\n"
+		    "[service b]\n"
+		    "command = /bin/b\n"
+		    "log_lines = 8192\n");
+		CHECK(c != NULL && c->nservices == 2);
+		config_free(c);
+	}
+	tmp_leave();
+}
+
 static void
 test_error_values(void)
 {
@@ -1404,6 +1660,9 @@ test_reload_compare(void)
 int
 main(void)
 {
+	/* The parser's own tests name programs, users and directories that
+	 * need not exist; the host checks have tests of their own. */
+	config_check_host = false;
 	RUN(test_split_plain);
 	RUN(test_split_empty);
 	RUN(test_split_single_quotes);
@@ -1452,5 +1711,12 @@ main(void)
 	RUN(test_error_nul_byte);
 	RUN(test_error_many_in_order);
 	RUN(test_reload_compare);
+	RUN(test_host_checks);
+	RUN(test_host_program_search);
+	RUN(test_include_not_regular);
+	RUN(test_include_proc);
+	RUN(test_include_too_large);
+	RUN(test_strict_modes_directories);
+	RUN(test_log_memory_limit);
 	T_END();
 }

@@ -230,6 +230,153 @@ test_start_in_backoff_starts_now(void)
 	CHECK_INT(sv.deadline_ms, -1);
 }
 
+#define HOUR_MS	(60 * 60 * 1000LL)
+
+static void
+test_cannot_exec_is_fatal_until_start(void)
+{
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	/* it ran a while, then its program vanished: the restart's exec fails */
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, STATUS(1)), ACT_SPAWN);
+	sv.pid = 101;
+	service_step(&sv, EV_SPAWNED, DEF_HEALTHY_AFTER_MS);
+	CHECK_INT(service_step(&sv, EV_CANNOT_EXEC, DEF_HEALTHY_AFTER_MS),
+	    ACT_NONE);
+	CHECK_INT(sv.state, SV_STARTING);	/* its exit decides */
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS + 1, STATUS(127)), ACT_NONE);
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(sv.deadline_ms, -1);
+	CHECK(sv.exec_failed);
+	/* no timer ever retries it, however long */
+	CHECK_INT(service_step(&sv, EV_TIMER, 48 * HOUR_MS), ACT_NONE);
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(sv.starts, 2);
+	/* an operator's start (or a reload) tries again, from scratch */
+	CHECK_INT(service_step(&sv, EV_START, 48 * HOUR_MS), ACT_SPAWN);
+	CHECK_INT(sv.fails, 0);
+	spawn_at(48 * HOUR_MS);
+	CHECK(!sv.hopeless);
+	CHECK_INT(sv.state, SV_UP);
+	/* stop from FATAL is down */
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	service_step(&sv, EV_CANNOT_EXEC, 0);
+	exit_at(1, STATUS(127));
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(service_step(&sv, EV_STOP, 2), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+}
+
+static void
+test_cannot_exec_is_fatal_whatever_the_policy(void)
+{
+	/* restart = never, and a passing exec failure: not FATAL */
+	setup();
+	sc.restart = RESTART_NEVER;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	service_step(&sv, EV_EXEC_FAILED, 0);
+	exit_at(1, STATUS(127));
+	CHECK_INT(sv.state, SV_DOWN);
+	/* ...one that cannot work is */
+	setup();
+	sc.restart = RESTART_NEVER;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	service_step(&sv, EV_CANNOT_EXEC, 0);
+	exit_at(1, STATUS(127));
+	CHECK_INT(sv.state, SV_FATAL);
+}
+
+static void
+test_cannot_start_is_fatal_at_once(void)
+{
+	/* at the first start: nothing runs, FATAL, and it counts as a start */
+	setup();
+	CHECK_INT(service_step(&sv, EV_START, 0), ACT_SPAWN);
+	CHECK_INT(service_step(&sv, EV_CANNOT_START, 0), ACT_NONE);
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(sv.starts, 1);
+	CHECK_INT(sv.deadline_ms, -1);
+	CHECK_INT(service_step(&sv, EV_TIMER, HOUR_MS), ACT_NONE);
+	/* at a restart out of backoff (the user was deleted meanwhile) */
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	exit_at(1, STATUS(1));
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(service_step(&sv, EV_TIMER, 1 + DEF_BACKOFF_INITIAL_MS),
+	    ACT_SPAWN);
+	CHECK_INT(service_step(&sv, EV_CANNOT_START, 1 + DEF_BACKOFF_INITIAL_MS),
+	    ACT_NONE);
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(service_step(&sv, EV_TIMER, HOUR_MS), ACT_NONE);
+	CHECK_INT(sv.state, SV_FATAL);
+	/* at an immediate restart after a healthy run, from UP */
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, KILLED9), ACT_SPAWN);
+	service_step(&sv, EV_CANNOT_START, DEF_HEALTHY_AFTER_MS);
+	CHECK_INT(sv.state, SV_FATAL);
+	CHECK_INT(service_step(&sv, EV_START, HOUR_MS), ACT_SPAWN);
+}
+
+static void
+test_start_in_backoff_keeps_the_delay(void)
+{
+	/* a long backoff: 1h after the first quick failure, up to 4h */
+	setup();
+	sc.backoff_initial_ms = HOUR_MS;
+	sc.backoff_max_ms = 4 * HOUR_MS;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	exit_at(1, STATUS(1));
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(sv.delay_ms, HOUR_MS);
+	/* the operator starts it by hand; it dies again at once */
+	CHECK_INT(service_step(&sv, EV_START, 1000), ACT_SPAWN);
+	spawn_at(1000);
+	CHECK_INT(exit_at(1001, STATUS(1)), ACT_NONE);
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(sv.delay_ms, HOUR_MS);	/* not 2h */
+	CHECK_INT(sv.deadline_ms, 1001 + HOUR_MS);
+	CHECK_INT(sv.fails, 1);
+	/* and again, by restart (stop, then start) */
+	service_step(&sv, EV_STOP, 2000);
+	CHECK_INT(service_step(&sv, EV_START, 2000), ACT_SPAWN);
+	spawn_at(2000);
+	exit_at(2001, STATUS(1));
+	CHECK_INT(sv.delay_ms, HOUR_MS);
+	/* the schedule's own restart that fails doubles, as before */
+	CHECK_INT(service_step(&sv, EV_TIMER, 2001 + HOUR_MS), ACT_SPAWN);
+	spawn_at(2001 + HOUR_MS);
+	exit_at(2002 + HOUR_MS, STATUS(1));
+	CHECK_INT(sv.delay_ms, 2 * HOUR_MS);
+	/* a first failure after an operator's start counts as one */
+	setup();
+	sc.give_up_after = 2;
+	CHECK_INT(service_step(&sv, EV_START, 0), ACT_SPAWN);
+	spawn_at(0);
+	exit_at(1, STATUS(1));
+	CHECK_INT(sv.fails, 1);
+	CHECK_INT(sv.delay_ms, DEF_BACKOFF_INITIAL_MS);
+	/* an operator's tries do not count toward give_up_after either */
+	for (int i = 0; i < 3; i++) {
+		service_step(&sv, EV_START, 10 + i);
+		spawn_at(10 + i);
+		exit_at(11 + i, STATUS(1));
+		CHECK_INT(sv.state, SV_BACKOFF);
+	}
+	CHECK_INT(service_step(&sv, EV_TIMER, 1000), ACT_SPAWN);
+	spawn_at(1000);
+	exit_at(1001, STATUS(1));
+	CHECK_INT(sv.state, SV_FATAL);
+}
+
 static void
 test_fork_failure_backs_off(void)
 {
@@ -257,6 +404,9 @@ int
 main(void)
 {
 	RUN(test_start_spawns);
+	RUN(test_cannot_exec_is_fatal_until_start);
+	RUN(test_cannot_exec_is_fatal_whatever_the_policy);
+	RUN(test_cannot_start_is_fatal_at_once);
 	RUN(test_healthy_crash_restarts_at_once);
 	RUN(test_quick_crashes_double_to_cap);
 	RUN(test_healthy_run_resets_backoff);
@@ -266,6 +416,7 @@ main(void)
 	RUN(test_stop_term_then_kill);
 	RUN(test_stop_in_backoff_and_restart_while_stopping);
 	RUN(test_start_in_backoff_starts_now);
+	RUN(test_start_in_backoff_keeps_the_delay);
 	RUN(test_fork_failure_backs_off);
 	RUN(test_backoff_function);
 	T_END();
