@@ -225,6 +225,7 @@ test_oneshot_operator_stop_is_not_the_end() {
 
 # ---- option values ----
 
+# shellcheck disable=SC2016  # the service's sh expands
 test_oneshot_env_value_with_blanks() {
 	RUN_TIMEOUT=30 run "$GUARDIAND" -F -p "$PIDFILE" "${SOCK_ARGS[@]}" --restart never \
 		--env 'A=x  y' --env "B=it's \"q\" \$HOME" --env C= -- sh -c 'echo "[$A|$B|$C]"'
