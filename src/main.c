@@ -317,8 +317,13 @@ check_syslog(const struct conf *c)
 {
 	const char *path = c->syslog_socket ? c->syslog_socket : DEF_SYSLOG_SOCKET;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const struct svc_conf *sc;
+	bool lines = false;	/* a service's output goes there too */
 	int s, err = 0;
 
+	for (sc = c->services; sc; sc = sc->next)
+		lines |= sc->out[0].dest == OUT_SYSLOG ||
+		    sc->out[1].dest == OUT_SYSLOG;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		err = ENAMETOOLONG;
 	else if ((s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0) {
@@ -329,9 +334,9 @@ check_syslog(const struct conf *c)
 	}
 	if (err)
 		fprintf(stderr, "guardiand: warning: nothing listens on the syslog "
-		    "socket %s (%s): guardiand's log and its services' output "
-		    "will be lost until a syslog daemon listens there (%s)\n",
-		    path, strerror(err), o.foreground ?
+		    "socket %s (%s): guardiand's log%s will be lost until a "
+		    "syslog daemon listens there (%s)\n", path, strerror(err),
+		    lines ? " and its services' output" : "", o.foreground ?
 		    "without -S, -F logs to stderr" : "-F logs to stderr instead");
 }
 

@@ -137,8 +137,13 @@ test_warns_when_nothing_listens_on_syslog() {
 	start_detached
 	assertEquals "launcher exit status (stderr: $ERR)" 0 "$RC"
 	assertContains "warns: $ERR" "$ERR" "nothing listens on the syslog socket $T/nosuch.sock"
-	assertContains "says what is lost: $ERR" "$ERR" "output will be lost"
+	assertContains "says what is lost: $ERR" "$ERR" "log and its services' output will be lost"
 	stop_daemon "$DPID"
+	RUN_TIMEOUT=30 run "$GUARDIAND" -p "$T/f.pid" -s "$T/f.sock" -o stdout=file:"$T/out" \
+		-o stderr=null -- sh -c "$(printf 'echo $$ >> %s/f.pids; exec sleep 1000' "$T")"
+	PIDFILES+=("$T/f.pid")
+	assertEquals "launcher exit status (stderr: $ERR)" 0 "$RC"
+	assertContains "output to files: only the log is lost: $ERR" "$ERR" "guardiand's log will be lost"
 	rs_start || return
 	{
 		syslog_conf
