@@ -60,7 +60,7 @@ static char *
 option_value(const char *longname, const char *key, const char *value)
 {
 	const char *path = NULL, *prefix = "";
-	char *abs, *r;
+	char *abs, *r, *w;
 
 	if (longname && strcmp(key, "environment") == 0) {
 		/* 'KEY=VALUE', each ' written as '\'' */
@@ -68,28 +68,30 @@ option_value(const char *longname, const char *key, const char *value)
 
 		for (const char *p = value; *p; p++)
 			n += *p == '\'' ? 4 : 1;
-		if ((r = malloc(n)) == NULL)
+		if ((r = w = malloc(n)) == NULL)
 			return NULL;
-		abs = r;
-		*abs++ = '\'';
+		*w++ = '\'';
 		for (const char *p = value; *p; p++) {
 			if (*p == '\'') {
-				memcpy(abs, "'\\''", 4);
-				abs += 4;
+				memcpy(w, "'\\''", 4);
+				w += 4;
 			} else
-				*abs++ = *p;
+				*w++ = *p;
 		}
-		*abs++ = '\'';
-		*abs = '\0';
+		*w++ = '\'';
+		*w = '\0';
 		return r;
 	}
-	if (strcmp(key, "directory") == 0)
+	if (strcmp(key, "directory") == 0) {
 		path = value;
-	else if (strcmp(key, "environment_file") == 0)
-		prefix = value[0] == '-' ? "-" : "", path = value + strlen(prefix);
-	else if ((strcmp(key, "stdout") == 0 || strcmp(key, "stderr") == 0) &&
-	    strncmp(value, "file:", 5) == 0)
-		prefix = "file:", path = value + 5;
+	} else if (strcmp(key, "environment_file") == 0) {
+		prefix = value[0] == '-' ? "-" : "";	/* optional */
+		path = value + strlen(prefix);
+	} else if ((strcmp(key, "stdout") == 0 || strcmp(key, "stderr") == 0) &&
+	    strncmp(value, "file:", 5) == 0) {
+		prefix = "file:";
+		path = value + 5;
+	}
 	if (path == NULL || path[0] == '/' || path[0] == '\0')
 		return strdup(value);
 	if ((abs = paths_absolute(path)) == NULL)
