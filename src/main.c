@@ -107,7 +107,8 @@ usage(int code)
 "  --restart always|on-failure|never   --stop-signal SIG   --stop-timeout DUR\n"
 "  --directory DIR   --user USER   --group GROUP   --env KEY=VALUE   --umask 022\n"
 "  --backoff-initial DUR   --backoff-max DUR   --healthy-after DUR   --give-up-after N\n"
-"  -o, --option KEY=VALUE  any other key: -o stdout=file:/var/log/api.log -o nice=5\n");
+"  -o, --option KEY=VALUE  any other key: -o stdout=file:/var/log/api.log -o nice=5\n"
+"once the command is not to be restarted, guardiand exits with its status\n");
 	exit(code);
 }
 
