@@ -162,11 +162,23 @@ const char *check_search_path(const struct svc_conf *sc, char *const *envp,
 
 /* ---- paths.c ---- */
 
-int paths_own_dir(const char *dir, mode_t mode);
+int paths_own_dir(const char *dir, mode_t mode, bool *made);
 char *paths_pidfile(const char *name);	/* name: one-command mode's, or NULL */
 char *paths_socket_dir(void);
 bool paths_tmp_fallback(void);
 char *paths_socket(const char *name);
+bool paths_xdg_ok(void);		/* XDG_RUNTIME_DIR set and private to us */
+char *paths_absolute(const char *path);	/* against the working directory */
+
+/* ---- oneshot.c ---- */
+
+/* One-command mode's config, from the command line; NULL after printing
+ * why, with the exit code in *code. */
+struct conf *oneshot_conf(const char *name, char **command,
+    const char *const *keys, const char *const *values, int nkeys, int *code);
+/* Whether its service is finished for good; then *status is the exit
+ * status guardiand passes on. */
+bool oneshot_finished(int *status);
 
 /* ---- main.c ---- */
 
@@ -358,6 +370,7 @@ struct rlimit;
 void service_set_nofile(const struct rlimit *rl);
 void service_do(struct service *sv, enum sv_event ev);	/* step and act, now */
 void service_stop_all(void);
+void service_kill_all(void);	/* SIGKILL to every group now */
 void service_free_all(void);
 bool service_has_leftovers(const char *name);	/* NULL: any service */
 void service_leftovers(void (*fn)(void *arg, const char *name, pid_t pgid,

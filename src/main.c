@@ -9,12 +9,13 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,7 +34,7 @@
 #define STARTUP_WAIT_S	30
 
 struct opts {
-	bool foreground, verbose, test;
+	bool foreground, verbose, test, syslog;
 	const char *config;
 	const char *pidfile;
 	const char *socket;
@@ -47,12 +48,15 @@ struct opts {
 
 static struct opts o;
 static bool stopping;
+static int forced;		/* a second stop signal: exit now */
+static int exit_status = EXIT_OK;
 static int pidfd = -1;
 static char *pidpath;
 static char *sockpath;
+static char *confpath;
 static int report_fd = -1;	/* start-up error text back to the launcher */
 static struct conf *owned_conf;	/* parsed, not yet handed to service.c */
-static struct svc_conf *owned_sc;	/* one-command mode, being built */
+static char *made_dirs[2];	/* directories this instance created */
 
 /* At exit, on every path: give back what is still held, so that leak
  * checkers (make check-asan, valgrind) see a clean exit. */
@@ -61,8 +65,10 @@ cleanup(void)
 {
 	config_free(owned_conf);
 	owned_conf = NULL;
-	config_svc_free(owned_sc);
-	owned_sc = NULL;
+	for (size_t i = 0; i < sizeof(made_dirs) / sizeof(made_dirs[0]); i++) {
+		free(made_dirs[i]);
+		made_dirs[i] = NULL;
+	}
 	service_free_all();
 	fwd_close_all();
 	control_close();
@@ -70,7 +76,8 @@ cleanup(void)
 	loop_free();
 	free(pidpath);
 	free(sockpath);
-	pidpath = sockpath = NULL;
+	free(confpath);
+	pidpath = sockpath = confpath = NULL;
 }
 
 static void __attribute__((noreturn))
@@ -79,11 +86,12 @@ usage(int code)
 	FILE *f = code ? stderr : stdout;
 
 	fprintf(f,
-"usage: guardiand [-Fv] [-f config] [-p pidfile] [-s socket]\n"
+"usage: guardiand [-FSv] [-f config] [-p pidfile] [-s socket]\n"
 "       guardiand -t [-f config]\n"
-"       guardiand [-Fv] [-p pidfile] [-s socket] [-n name] [service options] -- command [arg...]\n"
+"       guardiand [-FSv] [-p pidfile] [-s socket] [-n name] [service options] -- command [arg...]\n"
 "\n"
 "  -F, --foreground      stay in the foreground, log to stderr\n"
+"  -S, --syslog          log to syslog even in the foreground (as detached)\n"
 "  -v, --verbose         log debug messages too\n"
 "  -f, --config FILE     configuration file (default " DEFAULT_CONF ")\n"
 "  -p, --pidfile FILE    pidfile (default " DEFAULT_PIDFILE ")\n"
@@ -93,11 +101,14 @@ usage(int code)
 "  -V, --version         print the version\n"
 "  -h, --help            this help\n"
 "\n"
-"service options (one-command mode; the config keys of guardiand.conf(5)):\n"
+"service options (one-command mode; the config keys of guardiand.conf(5));\n"
+"the command runs in the current directory, with the current umask,\n"
+"environment and limits, unless these options say otherwise:\n"
 "  --restart always|on-failure|never   --stop-signal SIG   --stop-timeout DUR\n"
 "  --directory DIR   --user USER   --group GROUP   --env KEY=VALUE   --umask 022\n"
 "  --backoff-initial DUR   --backoff-max DUR   --healthy-after DUR   --give-up-after N\n"
-"  -o, --option KEY=VALUE  any other key: -o stdout=file:/var/log/api.log -o nice=5\n");
+"  -o, --option KEY=VALUE  any other key: -o stdout=file:/var/log/api.log -o nice=5\n"
+"once the command is not to be restarted, guardiand exits with its status\n");
 	exit(code);
 }
 
@@ -112,6 +123,8 @@ startup_error(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	log_warnx("%s", buf);
+	if (o.foreground && slog_active())
+		fprintf(stderr, "%s\n", buf);
 	if (report_fd >= 0) {
 		size_t n = strlen(buf);
 		(void)!write(report_fd, buf, n);
@@ -134,6 +147,7 @@ log_config_error(void *arg, const char *msg)
 
 static const struct option longopts[] = {
 	{ "foreground",		no_argument,		NULL, 'F' },
+	{ "syslog",		no_argument,		NULL, 'S' },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "config",		required_argument,	NULL, 'f' },
 	{ "pidfile",		required_argument,	NULL, 'p' },
@@ -159,20 +173,32 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* A single-valued option given twice is a mistake, not a change of mind. */
+static void
+set_once(const char **slot, int c, const char *value)
+{
+	if (*slot) {
+		fprintf(stderr, "guardiand: -%c: given more than once\n", c);
+		exit(EXIT_USAGE);
+	}
+	*slot = value;
+}
+
 static void
 parse_args(int argc, char **argv)
 {
 	int c, li;
 
-	while ((c = getopt_long(argc, argv, "+Fvf:p:s:tn:o:Vh", longopts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "+FSvf:p:s:tn:o:Vh", longopts, &li)) != -1) {
 		switch (c) {
 		case 'F': o.foreground = true; break;
+		case 'S': o.syslog = true; break;
 		case 'v': o.verbose = true; break;
-		case 'f': o.config = optarg; break;
-		case 'p': o.pidfile = optarg; break;
-		case 's': o.socket = optarg; break;
+		case 'f': set_once(&o.config, c, optarg); break;
+		case 'p': set_once(&o.pidfile, c, optarg); break;
+		case 's': set_once(&o.socket, c, optarg); break;
 		case 't': o.test = true; break;
-		case 'n': o.name = optarg; break;
+		case 'n': set_once(&o.name, c, optarg); break;
 		case 'V':
 			printf("guardiand %s\n", GUARDIAND_VERSION);
 			exit(0);
@@ -217,107 +243,6 @@ parse_args(int argc, char **argv)
 		    "command after --\n");
 		exit(EXIT_USAGE);
 	}
-}
-
-/* The one-command mode's config: one service, named and set from options. */
-static struct conf *
-command_conf(void)
-{
-	struct conf *c = config_new();
-	struct svc_conf *sc;
-	char err[256], *base, *cmd;
-	const char *name = o.name;
-	size_t len = 0;
-
-	if (c == NULL)
-		goto nomem;
-	owned_conf = c;
-	if (name == NULL) {
-		char *copy = strdup(o.command[0]);
-		if (copy == NULL)
-			goto nomem;
-		base = basename(copy);
-		name = strdup(base);
-		free(copy);
-		if (name == NULL)
-			goto nomem;
-	}
-	if (!config_valid_name(name)) {
-		fprintf(stderr, "guardiand: invalid service name \"%s\" (use "
-		    "letters, digits and _.@-)%s\n", name, o.name ? "" :
-		    "; choose one with --name");
-		if (name != o.name)
-			free((char *)name);
-		exit(EXIT_USAGE);
-	}
-	sc = config_svc_new(name);
-	if (name != o.name)
-		free((char *)name);
-	if (sc == NULL)
-		goto nomem;
-	owned_sc = sc;
-	for (int i = 0; i < o.nkeys; i++) {
-		const char *value = o.values[i];
-		char key[64];
-
-		if (o.keys[i] == NULL) {
-			/* -o KEY=VALUE: any key of a [service] section */
-			size_t klen = strcspn(value, "=");
-
-			snprintf(key, sizeof(key), "%.*s", (int)klen, value);
-			value += klen + 1;
-			if (strcmp(key, "command") == 0) {
-				fprintf(stderr, "guardiand: -o command: the command "
-				    "goes after --\n");
-				exit(EXIT_USAGE);
-			}
-		} else {
-			snprintf(key, sizeof(key), "%s", o.keys[i]);
-			for (char *k = key; *k; k++)
-				if (*k == '-')
-					*k = '_';
-			if (strcmp(key, "env") == 0)
-				snprintf(key, sizeof(key), "environment");
-		}
-		if (config_svc_set(sc, key, value, err, sizeof(err)) < 0) {
-			fprintf(stderr, "guardiand: %s%s: %s\n", o.keys[i] ? "--" :
-			    "-o ", o.keys[i] ? o.keys[i] : o.values[i], err);
-			exit(EXIT_USAGE);
-		}
-	}
-	/* The words are taken as given: no splitting, no quoting. */
-	for (char **a = o.command; *a; a++)
-		len += strlen(*a) + 1;
-	if ((cmd = malloc(len)) == NULL)
-		goto nomem;
-	free(sc->command);
-	cmd[0] = '\0';
-	for (char **a = o.command; *a; a++) {
-		strcat(cmd, *a);
-		if (a[1])
-			strcat(cmd, " ");
-	}
-	sc->command = cmd;
-	{
-		size_t n = 0;
-		while (o.command[n])
-			n++;
-		if ((sc->argv = calloc(n + 1, sizeof(char *))) == NULL)
-			goto nomem;
-		for (size_t i = 0; i < n; i++)
-			if ((sc->argv[i] = strdup(o.command[i])) == NULL)
-				goto nomem;
-	}
-	if (config_svc_check(sc, err, sizeof(err)) < 0) {
-		fprintf(stderr, "guardiand: %s\n", err);
-		exit(EXIT_USAGE);
-	}
-	config_add(c, sc);
-	owned_sc = NULL;
-	return c;
-nomem:
-	fprintf(stderr, "guardiand: out of memory\n");
-	exit(EXIT_STARTUP);
 }
 
 /*
@@ -376,13 +301,54 @@ pidfile_write(int fd, pid_t pid)
 	return 0;
 }
 
-/* Detached, everything goes to syslog through slog.c (README: why not
- * daemon_log); in the foreground, to stderr. */
+/* Detached (or with --syslog), everything goes to syslog through slog.c
+ * (README: why not daemon_log); in the foreground, to stderr. */
 static void
 open_syslog(const struct conf *c)
 {
-	if (!o.foreground)
+	if (!o.foreground || o.syslog)
 		slog_open(c->syslog_socket ? c->syslog_socket : DEF_SYSLOG_SOCKET);
+}
+
+/* Before detaching, while someone reads stderr: if nothing listens on the
+ * syslog socket (no /dev/log, common in containers), say that the log and
+ * the services' output will be lost. */
+static void
+check_syslog(const struct conf *c)
+{
+	const char *path = c->syslog_socket ? c->syslog_socket : DEF_SYSLOG_SOCKET;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const struct svc_conf *sc;
+	bool lines = false;	/* a service's output goes there too */
+	int s, err = 0;
+
+	for (sc = c->services; sc; sc = sc->next)
+		lines |= sc->out[0].dest == OUT_SYSLOG ||
+		    sc->out[1].dest == OUT_SYSLOG;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		err = ENAMETOOLONG;
+	else if ((s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0) {
+		strcpy(sa.sun_path, path);
+		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			err = errno;
+		close(s);
+	}
+	if (err)
+		fprintf(stderr, "guardiand: warning: nothing listens on the syslog "
+		    "socket %s (%s): guardiand's log%s will be lost until a "
+		    "syslog daemon listens there (%s)\n", path, strerror(err),
+		    lines ? " and its services' output" : "", o.foreground ?
+		    "without -S, -F logs to stderr" : "-F logs to stderr instead");
+}
+
+/* Removes the directories this instance made, if empty: nothing of a
+ * one-command instance stays behind in /run or /tmp. */
+static void
+remove_made_dirs(void)
+{
+	for (size_t i = sizeof(made_dirs) / sizeof(made_dirs[0]); i-- > 0;)
+		if (made_dirs[i])
+			rmdir(made_dirs[i]);
 }
 
 int
@@ -436,7 +402,12 @@ signal_ready(int fd, short revents, void *arg)
 		case SIGINT:
 		case SIGQUIT:
 			if (stopping) {
-				log_info("guardiand: already stopping");
+				/* A user's second Ctrl-C: stop now. */
+				log_warnx("guardiand: %s while stopping: killing "
+				    "every service's processes now",
+				    config_signal_name(sig));
+				service_kill_all();
+				forced = sig;
 				break;
 			}
 			log_info("guardiand: stopping all services (signal %s)",
@@ -490,15 +461,19 @@ start_daemon(struct conf *c)
 	umask(DEF_UMASK);
 	if (o.socket == NULL) {
 		char *dir = paths_socket_dir();
+		bool made;
 
 		if (dir == NULL || paths_own_dir(dir, geteuid() == 0 ?
-		    0755 : 0700) < 0) {
+		    0755 : 0700, &made) < 0) {
 			startup_error("guardiand: socket directory %s: %s",
 			    dir ? dir : "?", strerror(errno));
 			free(dir);
 			return EXIT_SOCKET;
 		}
-		free(dir);
+		if (made)
+			made_dirs[1] = dir;
+		else
+			free(dir);
 	}
 	if (control_open(sockpath, err, sizeof(err)) < 0) {
 		startup_error("guardiand: %s", err);
@@ -523,7 +498,7 @@ earliest(int64_t a, int64_t b)
 static int
 run(void)
 {
-	while (!stopping || !service_all_down()) {
+	while (!forced && (!stopping || !service_all_down())) {
 		int64_t d, now;
 
 		/* Before sleeping: what start-up or the last turn queued goes
@@ -537,13 +512,22 @@ run(void)
 		service_timers(now);
 		control_tick(now);
 		fwd_tick();
+		/* One-command mode: guardiand's work is done with its service. */
+		if (o.command && !stopping && oneshot_finished(&exit_status)) {
+			stopping = true;
+			service_stop_all();
+		}
 	}
+	if (forced)
+		exit_status = 128 + forced;
 	log_info("guardiand: stopped");
 	state_remove();
 	unlink(pidpath);
 	close(pidfd);
+	control_close();
+	remove_made_dirs();
 	daemon_signal_done();
-	return EXIT_OK;
+	return exit_status;
 }
 
 /* Makes sure fds 0-2 are open, so no pipe or socket lands on them. */
@@ -573,35 +557,62 @@ main(int argc, char **argv)
 		o.config = DEFAULT_CONF;
 	log_init(o.foreground || o.test, o.verbose);
 
+	/* Paths mean what they meant where the user typed them, also once
+	 * the daemon has changed to "/" (a reload reads the config again). */
+	if (!o.test) {
+		if ((confpath = paths_absolute(o.config)) == NULL) {
+			fprintf(stderr, "guardiand: %s: %s\n", o.config,
+			    strerror(errno));
+			return EXIT_USAGE;
+		}
+		o.config = confpath;
+	}
+
 	if (o.command)
-		c = command_conf();
+		c = oneshot_conf(o.name, o.command, o.keys, o.values, o.nkeys, &r);
 	else if ((c = config_load(o.config, print_config_error, NULL)) == NULL)
 		return EXIT_USAGE;
+	if (c == NULL)
+		return r;
 	owned_conf = c;
 	if (o.test) {
 		printf("configuration OK\n");
 		return EXIT_OK;
 	}
 
-	pidpath = o.pidfile ? strdup(o.pidfile) :
+	pidpath = o.pidfile ? paths_absolute(o.pidfile) :
 	    paths_pidfile(o.command ? c->services->name : NULL);
-	sockpath = o.socket ? strdup(o.socket) :
+	sockpath = o.socket ? paths_absolute(o.socket) :
 	    paths_socket(o.command ? c->services->name : NULL);
 	if (pidpath == NULL || sockpath == NULL) {
-		fprintf(stderr, "guardiand: out of memory\n");
+		fprintf(stderr, "guardiand: %s: %s\n", pidpath ? o.socket :
+		    o.pidfile, strerror(errno));
 		return EXIT_STARTUP;
 	}
+	if (getenv("XDG_RUNTIME_DIR") && geteuid() != 0 && !paths_xdg_ok() &&
+	    (!o.pidfile || !o.socket))
+		fprintf(stderr, "guardiand: warning: XDG_RUNTIME_DIR=%s is not "
+		    "a directory of ours that only we can write, not using it\n",
+		    getenv("XDG_RUNTIME_DIR"));
 	/* A user without XDG_RUNTIME_DIR gets a private /tmp/guardiand-UID. */
 	if ((!o.pidfile || !o.socket) && paths_tmp_fallback()) {
 		char *dir = paths_socket_dir();
+		bool made;
 
-		if (dir == NULL || paths_own_dir(dir, 0700) < 0) {
+		if (dir == NULL || paths_own_dir(dir, 0700, &made) < 0) {
 			fprintf(stderr, "guardiand: %s: not a private directory "
 			    "of ours: %s\n", dir ? dir : "?", strerror(errno));
+			free(dir);
 			return EXIT_PIDFILE;
 		}
-		free(dir);
+		if (made)
+			made_dirs[0] = dir;
+		else
+			free(dir);
 	}
+	if (!o.foreground || o.syslog)
+		check_syslog(c);
+
 	/* libdaemon's start-up ladder (its testd.c): resets first. */
 	daemon_reset_sigs(-1);
 	daemon_unblock_sigs(-1);
@@ -612,8 +623,11 @@ main(int argc, char **argv)
 	state_init(pidpath);
 
 	if (o.foreground) {
-		if ((r = start_daemon(c)) != 0)
+		if ((r = start_daemon(c)) != 0) {
+			unlink(pidpath);
+			remove_made_dirs();
 			return r;
+		}
 		return run();
 	}
 
@@ -659,6 +673,7 @@ main(int argc, char **argv)
 	if ((r = start_daemon(c)) != 0) {
 		daemon_retval_send(r);
 		unlink(pidpath);
+		remove_made_dirs();
 		return r;
 	}
 	close(report_fd);

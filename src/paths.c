@@ -9,6 +9,9 @@
  *                                                  $XDG_RUNTIME_DIR/guardiand/{control,NAME}.sock
  *   user, no XDG     /tmp/guardiand-UID/{guardiand,NAME}.pid
  *                                                  /tmp/guardiand-UID/{control,NAME}.sock
+ *
+ * XDG_RUNTIME_DIR counts only when it is the user's own directory and
+ * writable by nobody else (not /tmp, say); otherwise as if it were unset.
  */
 #include <sys/stat.h>
 
@@ -20,14 +23,18 @@
 
 #include "guardiand.h"
 
-/* A directory of ours: created with mode if missing; it must then be a real
+/* A directory of ours: created with mode if missing (then *made is set, so
+ * that guardiand removes it again at exit); it must then be a real
  * directory (not a link), owned by us, writable by nobody else. */
 int
-paths_own_dir(const char *dir, mode_t mode)
+paths_own_dir(const char *dir, mode_t mode, bool *made)
 {
 	struct stat st;
 
-	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+	*made = false;
+	if (mkdir(dir, mode) == 0)
+		*made = true;
+	else if (errno != EEXIST)
 		return -1;
 	if (lstat(dir, &st) < 0)
 		return -1;
@@ -39,23 +46,27 @@ paths_own_dir(const char *dir, mode_t mode)
 	return 0;
 }
 
+/* Whether $XDG_RUNTIME_DIR is set and fit to hold our pidfile and socket:
+ * an absolute path to a real directory (not a link), ours, and writable by
+ * nobody else. */
+bool
+paths_xdg_ok(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+
+	return xdg && xdg[0] == '/' && lstat(xdg, &st) == 0 &&
+	    S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	    (st.st_mode & 022) == 0;
+}
+
 static const char *
 user_dir(char *buf, size_t len)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-
-	if (xdg && xdg[0] == '/')
-		return xdg;
+	if (paths_xdg_ok())
+		return getenv("XDG_RUNTIME_DIR");
 	snprintf(buf, len, "/tmp/guardiand-%ld", (long)geteuid());
 	return buf;
-}
-
-static bool
-use_xdg(void)
-{
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-
-	return xdg && xdg[0] == '/';
 }
 
 /* Whether the defaults are in a private /tmp/guardiand-UID (no root, no
@@ -63,7 +74,7 @@ use_xdg(void)
 bool
 paths_tmp_fallback(void)
 {
-	return geteuid() != 0 && !use_xdg();
+	return geteuid() != 0 && !paths_xdg_ok();
 }
 
 char *
@@ -76,7 +87,7 @@ paths_pidfile(const char *name)
 	if (geteuid() == 0)
 		r = name ? asprintf(&p, "/run/guardiand-%s.pid", name) :
 		    asprintf(&p, "%s", DEFAULT_PIDFILE);
-	else if (use_xdg())
+	else if (paths_xdg_ok())
 		r = asprintf(&p, "%s/guardiand%s%s.pid", user_dir(buf,
 		    sizeof(buf)), name ? "-" : "", name ? name : "");
 	else {
@@ -94,7 +105,7 @@ paths_socket_dir(void)
 
 	if (geteuid() == 0)
 		return strdup("/run/guardiand");
-	if (use_xdg())
+	if (paths_xdg_ok())
 		return asprintf(&p, "%s/guardiand", user_dir(buf, sizeof(buf))) < 0 ?
 		    NULL : p;
 	return strdup(user_dir(buf, sizeof(buf)));
@@ -110,5 +121,22 @@ paths_socket(const char *name)
 		return NULL;
 	r = asprintf(&p, "%s/%s.sock", dir, name ? name : "control");
 	free(dir);
+	return r < 0 ? NULL : p;
+}
+
+/* path made absolute against the working directory, so that it means the
+ * same once the daemon has changed to "/"; a copy, NULL on error (errno). */
+char *
+paths_absolute(const char *path)
+{
+	char *cwd, *p;
+	int r;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	r = asprintf(&p, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", path);
+	free(cwd);
 	return r < 0 ? NULL : p;
 }

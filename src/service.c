@@ -1130,6 +1130,26 @@ service_stop_all(void)
 	settle();
 }
 
+/* A second stop signal: SIGKILL to every service's process group and the
+ * processes that left it, and to every leftover group, at once. */
+void
+service_kill_all(void)
+{
+	for (struct service *sv = services; sv; sv = sv->next) {
+		if (sv->pgid <= 0)
+			continue;
+		find_escaped(sv);
+		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
+	}
+	for (struct leftover *l = leftovers; l; l = l->next) {
+		pid_t found[MAX_ESCAPED];
+		size_t n = proctree_escaped(0, l->pgid, l->name, found,
+		    MAX_ESCAPED);
+
+		send_stop(l->pgid, 0, found, n, SIGKILL);
+	}
+}
+
 bool
 service_all_down(void)
 {
