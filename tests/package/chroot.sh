@@ -1,27 +1,37 @@
 # shellcheck shell=bash
 #
-# A throw-away Debian chroot for test_package.sh: a debootstrap minbase of
-# the host's release, cached as a tarball under .cache/package/ (gitignored)
-# and made again automatically when the tarball is missing (a clean clone,
-# CI). Everything the chroot needs besides the package under test is in the
-# cache, so a warm run needs no network.
+# Throw-away Debian chroots for the package suite (test_package.sh) and the
+# fresh-machine check (tests/fresh/run). Both start from ONE base: a
+# debootstrap minbase of the host's release plus build-essential, no apt
+# lists, what Debian's build daemons start from. It is cached as a tarball
+# under .cache/base/ (gitignored), named after what goes into it, and made
+# again when missing (a clean clone, CI). What a chroot needs on top comes
+# from apt inside it; apt's downloads (and, where a chroot wants them, its
+# lists) are kept in .cache/apt/, bind-mounted into the chroot, so that a
+# warm run downloads no package.
 #
 #   chroot_cache           make sure the cached base exists; sets CHROOT_TAR
-#   chroot_create DIR      unpack the base into DIR, mount /proc, set up policy
+#   chroot_create DIR      unpack the base into DIR, mount /proc, /dev/pts,
+#                          apt's package cache; set up policy, resolv.conf
+#   chroot_apt_lists       bind-mount the cached apt lists too
+#   chroot_apt_install PKG...  apt-get install in the chroot: from the cached
+#                          lists and packages alone when they suffice, else
+#                          after an apt-get update
 #   chroot_run CMD...      run CMD inside $CHROOT (bounded in time)
-#   chroot_pids            pids of live processes whose root is $CHROOT
+#   chroot_pids            pids of live processes whose root is in $CHROOT
 #   chroot_destroy         stop those processes, unmount, remove $CHROOT
 #
 # Processes started in the chroot live on the host's process table: the
 # teardown finds them by their root directory (/proc/PID/root), which only
-# processes this test started can have, and stops them by pid.
+# processes started in it can have, and stops them by pid.
 
 PKG_TOP=${PKG_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-CACHE_DIR=${GUARDIAND_CACHE_DIR:-$PKG_TOP/.cache/package}
-# What the base holds on top of minbase: the syslog daemon the tests read,
-# ps/pgrep, and the package's run-time libraries (so that installing the
-# .deb needs no download).
-CHROOT_INCLUDE=${CHROOT_INCLUDE:-rsyslog,procps,libdaemon0,libinih1}
+CACHE_ROOT=${GUARDIAND_CACHE_DIR:-$PKG_TOP/.cache}
+CACHE_DIR=$CACHE_ROOT/base
+APT_CACHE=$CACHE_ROOT/apt
+# What the base holds on top of minbase: the build-essential set, as on a
+# build daemon. Nothing else: each chroot installs the rest with apt.
+CHROOT_INCLUDE=${CHROOT_INCLUDE:-build-essential}
 CHROOT=
 
 # The release and the Debian mirror the host itself uses.
@@ -39,7 +49,9 @@ chroot_mirror() {
 chroot_cache() {
 	local suite key
 	suite=$(chroot_suite)
-	key=$(printf '%s %s %s v1' "$suite" "$(dpkg --print-architecture)" "$CHROOT_INCLUDE" | md5sum | cut -c1-8)
+	# The name says what is in it: release, architecture, packages, and the
+	# recipe's version (bump v2 when chroot_cache_make changes).
+	key=$(printf '%s %s minbase %s v2' "$suite" "$(dpkg --print-architecture)" "$CHROOT_INCLUDE" | md5sum | cut -c1-8)
 	CHROOT_TAR=$CACHE_DIR/$suite-minbase-$key.tar.zst
 	[ -s "$CHROOT_TAR" ] && return 0
 	mkdir -p "$CACHE_DIR" || return 1
@@ -74,7 +86,9 @@ chroot_cache_make() {
 		return 1
 	fi
 	chroot_umount_all "$tmp/root"
-	rm -f "$tmp"/root/var/cache/apt/archives/*.deb
+	# As on a fresh machine: no package lists, no downloaded packages.
+	rm -f "$tmp"/root/var/cache/apt/archives/*.deb "$tmp"/root/var/cache/apt/*.bin
+	find "$tmp/root/var/lib/apt/lists" -maxdepth 1 -type f -delete
 	tar -C "$tmp/root" --numeric-owner -cf - . | zstd -q -T0 -3 >"$tmp/base.tar.zst" &&
 		mv "$tmp/base.tar.zst" "$CHROOT_TAR"
 	rc=$?
@@ -98,15 +112,40 @@ chroot_create() {
 	mount -t proc proc "$CHROOT/proc" || return 1
 	# apt logs through a pty: a private devpts instance, not the host's.
 	mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$CHROOT/dev/pts" || return 1
+	# apt's downloads, kept across runs (APT_CACHE may be set to another
+	# directory before this is called).
+	mkdir -p "$APT_CACHE/archives/partial" || return 1
+	mount --bind "$APT_CACHE/archives" "$CHROOT/var/cache/apt/archives" || return 1
 	# Services may start: no systemd here, invoke-rc.d asks this policy,
 	# which allows everything (no runlevel is known in a chroot).
 	printf '#!/bin/sh\nexit 0\n' >"$CHROOT/usr/sbin/policy-rc.d"
 	chmod 755 "$CHROOT/usr/sbin/policy-rc.d"
-	# rsyslog: no kernel log (that belongs to the host), local files only.
-	sed -i -e 's/^\(module(load="imklog"\)/#\1/' -e 's/^\(\$ModLoad imklog\)/#\1/' \
-		"$CHROOT/etc/rsyslog.conf"
 	cp /etc/resolv.conf "$CHROOT/etc/resolv.conf" 2>/dev/null
 	return 0
+}
+
+# chroot_apt_lists: the cached package lists as the chroot's, so that apt
+# needs no `apt-get update` while they are good enough.
+chroot_apt_lists() {
+	mkdir -p "$APT_CACHE/lists/partial" || return 1
+	mount --bind "$APT_CACHE/lists" "${CHROOT:?}/var/lib/apt/lists"
+}
+
+# chroot_apt_install PKG...: installs PKGs in the chroot (output in
+# $CHROOT_APT_LOG if set). First from what is cached alone (no download at
+# all); if that cannot be done (no lists yet, a package not downloaded, the
+# archive moved on), after an apt-get update. One apt at a time per cache:
+# its lock files are shared.
+chroot_apt_install() {
+	local log=${CHROOT_APT_LOG:-/dev/null}
+	(
+		flock -w 900 8 || { echo "chroot_apt_install: cannot lock $APT_CACHE/lock" >&2; exit 1; }
+		if chroot_run apt-get install -y -q --no-install-recommends --no-download "$@" >>"$log" 2>&1; then
+			exit 0
+		fi
+		chroot_run apt-get update -q >>"$log" 2>&1 &&
+			chroot_run apt-get install -y -q --no-install-recommends "$@" >>"$log" 2>&1
+	) 8>"$APT_CACHE/lock"
 }
 
 # chroot_run CMD...: runs CMD in the chroot with a clean environment.
@@ -122,7 +161,8 @@ chroot_pids() {
 	for d in /proc/[0-9]*; do
 		p=${d#/proc/}
 		r=$(readlink "$d/root" 2>/dev/null) || continue
-		if [ "$r" = "$CHROOT" ]; then
+		# in the chroot, or in a chroot made inside it
+		if [ "$r" = "$CHROOT" ] || [ "${r#"$CHROOT"/}" != "$r" ]; then
 			# zombies are gone already (pid 1 may not reap them)
 			read -r s <"$d/stat" 2>/dev/null || continue
 			s=${s##*) }

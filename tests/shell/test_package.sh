@@ -1,7 +1,8 @@
 #!/bin/bash
 # The Debian package end to end, on a Debian without systemd: build the .deb
 # (make deb, nocheck), check it with lintian, install it with apt in a
-# debootstrap chroot (cached under .cache/package/, made when missing), and
+# debootstrap chroot (the base shared with tests/fresh/run, cached under
+# .cache/, made when missing; tests/package/chroot.sh), and
 # drive the init script through `service` with a real rsyslogd running in
 # the chroot: every action and exit code, reload, drop-ins, stop deadlines,
 # remove, purge, reinstall. One chroot and one .deb serve the whole suite;
@@ -20,6 +21,7 @@
 
 PKG_W=
 DEB=
+PKG_CHROOT_PACKAGES="rsyslog procps libdaemon0 libinih1"
 SUITE_START=
 PKG_SKIP=	# why the suite is skipped, if it is
 
@@ -67,6 +69,18 @@ oneTimeSetUp() {
 	t0=$(now_us)
 	chroot_create "$PKG_W/root" || return 1
 	cp "$DEB" "${CHROOT:?}/tmp/guardiand.deb" || return 1
+	# On top of the base: the syslog daemon the tests read, ps/pgrep, and
+	# the package's run-time libraries (so that installing the .deb in a
+	# test is quick). From apt's cache when it has them.
+	chroot_apt_lists || return 1
+	if ! CHROOT_APT_LOG=$PKG_W/apt.log chroot_apt_install $PKG_CHROOT_PACKAGES; then
+		echo "apt-get install $PKG_CHROOT_PACKAGES in the chroot failed:" >&2
+		tail -n 30 "$PKG_W/apt.log" >&2
+		return 1
+	fi
+	# rsyslog: no kernel log (that belongs to the host), local files only.
+	sed -i -e 's/^\(module(load="imklog"\)/#\1/' -e 's/^\(\$ModLoad imklog\)/#\1/' \
+		"$CHROOT/etc/rsyslog.conf"
 	echo "# chroot ready in $((($(now_us) - t0) / 1000)) ms"
 	# A real syslog daemon. Debian 12's rsyslog has a systemd unit only
 	# (no init script): started by hand; it detaches and writes
