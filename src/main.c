@@ -55,6 +55,9 @@ static char *pidpath;
 static char *sockpath;
 static char *confpath;
 static int report_fd = -1;	/* start-up error text back to the launcher */
+/* Held blocked from the pidfile's creation until their handlers are in
+ * place, so that a stop signal in between is handled, not fatal. */
+static sigset_t stop_sigs;
 static struct conf *owned_conf;	/* parsed, not yet handed to service.c */
 static char *made_dirs[2];	/* directories this instance created */
 
@@ -436,6 +439,7 @@ start_daemon(struct conf *c)
 		    strerror(errno));
 		return EXIT_SIGNALS;
 	}
+	sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
 	fd = daemon_signal_fd();
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	loop_init();
@@ -619,6 +623,12 @@ main(int argc, char **argv)
 	/* A client that hangs up must not kill us; children get SIGPIPE back
 	 * from daemon_reset_sigs in their start-up recipe. */
 	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGQUIT);
+	sigaddset(&stop_sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
 	pidfd = pidfile_lock(pidpath);
 	state_init(pidpath);
 
@@ -645,6 +655,7 @@ main(int argc, char **argv)
 		char msg[512];
 		ssize_t n;
 
+		sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
 		close(rp[1]);
 		r = daemon_retval_wait(STARTUP_WAIT_S);
 		if (r < 0) {
