@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define GUARDIAND_VERSION "0.1.0"
@@ -205,6 +206,8 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_escape(char *out, size_t len, const char *s, size_t n);
+void log_print(FILE *f, const char *s);
 /* One line of a service's output; stream is 1 or 2. */
 void log_output(const char *name, pid_t pid, int stream, const char *line, size_t len);
 
@@ -382,8 +385,6 @@ int64_t service_next_deadline(void);
 struct service *service_list(void);
 
 /* ---- fmt.c (guardiand and guardianctl) ---- */
-
-#include <stdio.h>
 
 /* A duration for people, the same in logs and status: 250ms 3.2s 5m07s 1h59m 2d03h. */
 const char *fmt_duration(int64_t ms, char *buf, size_t len);

@@ -48,8 +48,39 @@ vlog(int prio, const char *fmt, va_list ap, const char *err)
 		snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", err);
 	if (slog_active())	/* opened only when detached */
 		slog_send(LOG_DAEMON, prio, "guardiand", getpid(), buf, strlen(buf));
-	else
-		daemon_log(prio, "%s", buf);
+	else {
+		/* A terminal may be reading: names and values from configs
+		 * and services reach it escaped. */
+		char safe[4 * sizeof(buf)];
+
+		log_escape(safe, sizeof(safe), buf, strlen(buf));
+		daemon_log(prio, "%s", safe);
+	}
+}
+
+/* s (n bytes) as fmt_text escapes it, NUL-terminated in out (cut short if
+ * out is too small). */
+void
+log_escape(char *out, size_t len, const char *s, size_t n)
+{
+	FILE *f = fmemopen(out, len, "w");
+
+	if (f == NULL) {
+		snprintf(out, len, "(out of memory)");
+		return;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	fmt_text(f, s, n);
+	fclose(f);
+	out[len - 1] = '\0';
+}
+
+/* A message for a terminal: escaped, one line. */
+void
+log_print(FILE *f, const char *s)
+{
+	fmt_text(f, s, strlen(s));
+	fputc('\n', f);
 }
 
 void
@@ -104,7 +135,7 @@ log_output(const char *name, pid_t pid, int stream, const char *line, size_t len
 
 	if (log_foreground) {
 		fprintf(stderr, "%s[%ld]: ", name, (long)pid);
-		fwrite(line, 1, len, stderr);
+		fmt_text(stderr, line, len);
 		fputc('\n', stderr);
 		return;
 	}

@@ -127,7 +127,7 @@ startup_error(const char *fmt, ...)
 	va_end(ap);
 	log_warnx("%s", buf);
 	if (o.foreground && slog_active())
-		fprintf(stderr, "%s\n", buf);
+		log_print(stderr, buf);
 	if (report_fd >= 0) {
 		size_t n = strlen(buf);
 		(void)!write(report_fd, buf, n);
@@ -138,7 +138,7 @@ static void
 print_config_error(void *arg, const char *msg)
 {
 	(void)arg;
-	fprintf(stderr, "%s\n", msg);
+	log_print(stderr, msg);
 }
 
 static void
@@ -666,7 +666,7 @@ main(int argc, char **argv)
 		if (r != 0) {
 			n = read(rp[0], msg, sizeof(msg) - 1);
 			msg[n > 0 ? n : 0] = '\0';
-			fprintf(stderr, "%s\n", n > 0 ? msg :
+			log_print(stderr, n > 0 ? msg :
 			    "guardiand: start-up failed (see syslog)");
 		}
 		return r;

@@ -244,6 +244,16 @@ lib_setup() {
 	return 0
 }
 
+# needs_root || return 0: a test that needs root (users, groups, chown,
+# root-owned files) is skipped, and said to be, when run as another user,
+# as Debian's build daemons run a package's tests.
+needs_root() {
+	[ "$(id -u)" = 0 ] && return 0
+	echo "  needs root: skipped"
+	startSkipping
+	return 1
+}
+
 # make_group VAR [groupadd ARGS...]: a temporary group, its name in VAR;
 # lib_teardown removes it.
 MADE_GROUPS=()

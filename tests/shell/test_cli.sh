@@ -187,7 +187,7 @@ test_foreground_syslog() {
 # directory is removed at exit if this instance made it (and is empty), and
 # left alone if it was there before.
 test_run_dir_removed_after_oneshot() {
-	[ "$(id -u)" = 0 ] || { startSkipping; return; }
+	needs_root || return 0
 	local name="gdt$$" had=false
 	[ -e /run/guardiand ] && had=true
 	PIDFILES+=("/run/guardiand-$name.pid")

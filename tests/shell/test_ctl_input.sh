@@ -10,30 +10,11 @@
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=ctl_lib.sh
+. "$(dirname "$0")/ctl_lib.sh"
 
-CTL=${GUARDIANCTL:-$TOP_DIR/build/guardianctl}
-PY=$(command -v /usr/bin/python3 || command -v python3)
 ESC=$'\033'
 
-# ctl ARGS...: guardianctl on this test's socket; sets RC, OUT, ERR.
-ctl() {
-	timeout -k 5 "${RUN_TIMEOUT:-60}" "$CTL" -s "$SOCK" "$@" </dev/null >"$T/run.out" 2>"$T/run.err"
-	RC=$?
-	OUT=$(<"$T/run.out")
-	ERR=$(<"$T/run.err")
-}
-ctl_answers() { timeout 10 "$CTL" -s "$SOCK" list >/dev/null 2>&1; }
-start_ready() {
-	start_fg "$@"
-	wait_for "guardiand $DPID to answer on $SOCK" "$WAIT" ctl_answers
-}
-# jfield NAME KEY: KEY of service NAME from `status --json`.
-jfield() {
-	timeout 10 "$CTL" -s "$SOCK" status --json 2>/dev/null |
-		jq -r --arg n "$1" --arg k "$2" '.[] | select(.name == $n) | .[$k]' 2>/dev/null
-}
-state_is() { [ "$(jfield "$1" state)" = "$2" ]; }
-wait_state() { wait_for "$1 to be $2" "$WAIT" state_is "$1" "$2"; }
 logs_has() { timeout 10 "$CTL" -s "$SOCK" logs "$1" 2>/dev/null | grep -q -- "$2"; }
 # terminal_safe FILE: FILE is valid UTF-8 with no control character (C0,
 # DEL, C1) but newline and tab: nothing a terminal would act on.
@@ -44,10 +25,6 @@ sys.exit(1 if re.search("[^\\n\\t\\x20-\\x7e\\xa0-\\U0010ffff]", t) else 0)' "$1
 }
 # strict_json FILE: python's json module parses FILE (it rejects invalid UTF-8).
 strict_json() { "$PY" -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8", errors="strict"))' "$1"; }
-# sock_conns: accepted connections at $SOCK (the server's side, /proc/net/unix).
-sock_conns() { awk -v p="$SOCK" '$NF == p && $6 == "03"' /proc/net/unix | wc -l; }
-sock_conns_lt() { [ "$(sock_conns)" -lt "$1" ]; }
-sock_conns_ge() { [ "$(sock_conns)" -ge "$1" ]; }
 
 # as_member GROUP ARGS...: guardianctl as nobody with supplementary GROUP.
 as_member() {
@@ -188,6 +165,7 @@ hold_busy() { tail -n 1 "$T/hold.out" | awk '$1 == "busy" { print $2 }'; }
 hold_busy_ge() { [ "$(hold_busy)" -ge "$1" ] 2>/dev/null; }
 
 test_readonly_flood_does_not_stall_root() {
+	needs_root || return 0
 	local sg
 	make_group sg || return
 	{
@@ -357,8 +335,13 @@ test_status_table_aligned() {
 	{
 		svc_conf api
 		printf '[service a_service_with_a_name_well_over_twenty]\n'
-		printf 'command = %s/no-such-program-here\nbackoff_initial = 10s\n\n' "$T"
+		printf 'command = %s/busy\nbackoff_initial = 10s\n\n' "$T"
 	} >"$CONF"
+	# A program that cannot run for now: open for writing (ETXTBSY), a
+	# failure worth retrying, so the service waits in backoff.
+	cp /bin/true "$T/busy"
+	sleep 1000 8>>"$T/busy" &
+	OTHER_PIDS+=($!)
 	start_ready || return
 	wait_state a_service_with_a_name_well_over_twenty backoff || return
 	wait_state api up || return
@@ -368,8 +351,8 @@ test_status_table_aligned() {
 	head=$(head -n 1 <<<"$OUT")
 	long=$(grep '^a_service_with' <<<"$OUT")
 	short=$(grep '^api ' <<<"$OUT")
-	# The long exit text: "exec-failed No such file or directory, 1.2s ago".
-	assertContains "the long exit text: $long" "$long" "exec-failed No such file or directory, "
+	# The long exit text: "exec-failed Text file busy, 1.2s ago".
+	assertContains "the long exit text: $long" "$long" "exec-failed Text file busy, "
 	local name=${long%% *}
 	assertEquals "STATE starts after the longest name" $((${#name} + 1)) "$(col_of "$head" STATE)"
 	assertEquals "api's state under STATE" "$(col_of "$head" STATE)" "$(col_of "$short" up)"
@@ -407,6 +390,24 @@ test_durations_one_format() {
 	assertEquals "status shows the next start as 1h59m" "1h59m" "${row:$c}"
 	assertTrue "the exit, how long ago, the same format: $row" \
 		"grep -Eq 'exited 3, [0-9.]+m?s ago' <<<\"\$row\""
+}
+
+# guardiand itself, in the foreground, writes to a terminal too: the
+# services' lines and its own messages (config errors naming what a file
+# holds) come out escaped.
+test_foreground_output_escaped() {
+	evil_conf >"$CONF"
+	start_ready || return
+	wait_for "evil's stderr line on guardiand's stderr" "$WAIT" log_has 'evil\[[0-9]+\]: \\x1b\[31merr' || return
+	terminal_safe "$LOG"
+	assertTrue "no raw control byte from guardiand -F: $(od -c "$LOG" | head -5)" $?
+	assertTrue "the stdout line, escaped" "grep -qF 'A\\x1b]0;owned\\x07B' '$LOG'"
+	printf '[service x]\ncommand = true\n\033]0;owned\007 = 1\n' >"$T/bad.conf"
+	run "$GUARDIAND" -t -f "$T/bad.conf"
+	assertEquals "a bad key is an error" 1 "$RC"
+	terminal_safe "$T/run.err"
+	assertTrue "-t's error, escaped: $(od -c "$T/run.err" | head -5)" $?
+	assertContains "-t names the key, escaped: $ERR" "$ERR" '\x1b]0;owned\x07'
 }
 
 # shellcheck disable=SC1090
