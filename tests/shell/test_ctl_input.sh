@@ -199,8 +199,17 @@ test_readonly_flood_does_not_stall_root() {
 	echo "  with 1000 read-only connections held: slowest root stop/start ${worst} ms, the daemon holding $(sock_conns) connections ($(tail -n 1 "$T/hold.out"))"
 	assertTrue "each root command served within 1 s (slowest ${worst} ms)" "[ $worst -lt 1000 ]"
 	assertEquals "api up after the last start" up "$(jfield api state)"
-	assertTrue "the daemon holds at most 16 read-only connections: $(sock_conns)" \
-		"[ $(sock_conns) -le 16 ]"
+	# Each sample may also see clients accepted this turn and about to be
+	# told "busy" (the holder reconnects at once): the fewest of a few
+	# samples is what the daemon keeps (without the cap, all 1000).
+	local n least=100000
+	for i in $(seq 10); do
+		n=$(sock_conns)
+		[ "$n" -lt "$least" ] && least=$n
+		sleep 0.02
+	done
+	assertTrue "the daemon keeps at most 16 read-only connections: $least" \
+		"[ $least -le 16 ]"
 	is_alive "$holder"
 	assertTrue "the holder still ran throughout" $?
 	# A read-only client of its own: answered, by status or by "busy".
