@@ -18,7 +18,10 @@ DEB_WORK ?= $(CURDIR)/dist/work
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# Kept apart from CFLAGS, so that CFLAGS given on the command line (as
+# check-asan does) keeps them.
+WARN      = -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wcast-qual -Wwrite-strings -Wredundant-decls
 CPPFLAGS += -D_GNU_SOURCE
 PKGS      = libdaemon inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -38,20 +41,20 @@ UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 all: $(B)/guardiand $(B)/guardianctl
 
 $(B)/%.o: src/%.c src/guardiand.h src/proto.h | $(B)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
 
 $(B):
 	mkdir -p $(B)
 
 $(B)/guardiand: $(patsubst src/%.c,$(B)/%.o,$(DAEMON_SRC))
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/guardianctl: $(patsubst src/%.c,$(B)/%.o,$(CTL_SRC))
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # Unit tests link the pure modules only, plus log stubs that record.
 $(B)/test_%: tests/unit/test_%.c tests/unit/t.h $(patsubst src/%.c,$(B)/%.o,$(LIB_SRC)) | $(B)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -Isrc -o $@ $< $(patsubst src/%.c,$(B)/%.o,$(LIB_SRC)) $(PKG_LIBS)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -Isrc -o $@ $< $(patsubst src/%.c,$(B)/%.o,$(LIB_SRC)) $(PKG_LIBS)
 
 deps:
 	@scripts/deps
@@ -135,7 +138,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  ?= -O1 -g -fno-omit-frame-pointer
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_WARN     = -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+FUZZ_WARN     = $(WARN)
 FUZZ_ARGS    ?= -timeout=10 -rss_limit_mb=2048
 FUZZ_ARGS_config  = -max_len=16384	# past libinih's line limit
 FUZZ_ARGS_control = -max_len=8192	# past PROTO_MAX_REQUEST

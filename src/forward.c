@@ -69,8 +69,9 @@ line(void *arg, const char *text, size_t len)
 		break;
 	case OUT_FILE:
 		if (f->file_fd >= 0) {
+			static char nl[] = "\n";
 			struct iovec iov[2] = {
-				{ (void *)text, len }, { "\n", 1 }
+				{ (void *)(uintptr_t)text, len }, { nl, 1 }
 			};
 			if (writev(f->file_fd, iov, 2) < 0)
 				log_warn("%s: writing %s", f->name, f->out.file);

@@ -188,7 +188,7 @@ reply_code(char *reply, char **msg, char **body)
 	if (sscanf(reply, "ERR %d", &code) != 1)
 		die(CTL_ERROR, "unexpected answer: %s", reply);
 	*msg = strchr(reply + 4, ' ');
-	*msg = *msg ? *msg + 1 : "";
+	*msg = *msg ? *msg + 1 : reply + strlen(reply);	/* "" */
 	return code;
 }
 

@@ -264,7 +264,6 @@ env_putf(char ***envp, size_t *n, const char *key, const char *value)
 static char **
 build_env(const struct svc_conf *sc, const struct ident *id)
 {
-	extern char **environ;
 	char **envp = calloc(1, sizeof(char *)), **file = NULL, err[512];
 	size_t n = 0;
 

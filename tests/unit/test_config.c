@@ -1290,13 +1290,14 @@ test_host_checks(void)
 
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
 			strcpy(cwd, "/");
-		snprintf(text, sizeof(text), "[service c]\n"
+		if (snprintf(text, sizeof(text), "[service c]\n"
 		    "environment = PATH=/nonexistent:x\n"
 		    "directory = %s\n"
 		    "command = script\n"
 		    "[service d]\n"
 		    "directory = %s\n"
-		    "command = x/script\n", cwd, cwd);
+		    "command = x/script\n", cwd, cwd) >= (int)sizeof(text))
+			strcpy(text, "cwd too long");
 		c = LOAD_OK(text);
 		CHECK(c != NULL && c->nservices == 2);
 		config_free(c);

@@ -145,7 +145,7 @@ static void
 test_outlog_keeps_last_lines(void)
 {
 	struct outlog *ol = outlog_new(3, 0);
-	char line[16];
+	char line[24];
 	size_t len;
 	int64_t when;
 	pid_t pid;

@@ -15,8 +15,10 @@ static struct service sv;
 static void
 setup(void)
 {
+	static char api[] = "api";
+
 	memset(&sc, 0, sizeof(sc));
-	sc.name = "api";
+	sc.name = api;
 	sc.restart = RESTART_ALWAYS;
 	sc.stop_signal = SIGTERM;
 	sc.stop_timeout_ms = DEF_STOP_TIMEOUT_MS;
