@@ -194,6 +194,29 @@ check_output(const struct out_conf *oc, const char *key, check_fn fn,
 	return 0;
 }
 
+/* Whether a failed getpwnam/getgrnam, with this errno, means the name is
+ * not there (as opposed to a lookup that could not be made). */
+bool
+check_no_such_entry(int err)
+{
+	return err == 0 || err == ENOENT || err == ESRCH;
+}
+
+/* A user= or group= name that a lookup (errno set by it) did not find. */
+static int
+check_entry(const char *key, const char *name, bool missing, check_fn fn,
+    void *arg)
+{
+	if (!missing)
+		return 0;
+	if (check_no_such_entry(errno))
+		report(fn, arg, key, "unknown %s \"%s\" for %s", key, name, key);
+	else
+		report(fn, arg, key, "cannot look up %s \"%s\": %s", key, name,
+		    strerror(errno));
+	return 1;
+}
+
 /*
  * Looks at what a start of sc will need from the host and reports each
  * problem to fn with the key it is about; returns how many there were.
@@ -207,30 +230,12 @@ check_service(const struct svc_conf *sc, check_fn fn, void *arg)
 	bool dir_ok = true;
 	int n = 0, e;
 
-	if (sc->user != NULL) {
-		errno = 0;
-		if (getpwnam(sc->user) == NULL) {
-			if (errno == 0 || errno == ENOENT || errno == ESRCH)
-				report(fn, arg, "user", "unknown user \"%s\" for "
-				    "user", sc->user);
-			else
-				report(fn, arg, "user", "cannot look up user "
-				    "\"%s\": %s", sc->user, strerror(errno));
-			n++;
-		}
-	}
-	if (sc->group != NULL) {
-		errno = 0;
-		if (getgrnam(sc->group) == NULL) {
-			if (errno == 0 || errno == ENOENT || errno == ESRCH)
-				report(fn, arg, "group", "unknown group \"%s\" "
-				    "for group", sc->group);
-			else
-				report(fn, arg, "group", "cannot look up group "
-				    "\"%s\": %s", sc->group, strerror(errno));
-			n++;
-		}
-	}
+	errno = 0;
+	n += check_entry("user", sc->user, sc->user && !getpwnam(sc->user),
+	    fn, arg);
+	errno = 0;
+	n += check_entry("group", sc->group, sc->group &&
+	    !getgrnam(sc->group), fn, arg);
 	if (sc->directory != NULL && (e = stat(sc->directory, &st) < 0 ?
 	    errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR) != 0) {
 		report(fn, arg, "directory", "directory \"%s\": %s",

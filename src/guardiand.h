@@ -153,6 +153,7 @@ extern bool config_check_host;
 typedef void (*check_fn)(void *arg, const char *key, const char *msg);
 
 int check_service(const struct svc_conf *sc, check_fn fn, void *arg);
+bool check_no_such_entry(int err);
 /* Finds prog as execvp(3) from dir would; 0 and its path in out, or an errno. */
 int check_program(const char *prog, const char *dir, const char *search,
     char *out, size_t outlen);

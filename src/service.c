@@ -151,7 +151,7 @@ ident_resolve(const struct svc_conf *sc, struct ident *id, char *why,
 		errno = 0;
 		pw = getpwnam(sc->user);
 		if (pw == NULL) {
-			if (errno && errno != ENOENT && errno != ESRCH) {
+			if (!check_no_such_entry(errno)) {
 				log_warn("%s: cannot look up user \"%s\"",
 				    sc->name, sc->user);
 				return -1;
@@ -173,7 +173,7 @@ ident_resolve(const struct svc_conf *sc, struct ident *id, char *why,
 		errno = 0;
 		gr = getgrnam(sc->group);
 		if (gr == NULL) {
-			if (errno && errno != ENOENT && errno != ESRCH) {
+			if (!check_no_such_entry(errno)) {
 				log_warn("%s: cannot look up group \"%s\"",
 				    sc->name, sc->group);
 				goto fail;
