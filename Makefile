@@ -32,9 +32,10 @@ B ?= build
 DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c \
              src/config.c src/output.c src/control.c src/paths.c src/slog.c \
              src/forward.c src/state.c src/proctree.c src/fmt.c src/check.c \
-             src/oneshot.c
-CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c
-LIB_SRC    = src/config.c src/check.c src/output.c src/service_policy.c src/fmt.c
+             src/oneshot.c src/buf.c src/clock.c
+CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c src/clock.c
+LIB_SRC    = src/config.c src/check.c src/output.c src/service_policy.c src/fmt.c \
+             src/buf.c src/clock.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 
@@ -153,7 +154,8 @@ $(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/proto.h
 
 # config.c (and check.c, its host checks); its glob() is wrapped to keep
 # include= inside a temp dir.
-$(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_B)/obj/config.o $(FUZZ_B)/obj/check.o
+$(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_B)/obj/config.o $(FUZZ_B)/obj/check.o \
+		$(FUZZ_B)/obj/buf.o $(FUZZ_B)/obj/clock.o
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)
 

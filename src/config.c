@@ -156,12 +156,6 @@ static const char *const signum_names[] = {
 };
 #undef S8
 
-/* A growing string, for word splitting and joined continuation lines. */
-struct buf {
-	char	*s;
-	size_t	 len, cap;
-};
-
 /* A growing NULL-terminated vector of strings. */
 struct vec {
 	char	**v;
@@ -320,34 +314,6 @@ flush_msgs(struct parser *p)
 		free(p->msgs[i].text);
 	}
 	free(p->msgs);
-}
-
-/* Appends n bytes and keeps the string terminated; -1 when out of memory. */
-static int
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	char *ns;
-	size_t ncap;
-
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 32;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if ((ns = realloc(b->s, ncap)) == NULL)
-			return -1;
-		b->s = ns;
-		b->cap = ncap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
-static int
-buf_addc(struct buf *b, char c)
-{
-	return buf_add(b, &c, 1);
 }
 
 /* Appends s (owned from now on) and keeps the vector NULL-terminated. */

@@ -39,12 +39,6 @@
 
 enum wait_kind { WAIT_NONE, WAIT_STARTED, WAIT_STOPPED, WAIT_UP };
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
 struct client {
 	int fd;
 	uid_t uid;
@@ -77,41 +71,6 @@ static gid_t control_gid = (gid_t)-1, status_gid = (gid_t)-1;
 
 static void client_close(struct client *cl);
 static void accept_update(int64_t now);
-
-static void
-buf_printf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->failed)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t ncap = b->cap ? b->cap * 2 : 1024;
-		while (ncap < b->len + (size_t)n + 1)
-			ncap *= 2;
-		char *np = realloc(b->p, ncap);
-		if (np == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-}
 
 /* Appends bytes %-escaped, so that any text fits on one protocol line. */
 static void
@@ -229,9 +188,9 @@ cmd_status(struct client *cl, char **args, int n)
 			status_line(&body, service_find(args[i]), now);
 	}
 	reply(cl, CTL_OK, "");
-	if (body.p)
-		buf_printf(&cl->out, "%.*s", (int)body.len, body.p);
-	free(body.p);
+	if (body.s)
+		buf_printf(&cl->out, "%.*s", (int)body.len, body.s);
+	free(body.s);
 }
 
 static void
@@ -336,13 +295,13 @@ cmd_reload(struct client *cl)
 
 	if (guardiand_reload(reload_error, &errs, summary, sizeof(summary)) < 0) {
 		reply(cl, CTL_ERROR, "%s", summary);
-		if (errs.p)
-			buf_printf(&cl->out, "%.*s", (int)errs.len, errs.p);
+		if (errs.s)
+			buf_printf(&cl->out, "%.*s", (int)errs.len, errs.s);
 	} else {
 		reply(cl, CTL_OK, "");
 		buf_printf(&cl->out, "%s\n", summary);
 	}
-	free(errs.p);
+	free(errs.s);
 }
 
 /* Where one awaited service stands: 1 settled ok, -1 failed, 0 not yet. */
@@ -401,7 +360,7 @@ check_wait(struct client *cl, bool timed_out)
 			pending++;
 	}
 	if (pending && !timed_out) {
-		free(fails.p);
+		free(fails.s);
 		return;
 	}
 	if (pending) {
@@ -417,9 +376,9 @@ check_wait(struct client *cl, bool timed_out)
 		reply(cl, CTL_ERROR, "%d failed", failed);
 	else
 		reply(cl, CTL_OK, "");
-	if (fails.p)
-		buf_printf(&cl->out, "%.*s", (int)fails.len, fails.p);
-	free(fails.p);
+	if (fails.s)
+		buf_printf(&cl->out, "%.*s", (int)fails.len, fails.s);
+	free(fails.s);
 	for (int i = 0; i < cl->nwait; i++)
 		free(cl->wait_names[i]);
 	cl->nwait = 0;
@@ -596,7 +555,7 @@ client_io(int fd, short revents, void *arg)
 				client_close(cl);
 			return;
 		}
-		n = send(fd, cl->out.p + cl->outoff, cl->out.len - cl->outoff,
+		n = send(fd, cl->out.s + cl->outoff, cl->out.len - cl->outoff,
 		    MSG_NOSIGNAL);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -651,7 +610,7 @@ client_close(struct client *cl)
 	close(cl->fd);
 	for (int i = 0; i < cl->nwait; i++)
 		free(cl->wait_names[i]);
-	free(cl->out.p);
+	free(cl->out.s);
 	if (cl->readonly)
 		nreadonly--;
 	else
@@ -962,7 +921,7 @@ control_fuzz_request(const char *data, size_t len)
 		take_request(cl, nl);
 	for (int i = 0; i < cl->nwait; i++)
 		free(cl->wait_names[i]);
-	free(cl->out.p);
+	free(cl->out.s);
 	free(cl);
 }
 #endif

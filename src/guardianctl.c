@@ -85,22 +85,13 @@ die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sends one request and returns the whole reply (NUL-terminated). */
 static char *
 request(const char *req, int64_t timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t len = 0, cap = 4096, reqlen = strlen(req);
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 	char *out;
 	int fd;
 
@@ -131,7 +122,7 @@ request(const char *req, int64_t timeout_ms)
 		die(CTL_ERROR, "out of memory");
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - now_ms();
 		ssize_t n;
 
 		if (left <= 0)

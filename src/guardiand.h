@@ -223,7 +223,27 @@ void loop_events(int fd, short events);
 void loop_del(int fd);
 /* Waits until an fd is ready or the deadline (monotonic ms, -1 none) passes. */
 void loop_once(int64_t deadline_ms);
-int64_t now_ms(void);
+
+/* ---- clock.c (guardiand and guardianctl) ---- */
+
+int64_t now_ms(void);		/* monotonic milliseconds */
+
+/* ---- buf.c ---- */
+
+/* A growing string, NUL-terminated; zero-initialised is empty. A failed
+ * allocation is sticky: appends do nothing once failed is set. */
+struct buf {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+int buf_add(struct buf *b, const char *s, size_t n);	/* 0, or -1 */
+int buf_addc(struct buf *b, char c);
+int buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_clear(struct buf *b);	/* empty, keeps the memory */
+void buf_free(struct buf *b);
 
 /* ---- output.c ---- */
 

@@ -1,0 +1,17 @@
+/*
+ * clock.c: the one clock. Time is monotonic milliseconds everywhere
+ * (deadlines, uptimes, the client's timeouts); kept out of loop.c so that
+ * what only needs the time does not depend on the event loop.
+ */
+#include <time.h>
+
+#include "guardiand.h"
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
