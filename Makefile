@@ -30,12 +30,13 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ldaemon -li
 B ?= build
 
 DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c \
-             src/config.c src/output.c src/control.c src/paths.c src/slog.c \
+             src/config.c src/conffile.c src/keys.c src/values.c src/output.c \
+             src/control.c src/paths.c src/slog.c \
              src/forward.c src/state.c src/proctree.c src/fmt.c src/check.c \
              src/oneshot.c src/buf.c src/clock.c
 CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c src/clock.c
-LIB_SRC    = src/config.c src/check.c src/output.c src/service_policy.c src/fmt.c \
-             src/buf.c src/clock.c
+LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
+             src/output.c src/service_policy.c src/fmt.c src/buf.c src/clock.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 
@@ -152,10 +153,10 @@ $(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/proto.h
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-# config.c (and check.c, its host checks); its glob() is wrapped to keep
-# include= inside a temp dir.
-$(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_B)/obj/config.o $(FUZZ_B)/obj/check.o \
-		$(FUZZ_B)/obj/buf.o $(FUZZ_B)/obj/clock.o
+# config.c, conffile.c, keys.c, values.c (and check.c, its host checks);
+# glob() is wrapped to keep include= inside a temp dir.
+FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile keys values check buf clock)
+$(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_CONFIG_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)
 

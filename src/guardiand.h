@@ -115,6 +115,91 @@ struct conf {
 typedef void (*config_err_fn)(void *arg, const char *msg);
 
 struct conf *config_load(const char *path, config_err_fn err, void *arg);
+
+/* Whether config_load also checks the host: users, groups, directories and
+ * programs exist (check.c). On; off only in the parser's own unit tests. */
+extern bool config_check_host;
+
+/* ---- conffile.c: whether a config file may be read ---- */
+
+/* Files (or directories) met already, by device and inode. */
+struct conffile_id {
+	dev_t	dev;
+	ino_t	ino;
+	bool	ok;	/* a directory: found safe */
+};
+struct conffile_ids {
+	struct conffile_id *v;
+	size_t	n;
+};
+struct stat;
+
+/* Reads a regular config file whole: 0 with the data, or -1 with why. */
+int conffile_read(const char *path, struct stat *st, char **data, size_t *len,
+    char *why, size_t whylen);
+/* True if st was met before; else it is added to files. */
+bool conffile_seen_before(struct conffile_ids *files, const struct stat *st);
+/* StrictModes for the directory of path (once per directory) and for the
+ * file: 0, or -1 with why (empty: a directory reported already). */
+int conffile_check_dir(struct conffile_ids *dirs, const char *path,
+    char *why, size_t whylen);
+int conffile_check_owner(const struct stat *st, char *why, size_t whylen);
+
+/* ---- keys.c: the config keys, one row each ---- */
+
+enum key_section { KEY_SERVICE, KEY_MAIN };	/* [service NAME], [guardiand] */
+
+/* How a key's value is read, stored, compared and freed. */
+enum key_kind {
+	KK_COMMAND,	/* char **argv at off, its text (char *) at off2 */
+	KK_STRING,	/* char *; NULL means def_s */
+	KK_PATH,	/* char *, an absolute path; NULL means def_s */
+	KK_TAG,		/* char *, a syslog tag; NULL means the service's name */
+	KK_ENV,		/* char **, KEY=VALUE entries; each line adds to it */
+	KK_ENV_FILE,	/* char * path at off; bool at off2: "-/path", optional */
+	KK_UMASK,	/* mode_t */
+	KK_RESTART,	/* enum restart_policy */
+	KK_SIGNAL,	/* int */
+	KK_DURATION,	/* int64_t milliseconds, at least min, at most 24h */
+	KK_UINT,	/* unsigned or size_t (size says), min to max */
+	KK_INT,		/* int, min to max; bool at off2: it was set */
+	KK_BOOL,	/* bool: yes/no, true/false, on/off */
+	KK_OUTPUT,	/* struct out_conf: its dest and file */
+	KK_PRIORITY,	/* int, a syslog priority */
+	KK_FACILITY,	/* int, a syslog facility */
+	KK_LIMIT,	/* struct svc_limit of limit arg (LIM_...) */
+	KK_GROUP,	/* char *, a group that must exist */
+	KK_INCLUDE,	/* include = patterns: config.c reads it itself */
+};
+
+#define KEY_EMPTY_OK	0x01	/* an empty value is a value, not an error */
+#define KEY_NO_RESTART	0x02	/* a change of it does not restart the service */
+
+/* One config key. Adding a key: one row, its use site, guardiand.conf(5). */
+struct config_key {
+	const char	*name;
+	enum key_kind	 kind;
+	enum key_section section;
+	size_t		 off, size;	/* its field in struct svc_conf or conf */
+	size_t		 off2;		/* the second field some kinds fill */
+	int64_t		 def;		/* the default of a number */
+	int64_t		 min, max;	/* bounds of a number; max: of a tag's length */
+	int		 arg;		/* KK_LIMIT: which limit */
+	const char	*def_s;		/* what NULL means, for the comparison */
+	const char	*hint;		/* "(...)" after "invalid KEY \"VALUE\"" */
+	unsigned	 flags;		/* KEY_EMPTY_OK, KEY_NO_RESTART */
+	const char	*doc;		/* one line */
+};
+
+extern const struct config_key config_keys[];	/* sorted by name, section */
+extern const size_t config_nkeys;
+
+const struct config_key *config_key_find(const char *name,
+    enum key_section section);
+/* Sets row k's field of base (a struct svc_conf or struct conf, as its
+ * section says); 0, or -1 with a message (without file:line) in err. */
+int config_key_set(const struct config_key *k, void *base, const char *value,
+    char *err, size_t errlen);
 struct conf *config_new(void);
 void config_free(struct conf *c);
 struct svc_conf *config_svc_new(const char *name);
@@ -129,23 +214,36 @@ int config_add(struct conf *c, struct svc_conf *sc);
 struct svc_conf *config_find(const struct conf *c, const char *name);
 bool config_svc_equal(const struct svc_conf *a, const struct svc_conf *b);
 
-/* Pieces, exported for the unit tests and the command line. */
+/* ---- values.c: the value parsers ---- */
+
+void config_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int config_split_words(const char *s, char ***argv, char *err, size_t errlen);
 void config_free_words(char **argv);
+size_t config_nwords(char *const *v);
 int config_parse_duration(const char *s, int64_t *ms);
+/* The way a user writes it, read back by config_parse_duration: 1500ms, 2s. */
+const char *config_fmt_duration(int64_t ms, char *buf, size_t len);
 int config_parse_signal(const char *s);
 const char *config_signal_name(int sig);
 int config_parse_facility(const char *s);
+int config_parse_priority(const char *s);
+int config_parse_umask(const char *s, mode_t *out);
+int config_parse_uint(const char *s, unsigned long long lo,
+    unsigned long long hi, unsigned long long *out);
+int config_parse_int(const char *s, long lo, long hi, long *out);
+int config_parse_bool(const char *s);	/* 1, 0, or -1 */
 int config_limit_resource(int lim);	/* LIM_NOFILE -> RLIMIT_NOFILE */
+const char *config_limit_name(int lim);	/* LIM_NOFILE -> "limit_nofile" */
+bool config_limit_bytes(int lim);	/* a size: takes K, M, G */
+/* SOFT or SOFT:HARD into *l: 0, -1 unreadable, -2 soft above hard. */
+int config_parse_limit(int lim, const char *s, struct svc_limit *l);
+/* Adds "KEY=VALUE ..." to a NULL-terminated list; a KEY again replaces. */
+int config_add_env(char ***env, const char *value, char *err, size_t errlen);
 /* Reads an environment file (KEY=VALUE lines, # comments, optional
  * "export ", sh quoting, no expansion) into a NULL-terminated list. */
 char **config_read_env_file(const char *path, char *err, size_t errlen);
-int config_parse_priority(const char *s);
 bool config_valid_name(const char *name);
-
-/* Whether config_load also checks the host: users, groups, directories and
- * programs exist (check.c). On; off only in the parser's own unit tests. */
-extern bool config_check_host;
 
 /* ---- check.c ---- */
 
