@@ -7,7 +7,7 @@
  * checked and freed; the same file is read with config_read_env_file().
  * The raw input, and each of its lines, also goes through
  * config_split_words(), config_parse_duration(), config_parse_signal() and
- * the other value parsers.
+ * the other value parsers, and is set as every service key of the table.
  *
  * include= patterns are real globs over the file system, so an input could
  * otherwise name /dev/zero or /proc/kmsg and hang. The link wraps glob()
@@ -132,12 +132,32 @@ __wrap_glob(const char *pattern, int flags,
 	return r;
 }
 
+/* Every service key of the table set to s, on a fresh service: the
+ * parsers, defaults, free and comparison all walk the table. */
+static void
+every_key(const char *s)
+{
+	struct svc_conf *sc = config_svc_new("fuzz");
+	char err[256];
+
+	if (sc == NULL)
+		return;
+	for (size_t i = 0; i < config_nkeys; i++)
+		if (config_keys[i].section == KEY_SERVICE)
+			(void)config_key_set(&config_keys[i], sc, s, err,
+			    sizeof(err));
+	(void)config_svc_check(sc, err, sizeof(err));
+	if (!config_svc_equal(sc, sc))
+		abort();
+	config_svc_free(sc);
+}
+
 /* The value parsers on one NUL-terminated text, with their invariants. */
 static void
 pieces(const char *s)
 {
-	char **words = NULL, err[256];
-	int64_t ms;
+	char **words = NULL, err[256], buf[32];
+	int64_t ms, back;
 	int n;
 
 	n = config_split_words(s, &words, err, sizeof(err));
@@ -149,8 +169,14 @@ pieces(const char *s)
 			abort();	/* not NULL-terminated */
 		config_free_words(words);
 	}
-	if (config_parse_duration(s, &ms) == 0 && ms < 0)
-		abort();
+	if (config_parse_duration(s, &ms) == 0) {
+		if (ms < 0)
+			abort();
+		/* written back the way a user would, it reads the same */
+		if (config_parse_duration(config_fmt_duration(ms, buf,
+		    sizeof(buf)), &back) != 0 || back != ms)
+			abort();
+	}
 	n = config_parse_signal(s);
 	if (n > 0)
 		(void)config_signal_name(n);
@@ -159,6 +185,7 @@ pieces(const char *s)
 	(void)config_parse_facility(s);
 	(void)config_parse_priority(s);
 	(void)config_valid_name(s);
+	every_key(s);
 }
 
 int
