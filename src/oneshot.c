@@ -56,6 +56,7 @@ option_text(const char *longname, const char *key, char *buf, size_t len)
 static char *
 option_value(const char *longname, const char *key, const char *value)
 {
+	const struct config_key *k;
 	const char *path = NULL, *prefix = "";
 	char *abs, *r, *w;
 
@@ -79,12 +80,14 @@ option_value(const char *longname, const char *key, const char *value)
 		*w = '\0';
 		return r;
 	}
-	if (strcmp(key, "directory") == 0) {
+	/* the key table says which keys take a path */
+	k = config_key_find(key, KEY_SERVICE);
+	if (k != NULL && k->kind == KK_PATH) {
 		path = value;
-	} else if (strcmp(key, "environment_file") == 0) {
+	} else if (k != NULL && k->kind == KK_ENV_FILE) {
 		prefix = value[0] == '-' ? "-" : "";	/* optional */
 		path = value + strlen(prefix);
-	} else if ((strcmp(key, "stdout") == 0 || strcmp(key, "stderr") == 0) &&
+	} else if (k != NULL && k->kind == KK_OUTPUT &&
 	    strncmp(value, "file:", 5) == 0) {
 		prefix = "file:";
 		path = value + 5;
