@@ -357,7 +357,7 @@ cmd_change(struct client *cl, const struct request *rq)
 	commands_check_wait(cl, false);
 }
 
-/* One handler per row; a row without one is answered as an error. */
+/* One handler per row; control_open() checks that none is missing. */
 static const command_fn handlers[PCMD_COUNT] = {
 	[PCMD_STATUS] = cmd_status,
 	[PCMD_START] = cmd_change,
@@ -370,6 +370,17 @@ static const command_fn handlers[PCMD_COUNT] = {
 	[PCMD_REOPEN] = cmd_reopen,
 	[PCMD_LIST] = cmd_list,
 };
+
+/* A row without a handler, or NULL: control_open() refuses to start then,
+ * so that a command added to the table cannot go unhandled unnoticed. */
+const char *
+commands_missing(void)
+{
+	for (int i = 0; i < PCMD_COUNT; i++)
+		if (handlers[i] == NULL)
+			return proto_cmds[i].name ? proto_cmds[i].name : "?";
+	return NULL;
+}
 
 void
 commands_run(struct client *cl, const struct request *rq)

@@ -447,6 +447,11 @@ control_open(const char *path, char *err, size_t errlen)
 	mode_t old;
 	int fd;
 
+	if (commands_missing()) {
+		snprintf(err, errlen, "control command %s has no handler",
+		    commands_missing());
+		return -1;
+	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "control socket path too long: %s", path);
 		return -1;

@@ -46,6 +46,8 @@ struct request {
 /* Starts the reply; nothing more is read from the client after this. */
 void control_reply(struct client *cl, int code, const char *fmt, ...);
 
+/* The name of a command that has no handler, or NULL. */
+const char *commands_missing(void);
 /* Runs the row's handler. */
 void commands_run(struct client *cl, const struct request *rq);
 /* Answers a waiting client once every service it waits for has settled,
