@@ -1,8 +1,10 @@
 /*
  * proto.c: the control commands and the state names, one table each,
  * linked into guardiand and guardianctl alike (proto.h). Adding a command
- * is a row here, its handler in commands.c, and its line in the completion
- * (tests/shell/test_completion.sh checks it) and guardianctl(8).
+ * is its id in enum proto_cmd_id, a row here, its handler in commands.c
+ * (guardiand refuses to start without one), and its word in the bash
+ * completion and guardianctl(8) (tests/shell/test_completion.sh checks
+ * both against this table).
  */
 #include <stdio.h>
 #include <string.h>
