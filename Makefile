@@ -33,16 +33,18 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/config.c src/conffile.c src/keys.c src/values.c src/output.c \
              src/control.c src/paths.c src/slog.c \
              src/forward.c src/state.c src/proctree.c src/fmt.c src/check.c \
-             src/oneshot.c src/buf.c src/clock.c
-CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c src/clock.c
+             src/oneshot.c src/buf.c src/clock.c src/reload.c src/commands.c \
+             src/proto.c
+CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c src/clock.c src/proto.c
 LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
-             src/output.c src/service_policy.c src/fmt.c src/buf.c src/clock.c
+             src/output.c src/service_policy.c src/fmt.c src/buf.c src/clock.c \
+             src/proto.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 
 all: $(B)/guardiand $(B)/guardianctl
 
-$(B)/%.o: src/%.c src/guardiand.h src/proto.h | $(B)
+$(B)/%.o: src/%.c src/guardiand.h src/proto.h src/control.h | $(B)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
 
 $(B):
@@ -148,7 +150,7 @@ FUZZ_OBJ      = $(patsubst src/%.c,$(FUZZ_B)/obj/%.o,$(filter-out src/main.c,$(D
 FUZZ_ENV      = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-$(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/proto.h
+$(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/proto.h src/control.h
 	@mkdir -p $(FUZZ_B)/obj
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
@@ -160,7 +162,8 @@ $(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_CONFIG_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)
 
-# The daemon's objects but main.c; the target stubs guardiand_reload().
+# The daemon's objects but main.c; the target hands control.c reload.c's
+# reload_run() as main.c does, on an empty config of its own.
 $(FUZZ_B)/fuzz_control: fuzz/fuzz_control.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $^ $(PKG_LIBS)

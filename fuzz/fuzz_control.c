@@ -8,12 +8,16 @@
  * service is configured, so the commands that name one answer "no such
  * service"; status, list, reopen and reload answer in full.
  *
- * The binary links the daemon's objects except main.c, so the one thing
- * main.c provides to them, guardiand_reload(), is a stub here.
+ * The binary links the daemon's objects except main.c, and hands
+ * control.c the real reload (reload.c's reload_run) as main.c does, on a
+ * config of its own in a private temporary directory: a [guardiand]
+ * section and no service, so that a reload reads, checks and applies it
+ * without forking. No stub stands in for anything.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <libdaemon/dlog.h>
 
@@ -22,21 +26,14 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Stands in for main.c's: alternately fails with one error line and
- * succeeds, so both of cmd_reload()'s answers are covered; never forks. */
-int
-guardiand_reload(config_err_fn err, void *arg, char *summary, size_t len)
-{
-	static unsigned calls;
+static char dir[] = "/tmp/fuzz_control.XXXXXX";
+static char conf[sizeof(dir) + 32];
 
-	if (calls++ % 2 == 0) {
-		err(arg, "fuzz.conf:1: reload is a stub in the fuzzer");
-		snprintf(summary, len, "configuration has errors, keeping the "
-		    "running one");
-		return -1;
-	}
-	snprintf(summary, len, "0 added, 0 removed, 0 changed, 0 unchanged");
-	return 0;
+static void
+remove_conf(void)
+{
+	unlink(conf);
+	rmdir(dir);
 }
 
 int
@@ -47,6 +44,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_init(true, false);
 	daemon_log_use = 0;	/* log_* go nowhere: neither syslog nor stderr */
 	loop_init();
+	if (mkdtemp(dir) == NULL) {
+		perror("fuzz_control: mkdtemp");
+		exit(1);
+	}
+	snprintf(conf, sizeof(conf), "%s/guardiand.conf", dir);
+	FILE *f = fopen(conf, "w");
+	if (f == NULL || fputs("[guardiand]\n", f) == EOF || fclose(f) != 0) {
+		perror(conf);
+		exit(1);
+	}
+	atexit(remove_conf);
+	reload_setup(conf, false);
+	control_set_reload(reload_run);
 	return 0;
 }
 

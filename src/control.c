@@ -4,19 +4,19 @@
  * slow or hostile, can hold up supervision. Clients that may only read
  * (status_group members, and anyone refused) have a cap of their own and
  * are turned away at once beyond it, so that they can never keep root or
- * a control_group member from being served.
+ * a control_group member from being served. Each request is checked
+ * against its command's row in proto_cmds[] (options, permission,
+ * arguments), then handed to the row's handler in commands.c.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +25,7 @@
 
 #include "guardiand.h"
 #include "proto.h"
+#include "control.h"
 
 #define MAX_CLIENTS		64	/* controlling ones; beyond, stop accepting */
 #define MAX_READONLY_CLIENTS	16	/* the others; beyond, answered "busy" and closed */
@@ -33,31 +34,6 @@
 #define ACCEPT_RETRY_MS		100	/* pause after running out of descriptors */
 #define BUSY_LOG_MS		60000	/* at most one "turning away" log line per minute */
 #define REQUEST_TIMEOUT_MS	5000	/* to send the request line */
-#define REPLY_TIMEOUT_MS	10000	/* to read the whole reply */
-#define MAX_WAIT_NAMES		64
-#define MAX_GROUPS		256
-
-enum wait_kind { WAIT_NONE, WAIT_STARTED, WAIT_STOPPED, WAIT_UP };
-
-struct client {
-	int fd;
-	uid_t uid;
-	gid_t groups[MAX_GROUPS + 1];
-	int ngroups;
-	char in[PROTO_MAX_REQUEST];
-	size_t inlen;
-	struct buf out;
-	size_t outoff;
-	bool draining;		/* reply sent, reading to EOF before closing */
-	bool readonly;		/* may not control: counted in nreadonly */
-	int64_t deadline;
-	/* a start/stop/restart/wait that answers once the services settle */
-	enum wait_kind wait;
-	char *wait_names[MAX_WAIT_NAMES];
-	unsigned wait_base[MAX_WAIT_NAMES];
-	int nwait;
-	struct client *next;
-};
 
 static int listen_fd = -1;
 static char *sock_path;
@@ -71,20 +47,6 @@ static gid_t control_gid = (gid_t)-1, status_gid = (gid_t)-1;
 
 static void client_close(struct client *cl);
 static void accept_update(int64_t now);
-
-/* Appends bytes %-escaped, so that any text fits on one protocol line. */
-static void
-buf_escaped(struct buf *b, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '%' || c == '\n' || c == '\0' || c == ' ')
-			buf_printf(b, "%%%02X", c);
-		else
-			buf_printf(b, "%c", c);
-	}
-}
 
 static bool
 in_group(const struct client *cl, gid_t g)
@@ -110,8 +72,8 @@ may_read(const struct client *cl)
 }
 
 /* Starts the reply; nothing more is read from the client after this. */
-static void
-reply(struct client *cl, int code, const char *fmt, ...)
+void
+control_reply(struct client *cl, int code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -125,317 +87,6 @@ reply(struct client *cl, int code, const char *fmt, ...)
 		buf_printf(&cl->out, "ERR %d %s\n", code, msg);
 }
 
-static void
-status_line(struct buf *b, const struct service *sv, int64_t now)
-{
-	int st = sv->last_status;
-
-	buf_printf(b, "name=%s state=%s want=%s pid=%ld", sv->conf->name,
-	    service_state_name(sv->state), sv->want == WANT_UP ? "up" : "down",
-	    (long)sv->pid);
-	buf_printf(b, " uptime_ms=%lld", sv->pid > 0 ?
-	    (long long)(now - sv->started_ms) : 0LL);
-	buf_printf(b, " starts=%u restarts=%u fails=%u", sv->starts,
-	    sv->restarts, sv->fails);
-	if (st == -1)
-		buf_printf(b, " last_exit=none");
-	else if (sv->exec_failed && sv->exec_errno) {
-		buf_printf(b, " last_exit=exec-failed:");
-		buf_escaped(b, strerror(sv->exec_errno),
-		    strlen(strerror(sv->exec_errno)));
-	} else if (WIFEXITED(st))
-		buf_printf(b, " last_exit=exited:%d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		buf_printf(b, " last_exit=signal:%s", config_signal_name(WTERMSIG(st)));
-	else
-		buf_printf(b, " last_exit=unknown");
-	buf_printf(b, " last_exit_ago_ms=%lld", st == -1 ? -1LL :
-	    (long long)(now - sv->last_exit_ms));
-	buf_printf(b, " next_start_ms=%lld", sv->state == SV_BACKOFF &&
-	    sv->deadline_ms >= 0 ? (long long)(sv->deadline_ms - now) : -1LL);
-	buf_printf(b, " cmd=");
-	buf_escaped(b, sv->conf->command, strlen(sv->conf->command));
-	buf_printf(b, "\n");
-}
-
-/* Resolves each name; on an unknown one, answers ERR 4 and returns -1. */
-static int
-lookup(struct client *cl, char **names, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (service_find(names[i]) == NULL) {
-			reply(cl, CTL_NO_SUCH, "no such service: %s", names[i]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void
-cmd_status(struct client *cl, char **args, int n)
-{
-	int64_t now = now_ms();
-	struct buf body = { 0 };
-
-	if (lookup(cl, args, n) < 0)
-		return;
-	if (n == 0) {
-		for (struct service *sv = service_list(); sv; sv = sv->next)
-			if (!sv->removed)
-				status_line(&body, sv, now);
-	} else {
-		for (int i = 0; i < n; i++)
-			status_line(&body, service_find(args[i]), now);
-	}
-	reply(cl, CTL_OK, "");
-	if (body.s)
-		buf_printf(&cl->out, "%.*s", (int)body.len, body.s);
-	free(body.s);
-}
-
-static void
-cmd_list(struct client *cl)
-{
-	reply(cl, CTL_OK, "");
-	for (struct service *sv = service_list(); sv; sv = sv->next)
-		if (!sv->removed)
-			buf_printf(&cl->out, "%s\n", sv->conf->name);
-}
-
-static void
-cmd_logs(struct client *cl, char **args, int n, long lines)
-{
-	struct service *sv;
-	size_t count, first, len;
-	int64_t when;
-	pid_t pid;
-	int stream;
-
-	if (n != 1) {
-		reply(cl, CTL_USAGE, "usage: logs [--lines=N] NAME");
-		return;
-	}
-	if (lookup(cl, args, 1) < 0)
-		return;
-	sv = service_find(args[0]);
-	count = outlog_count(sv->log);
-	first = lines >= 0 && (size_t)lines < count ? count - (size_t)lines : 0;
-	reply(cl, CTL_OK, "");
-	for (size_t i = first; i < count; i++) {
-		const char *t = outlog_get(sv->log, i, &len, &when, &pid, &stream);
-
-		buf_printf(&cl->out, "%lld %ld %d ", (long long)when, (long)pid, stream);
-		buf_escaped(&cl->out, t, len);
-		buf_printf(&cl->out, "\n");
-	}
-}
-
-static void
-cmd_signal(struct client *cl, char **args, int n)
-{
-	struct service *sv;
-	int sig;
-
-	if (n != 2) {
-		reply(cl, CTL_USAGE, "usage: signal NAME SIGNAL");
-		return;
-	}
-	if (lookup(cl, args, 1) < 0)
-		return;
-	sv = service_find(args[0]);
-	if ((sig = config_parse_signal(args[1])) < 0) {
-		reply(cl, CTL_USAGE, "unknown signal \"%s\"", args[1]);
-		return;
-	}
-	if (sv->pid <= 0) {
-		reply(cl, CTL_NOT_RUNNING, "%s is not running", args[0]);
-		return;
-	}
-	if (kill(sv->pid, sig) < 0) {
-		reply(cl, CTL_ERROR, "%s: kill %ld: %s", args[0], (long)sv->pid,
-		    strerror(errno));
-		return;
-	}
-	log_info("%s: sent %s to pid %ld on request", args[0],
-	    config_signal_name(sig), (long)sv->pid);
-	reply(cl, CTL_OK, "");
-}
-
-static void
-cmd_reopen(struct client *cl, char **args, int n)
-{
-	int count = 0;
-
-	if (lookup(cl, args, n) < 0)
-		return;
-	if (n == 0)
-		count = fwd_reopen(NULL);
-	for (int i = 0; i < n; i++)
-		count += fwd_reopen(args[i]);
-	log_info("control: reopened %d output file%s", count, count == 1 ? "" : "s");
-	reply(cl, CTL_OK, "");
-	buf_printf(&cl->out, "%d output file%s reopened\n", count,
-	    count == 1 ? "" : "s");
-}
-
-static void
-reload_error(void *arg, const char *msg)
-{
-	struct buf *b = arg;
-
-	log_warnx("%s", msg);
-	buf_printf(b, "%s\n", msg);
-}
-
-static void
-cmd_reload(struct client *cl)
-{
-	struct buf errs = { 0 };
-	char summary[256];
-
-	if (guardiand_reload(reload_error, &errs, summary, sizeof(summary)) < 0) {
-		reply(cl, CTL_ERROR, "%s", summary);
-		if (errs.s)
-			buf_printf(&cl->out, "%.*s", (int)errs.len, errs.s);
-	} else {
-		reply(cl, CTL_OK, "");
-		buf_printf(&cl->out, "%s\n", summary);
-	}
-	free(errs.s);
-}
-
-/* Where one awaited service stands: 1 settled ok, -1 failed, 0 not yet. */
-static int
-settled(enum wait_kind kind, struct service *sv, unsigned base, char *why,
-    size_t len)
-{
-	if (sv == NULL) {
-		snprintf(why, len, "removed from the configuration");
-		return -1;
-	}
-	switch (kind) {
-	case WAIT_STARTED:
-		if (sv->state == SV_UP && sv->starts > base)
-			return 1;
-		if (sv->starts > base && (sv->state == SV_BACKOFF ||
-		    sv->state == SV_FATAL || (sv->state == SV_DOWN &&
-		    sv->want == WANT_UP))) {
-			snprintf(why, len, "failed to start (%s)",
-			    service_state_name(sv->state));
-			return -1;
-		}
-		if (sv->want == WANT_DOWN) {
-			snprintf(why, len, "was stopped meanwhile");
-			return -1;
-		}
-		return 0;
-	case WAIT_STOPPED:
-		return sv->pid == 0 && (sv->state == SV_DOWN ||
-		    sv->state == SV_FATAL) &&
-		    !service_has_leftovers(sv->conf->name) ? 1 : 0;
-	case WAIT_UP:
-		return sv->state == SV_UP ? 1 : 0;
-	case WAIT_NONE:
-		break;
-	}
-	return 1;
-}
-
-/* Answers a waiting client once every service it waits for has settled. */
-static void
-check_wait(struct client *cl, bool timed_out)
-{
-	struct buf fails = { 0 };
-	int failed = 0, pending = 0;
-	char why[128];
-
-	for (int i = 0; i < cl->nwait; i++) {
-		int r = settled(cl->wait, service_find(cl->wait_names[i]),
-		    cl->wait_base[i], why, sizeof(why));
-
-		if (r < 0) {
-			failed++;
-			buf_printf(&fails, "%s: %s\n", cl->wait_names[i], why);
-		} else if (r == 0)
-			pending++;
-	}
-	if (pending && !timed_out) {
-		free(fails.s);
-		return;
-	}
-	if (pending) {
-		reply(cl, cl->wait == WAIT_UP ? CTL_NOT_RUNNING : CTL_ERROR,
-		    "timed out");
-		for (int i = 0; i < cl->nwait; i++)
-			if (settled(cl->wait, service_find(cl->wait_names[i]),
-			    cl->wait_base[i], why, sizeof(why)) == 0)
-				buf_printf(&cl->out, "%s: still %s\n",
-				    cl->wait_names[i], service_state_name(
-				    service_find(cl->wait_names[i])->state));
-	} else if (failed)
-		reply(cl, CTL_ERROR, "%d failed", failed);
-	else
-		reply(cl, CTL_OK, "");
-	if (fails.s)
-		buf_printf(&cl->out, "%.*s", (int)fails.len, fails.s);
-	free(fails.s);
-	for (int i = 0; i < cl->nwait; i++)
-		free(cl->wait_names[i]);
-	cl->nwait = 0;
-	cl->wait = WAIT_NONE;
-	cl->deadline = now_ms() + REPLY_TIMEOUT_MS;
-	loop_events(cl->fd, POLLOUT);
-}
-
-/* start, stop, restart and wait: act, then answer now or once settled. */
-static void
-cmd_change(struct client *cl, const char *cmd, char **args, int n,
-    bool nowait, int64_t timeout)
-{
-	enum wait_kind kind;
-
-	if (n == 0 || n > MAX_WAIT_NAMES) {
-		reply(cl, CTL_USAGE, "usage: %s NAME...", cmd);
-		return;
-	}
-	if (lookup(cl, args, n) < 0)
-		return;
-	kind = strcmp(cmd, "stop") == 0 ? WAIT_STOPPED :
-	    strcmp(cmd, "wait") == 0 ? WAIT_UP : WAIT_STARTED;
-	for (int i = 0; i < n; i++) {
-		struct service *sv = service_find(args[i]);
-		unsigned base = sv->starts;
-
-		if (strcmp(cmd, "start") == 0) {
-			if (sv->state == SV_UP || sv->state == SV_STARTING)
-				base = sv->starts - 1;
-			log_info("%s: start requested", args[i]);
-			service_do(sv, EV_START);
-		} else if (strcmp(cmd, "stop") == 0) {
-			log_info("%s: stop requested", args[i]);
-			service_do(sv, EV_STOP);
-		} else if (strcmp(cmd, "restart") == 0) {
-			log_info("%s: restart requested", args[i]);
-			service_do(sv, EV_STOP);
-			service_do(sv, EV_START);
-		}
-		if ((cl->wait_names[i] = strdup(args[i])) == NULL) {
-			reply(cl, CTL_ERROR, "out of memory");
-			cl->nwait = i;
-			return;
-		}
-		cl->wait_base[i] = base;
-		cl->nwait = i + 1;
-	}
-	if (nowait && kind != WAIT_UP) {
-		reply(cl, CTL_OK, "");
-		return;
-	}
-	cl->wait = kind;
-	cl->deadline = now_ms() + timeout;
-	check_wait(cl, false);
-}
-
 /* Splits the request into words; returns the count. */
 static int
 split(char *s, char **w, int max)
@@ -447,72 +98,80 @@ split(char *s, char **w, int max)
 	return n;
 }
 
+/*
+ * One request line, checked against its command's row in proto_cmds[]:
+ * options it takes, the permission it needs, how many arguments; then
+ * the row's handler (commands.c) answers.
+ */
 static void
 handle(struct client *cl, char *line)
 {
-	char *w[MAX_WAIT_NAMES + 8];
+	char *w[PROTO_MAX_NAMES + 8];
 	int n = split(line, w, (int)(sizeof(w) / sizeof(w[0])));
 	int first = 1;
-	bool nowait = false;
-	long lines = -1;
-	int64_t timeout = PROTO_DEFAULT_TIMEOUT_MS;
+	struct request rq = { .lines = -1, .timeout = PROTO_DEFAULT_TIMEOUT_MS };
 	const char *cmd;
-	bool changing;
 
 	if (n == 0) {
-		reply(cl, CTL_USAGE, "empty request");
+		control_reply(cl, CTL_USAGE, "empty request");
 		return;
 	}
 	cmd = w[0];
+	rq.pc = proto_command(cmd);
 	for (; first < n && strncmp(w[first], "--", 2) == 0; first++) {
+		unsigned opt = 0;
 		char *end;
 
 		if (strcmp(w[first], "--no-wait") == 0)
-			nowait = true;
-		else if (strncmp(w[first], "--timeout=", 10) == 0) {
-			timeout = strtoll(w[first] + 10, &end, 10);
-			if (*end || timeout < 0 || timeout > 24LL * 3600000) {
-				reply(cl, CTL_USAGE, "bad %s", w[first]);
-				return;
-			}
-		} else if (strncmp(w[first], "--lines=", 8) == 0) {
-			lines = strtol(w[first] + 8, &end, 10);
-			if (*end || lines < 0) {
-				reply(cl, CTL_USAGE, "bad %s", w[first]);
+			opt = PROTO_OPT_NO_WAIT;
+		else if (strncmp(w[first], "--timeout=", 10) == 0)
+			opt = PROTO_OPT_TIMEOUT;
+		else if (strncmp(w[first], "--lines=", 8) == 0)
+			opt = PROTO_OPT_LINES;
+		/* An unknown command's options are checked for form only: it
+		 * is answered "unknown command" below. */
+		if (opt == 0 || (rq.pc && !(rq.pc->opts & opt))) {
+			control_reply(cl, CTL_USAGE, "unknown option %s", w[first]);
+			return;
+		}
+		if (opt == PROTO_OPT_NO_WAIT)
+			rq.nowait = true;
+		else if (opt == PROTO_OPT_TIMEOUT) {
+			rq.timeout = strtoll(w[first] + 10, &end, 10);
+			if (*end || rq.timeout < 0 || rq.timeout > 24LL * 3600000) {
+				control_reply(cl, CTL_USAGE, "bad %s", w[first]);
 				return;
 			}
 		} else {
-			reply(cl, CTL_USAGE, "unknown option %s", w[first]);
-			return;
+			rq.lines = strtol(w[first] + 8, &end, 10);
+			if (*end || rq.lines < 0) {
+				control_reply(cl, CTL_USAGE, "bad %s", w[first]);
+				return;
+			}
 		}
 	}
-	changing = strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
-	    strcmp(cmd, "restart") == 0 || strcmp(cmd, "signal") == 0 ||
-	    strcmp(cmd, "reload") == 0 || strcmp(cmd, "reopen") == 0;
-	if (changing ? !may_control(cl) : !may_read(cl)) {
+	/* The row says who may: an unknown command needs reading only. */
+	if ((rq.pc && rq.pc->mutating) ? !may_control(cl) : !may_read(cl)) {
 		log_warnx("control: %s refused to uid %ld", cmd, (long)cl->uid);
-		reply(cl, CTL_ERROR, "permission denied");
+		control_reply(cl, CTL_ERROR, "permission denied");
 		return;
 	}
-	if (strcmp(cmd, "status") == 0)
-		cmd_status(cl, w + first, n - first);
-	else if (strcmp(cmd, "list") == 0)
-		cmd_list(cl);
-	else if (strcmp(cmd, "logs") == 0)
-		cmd_logs(cl, w + first, n - first, lines);
-	else if (strcmp(cmd, "signal") == 0)
-		cmd_signal(cl, w + first, n - first);
-	else if (strcmp(cmd, "reload") == 0)
-		cmd_reload(cl);
-	else if (strcmp(cmd, "reopen") == 0)
-		cmd_reopen(cl, w + first, n - first);
-	else if (strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
-	    strcmp(cmd, "restart") == 0 || strcmp(cmd, "wait") == 0)
-		cmd_change(cl, cmd, w + first, n - first, nowait, timeout);
-	else
-		reply(cl, CTL_USAGE, "unknown command \"%.64s\"", cmd);
-}
+	if (rq.pc == NULL) {
+		control_reply(cl, CTL_USAGE, "unknown command \"%.64s\"", cmd);
+		return;
+	}
+	rq.id = (enum proto_cmd_id)(rq.pc - proto_cmds);
+	rq.args = w + first;
+	rq.nargs = n - first;
+	if (!proto_args_ok(rq.pc, rq.nargs)) {
+		char msg[128];
 
+		proto_usage(rq.pc, msg, sizeof(msg));
+		control_reply(cl, CTL_USAGE, "%s", msg);
+		return;
+	}
+	commands_run(cl, &rq);
+}
 
 /* The request is in: up to the newline nl, or all of it at EOF. */
 static void
@@ -523,7 +182,7 @@ take_request(struct client *cl, char *nl)
 	else
 		cl->in[cl->inlen < sizeof(cl->in) ? cl->inlen : sizeof(cl->in) - 1] = '\0';
 	if (strlen(cl->in) != (nl ? (size_t)(nl - cl->in) : cl->inlen))
-		reply(cl, CTL_USAGE, "NUL byte in request");
+		control_reply(cl, CTL_USAGE, "NUL byte in request");
 	else
 		handle(cl, cl->in);
 }
@@ -582,7 +241,7 @@ client_io(int fd, short revents, void *arg)
 	char *nl = memchr(cl->in, '\n', cl->inlen);
 	if (nl == NULL && n > 0) {
 		if (cl->inlen == sizeof(cl->in)) {
-			reply(cl, CTL_USAGE, "request too long");
+			control_reply(cl, CTL_USAGE, "request too long");
 			loop_events(fd, POLLOUT);
 		}
 		return;
@@ -788,6 +447,11 @@ control_open(const char *path, char *err, size_t errlen)
 	mode_t old;
 	int fd;
 
+	if (commands_missing()) {
+		snprintf(err, errlen, "control command %s has no handler",
+		    commands_missing());
+		return -1;
+	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "control socket path too long: %s", path);
 		return -1;
@@ -879,7 +543,7 @@ control_tick(int64_t now)
 	for (cl = clients; cl; cl = next) {
 		next = cl->next;
 		if (cl->wait != WAIT_NONE)
-			check_wait(cl, now >= cl->deadline);
+			commands_check_wait(cl, now >= cl->deadline);
 		else if (now >= cl->deadline)
 			client_close(cl);
 	}
@@ -916,7 +580,7 @@ control_fuzz_request(const char *data, size_t len)
 	memcpy(cl->in, data, cl->inlen);
 	nl = memchr(cl->in, '\n', cl->inlen);
 	if (nl == NULL && cl->inlen == sizeof(cl->in))
-		reply(cl, CTL_USAGE, "request too long");
+		control_reply(cl, CTL_USAGE, "request too long");
 	else
 		take_request(cl, nl);
 	for (int i = 0; i < cl->nwait; i++)

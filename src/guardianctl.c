@@ -27,23 +27,41 @@
 static const char *sock;
 static const char *prog = "guardianctl";
 
+#define HELP_COLUMN	29	/* the command's synopsis, then its doc */
+
+/* The commands' lines of the help, from proto_cmds[]: rows in a row with
+ * the same doc and synopsis share a line ("start|stop|restart ..."). */
+static void
+usage_commands(FILE *f)
+{
+	for (int i = 0; i < PCMD_COUNT;) {
+		const struct proto_cmd *pc = &proto_cmds[i];
+		char syn[256];
+		size_t len = 0;
+		int j;
+
+		for (j = i; j < PCMD_COUNT && proto_cmds[j].doc == pc->doc &&
+		    strcmp(proto_cmds[j].synopsis, pc->synopsis) == 0; j++)
+			len += (size_t)snprintf(syn + len, sizeof(syn) - len,
+			    "%s%s", j > i ? "|" : "", proto_cmds[j].name);
+		if (pc->synopsis[0])
+			snprintf(syn + len, sizeof(syn) - len, " %s", pc->synopsis);
+		if (strlen(syn) > HELP_COLUMN)
+			fprintf(f, "  %s\n  %*s %s\n", syn, HELP_COLUMN, "", pc->doc);
+		else
+			fprintf(f, "  %-*s %s\n", HELP_COLUMN, syn, pc->doc);
+		i = j;
+	}
+}
+
 static void __attribute__((noreturn))
 usage(int code)
 {
 	FILE *f = code ? stderr : stdout;
 
+	fprintf(f, "usage: guardianctl [-s socket | -n name] command [args]\n\n");
+	usage_commands(f);
 	fprintf(f,
-"usage: guardianctl [-s socket | -n name] command [args]\n"
-"\n"
-"  status [NAME...] [--json]     state of every (or each named) service\n"
-"  start|stop|restart [--no-wait] [--timeout S] NAME...\n"
-"                                change state; waits until done unless --no-wait\n"
-"  signal NAME SIG               send a signal to the service's main process\n"
-"  logs NAME [-n LINES] [--json] the service's last lines of output\n"
-"  wait NAME [--timeout S]       wait until the service is up (exit 3 on timeout)\n"
-"  reload                        re-read the configuration, apply what changed\n"
-"  reopen [NAME...]              reopen file outputs (for logrotate)\n"
-"  list                          service names\n"
 "\n"
 "  -s, --socket PATH   control socket (default /run/guardiand/control.sock)\n"
 "  -n, --name NAME     the socket of `guardiand --name NAME -- command`\n"
@@ -451,6 +469,32 @@ valid_arg(const char *s)
 	return true;
 }
 
+/*
+ * For the bash completion's test (tests/shell/test_completion.sh), not
+ * documented: each command with the options the completion offers for it.
+ */
+static void __attribute__((noreturn))
+list_commands(void)
+{
+	for (int i = 0; i < PCMD_COUNT; i++) {
+		unsigned o = proto_cmds[i].opts;
+
+		printf("%s%s%s%s%s\n", proto_cmds[i].name,
+		    o & PROTO_OPT_NO_WAIT ? " --no-wait" : "",
+		    o & PROTO_OPT_TIMEOUT ? " --timeout" : "",
+		    o & PROTO_OPT_LINES ? " --lines" : "",
+		    o & PROTO_OPT_JSON ? " --json" : "");
+	}
+	exit(0);
+}
+
+/* Whether the command (NULL if unknown) takes the option. */
+static bool
+takes(const struct proto_cmd *pc, unsigned opt)
+{
+	return pc && (pc->opts & opt);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -458,13 +502,15 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "list-commands", no_argument, NULL, 1000 },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cmd, *name = NULL;
+	const struct proto_cmd *pc;
 	char req[PROTO_MAX_REQUEST], *reply, *msg, *body;
 	bool json = false, nowait = false;
 	long long timeout = PROTO_DEFAULT_TIMEOUT_MS, lines = -1;
-	char *args[64];
+	char *args[PROTO_MAX_NAMES];
 	int nargs = 0, code, c;
 	size_t len;
 
@@ -473,6 +519,7 @@ main(int argc, char **argv)
 		case 's': sock = optarg; break;
 		case 'n': name = optarg; break;
 		case 'h': usage(0);
+		case 1000: list_commands();
 		default: usage(CTL_USAGE);
 		}
 	}
@@ -481,28 +528,28 @@ main(int argc, char **argv)
 	if (optind >= argc)
 		usage(CTL_USAGE);
 	cmd = argv[optind++];
-	/* Options of the command may come before or after its arguments. */
+	pc = proto_command(cmd);
+	/* Options of the command may come before or after its arguments.
+	 * --timeout bounds the wait for an answer to any command. */
 	for (int i = optind; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (strcmp(a, "--json") == 0 && (strcmp(cmd, "status") == 0 ||
-		    strcmp(cmd, "logs") == 0))
+		if (strcmp(a, "--json") == 0 && takes(pc, PROTO_OPT_JSON))
 			json = true;
-		else if (strcmp(a, "--no-wait") == 0 && (strcmp(cmd, "start") == 0 ||
-		    strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0))
+		else if (strcmp(a, "--no-wait") == 0 && takes(pc, PROTO_OPT_NO_WAIT))
 			nowait = true;
 		else if (strcmp(a, "--timeout") == 0 && i + 1 < argc)
 			timeout = parse_seconds(argv[++i]);
 		else if (strncmp(a, "--timeout=", 10) == 0)
 			timeout = parse_seconds(a + 10);
-		else if (strncmp(a, "--lines=", 8) == 0 && strcmp(cmd, "logs") == 0)
+		else if (strncmp(a, "--lines=", 8) == 0 && takes(pc, PROTO_OPT_LINES))
 			lines = parse_lines(a + 8);
 		else if ((strcmp(a, "-n") == 0 || strcmp(a, "--lines") == 0) &&
-		    i + 1 < argc && strcmp(cmd, "logs") == 0)
+		    i + 1 < argc && takes(pc, PROTO_OPT_LINES))
 			lines = parse_lines(argv[++i]);
 		else if (a[0] == '-')
 			die(CTL_USAGE, "unknown option %s for %s", a, cmd);
-		else if (nargs == 64)
+		else if (nargs == PROTO_MAX_NAMES)
 			die(CTL_USAGE, "too many arguments");
 		else if (!valid_arg(a))
 			die(CTL_USAGE, "invalid argument \"%s\"", a);
@@ -516,28 +563,20 @@ main(int argc, char **argv)
 		sock = p;
 	}
 
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0 ||
-	    strcmp(cmd, "reload") == 0 || strcmp(cmd, "reopen") == 0) {
-		if ((strcmp(cmd, "list") == 0 || strcmp(cmd, "reload") == 0) && nargs)
-			die(CTL_USAGE, "%s takes no arguments", cmd);
-	} else if (strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
-	    strcmp(cmd, "restart") == 0) {
-		if (nargs == 0)
-			die(CTL_USAGE, "usage: %s NAME...", cmd);
-	} else if (strcmp(cmd, "signal") == 0) {
-		if (nargs != 2)
-			die(CTL_USAGE, "usage: signal NAME SIGNAL");
-	} else if (strcmp(cmd, "logs") == 0 || strcmp(cmd, "wait") == 0) {
-		if (nargs != 1)
-			die(CTL_USAGE, "usage: %s NAME", cmd);
-	} else
+	if (pc == NULL)
 		die(CTL_USAGE, "unknown command \"%s\" (see --help)", cmd);
+	if (!proto_args_ok(pc, nargs)) {
+		char msg_usage[128];
+
+		proto_usage(pc, msg_usage, sizeof(msg_usage));
+		die(CTL_USAGE, "%s", msg_usage);
+	}
 
 	len = (size_t)snprintf(req, sizeof(req), "%s", cmd);
 	if (nowait)
 		len += (size_t)snprintf(req + len, sizeof(req) - len, " --no-wait");
-	if (strcmp(cmd, "wait") == 0 || (!nowait && (strcmp(cmd, "start") == 0 ||
-	    strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0)))
+	/* The daemon's wait is bounded by the same timeout as ours. */
+	if (!nowait && (pc->opts & PROTO_OPT_TIMEOUT))
 		len += (size_t)snprintf(req + len, sizeof(req) - len,
 		    " --timeout=%lld", timeout);
 	if (lines >= 0)
@@ -559,14 +598,14 @@ main(int argc, char **argv)
 		free(reply);
 		return code;
 	}
-	if (strcmp(cmd, "status") == 0) {
+	if (pc == &proto_cmds[PCMD_STATUS]) {
 		char state[32];
 		int rc = CTL_OK;
 
 		/* LSB: status NAME is 3 unless every named service is up. */
 		for (char *l = body; nargs && *l; l = strchr(l, '\n') + 1) {
 			field(l, "state", state, sizeof(state));
-			if (strcmp(state, "up") != 0)
+			if (strcmp(state, proto_state_name(PROTO_STATE_UP)) != 0)
 				rc = CTL_NOT_RUNNING;
 			if (strchr(l, '\n') == NULL)
 				break;
@@ -578,7 +617,7 @@ main(int argc, char **argv)
 		free(reply);
 		return rc;
 	}
-	if (strcmp(cmd, "logs") == 0)
+	if (pc == &proto_cmds[PCMD_LOGS])
 		print_logs(body, args[0], json);
 	else
 		print_text(stdout, body);

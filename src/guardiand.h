@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "proto.h"	/* the control protocol: commands, state names */
+
 #define GUARDIAND_VERSION "0.1.0"
 #define DEFAULT_CONF "/etc/guardiand/guardiand.conf"
 #define DEFAULT_PIDFILE "/run/guardiand.pid"
@@ -280,15 +282,24 @@ struct conf *oneshot_conf(const char *name, char **command,
  * status guardiand passes on. */
 bool oneshot_finished(int *status);
 
-/* ---- main.c ---- */
+/* ---- reload.c ---- */
 
+/* What a reload reads: the main config file (NULL in one-command mode,
+ * where there is nothing to reload), and whether guardiand logs to syslog
+ * (then a reload applies syslog_socket). */
+void reload_setup(const char *config, bool use_syslog);
 /* Re-reads the config and applies it; errors go to err, the outcome
  * ("1 added, ..." or why not) to summary. 0, or -1 if nothing changed. */
-int guardiand_reload(config_err_fn err, void *arg, char *summary, size_t len);
+int reload_run(config_err_fn err, void *arg, char *summary, size_t len);
 
 /* ---- control.c ---- */
 
+/* What `reload` calls: main.c hands over reload_run. */
+typedef int (*control_reload_fn)(config_err_fn err, void *arg, char *summary,
+    size_t len);
+
 int control_open(const char *path, char *err, size_t errlen);
+void control_set_reload(control_reload_fn fn);
 void control_set_groups(const char *control_group, const char *status_group);
 void control_close(void);
 void control_tick(int64_t now);

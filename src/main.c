@@ -354,31 +354,6 @@ remove_made_dirs(void)
 			rmdir(made_dirs[i]);
 }
 
-int
-guardiand_reload(config_err_fn err, void *arg, char *summary, size_t len)
-{
-	struct conf *c;
-
-	if (o.command) {
-		snprintf(summary, len, "nothing to reload in one-command mode");
-		log_info("reload: %s", summary);
-		return -1;
-	}
-	log_info("reload: reading %s", o.config);
-	c = config_load(o.config, err, arg);
-	if (c == NULL) {
-		snprintf(summary, len, "configuration has errors, keeping the "
-		    "running one");
-		log_warnx("reload: %s", summary);
-		return -1;
-	}
-	control_set_groups(c->control_group, c->status_group);
-	open_syslog(c);
-	service_apply(c, summary, len);
-	log_info("reload: %s", summary);
-	return 0;
-}
-
 static void
 signal_ready(int fd, short revents, void *arg)
 {
@@ -397,7 +372,7 @@ signal_ready(int fd, short revents, void *arg)
 				char summary[256];
 
 				fwd_reopen(NULL);
-				guardiand_reload(log_config_error, NULL, summary,
+				reload_run(log_config_error, NULL, summary,
 				    sizeof(summary));
 			}
 			break;
@@ -479,6 +454,8 @@ start_daemon(struct conf *c)
 		else
 			free(dir);
 	}
+	reload_setup(o.command ? NULL : o.config, !o.foreground || o.syslog);
+	control_set_reload(reload_run);
 	if (control_open(sockpath, err, sizeof(err)) < 0) {
 		startup_error("guardiand: %s", err);
 		return EXIT_SOCKET;

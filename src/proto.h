@@ -15,7 +15,10 @@
  * member) is answered "ERR 1 busy: ..." at once, and disconnected, when
  * the daemon serves as many such clients as it will (control.c).
  *
- * Commands:
+ * Commands are the rows of proto_cmds[] (proto.c): name, arguments,
+ * options, whether they change anything, what they wait for. guardiand
+ * dispatches, checks arguments and permissions by the row; guardianctl
+ * checks, documents and completes by the same row:
  *     status [NAME...]            one line per service, "key=value" words
  *     list                        service names, one per line
  *     start|stop|restart [--no-wait] [--timeout=MS] NAME...
@@ -26,6 +29,9 @@
  *     logs [--lines=N] NAME       the remembered output lines
  *     reload                      re-reads the config; body: what changed or the errors
  *     reopen [NAME...]            reopens file outputs (after logrotate moved them)
+ * An option a command does not take, or a wrong number of arguments, is
+ * answered "ERR 2"; a mutating command from a read-only client "ERR 1
+ * permission denied".
  *
  * Status keys: name state want pid uptime_ms starts restarts fails
  * last_exit (none | exited:N | signal:NAME | exec-failed:ERRNO-TEXT-WITHOUT-BLANKS)
@@ -33,6 +39,9 @@
  */
 #ifndef GUARDIAND_PROTO_H
 #define GUARDIAND_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #define PROTO_MAX_REQUEST	4096	/* bytes, newline included */
 #define PROTO_DEFAULT_TIMEOUT_MS 60000
@@ -45,5 +54,72 @@ enum {
 	CTL_NOT_RUNNING = 3,	/* daemon, or the named service, not running */
 	CTL_NO_SUCH = 4,	/* no such service */
 };
+
+/* The commands: indexes into proto_cmds[], in the order of the help. */
+enum proto_cmd_id {
+	PCMD_STATUS,
+	PCMD_START,
+	PCMD_STOP,
+	PCMD_RESTART,
+	PCMD_SIGNAL,
+	PCMD_LOGS,
+	PCMD_WAIT,
+	PCMD_RELOAD,
+	PCMD_REOPEN,
+	PCMD_LIST,
+	PCMD_COUNT
+};
+
+/* What a command's answer waits for: nothing, each named service started
+ * (or failed), stopped, up. */
+enum wait_kind { WAIT_NONE, WAIT_STARTED, WAIT_STOPPED, WAIT_UP };
+
+/* Options a command takes (struct proto_cmd's opts). The first three are
+ * sent to guardiand; --json is guardianctl's own. guardianctl's --timeout
+ * bounds its wait for any command; it is sent only to those with
+ * PROTO_OPT_TIMEOUT. */
+#define PROTO_OPT_NO_WAIT	0x01	/* --no-wait: answer at once */
+#define PROTO_OPT_TIMEOUT	0x02	/* --timeout=MS (guardianctl: --timeout S) */
+#define PROTO_OPT_LINES		0x04	/* --lines=N (guardianctl: -n, --lines N) */
+#define PROTO_OPT_JSON		0x08	/* guardianctl --json */
+
+#define PROTO_MAX_NAMES		64	/* names one request may wait for */
+#define PROTO_ARGS_ANY		(-1)	/* max_args: no limit but the request's */
+
+/* One control command: everything both ends need to know about it. */
+struct proto_cmd {
+	const char *name;
+	int min_args, max_args;	/* max PROTO_ARGS_ANY: unbounded */
+	unsigned opts;		/* PROTO_OPT_* it takes */
+	bool mutating;		/* refused to read-only (status_group) clients */
+	enum wait_kind wait;	/* what the answer waits for */
+	const char *args;	/* its arguments, for "usage: NAME ARGS" */
+	const char *synopsis;	/* guardianctl --help: arguments and options */
+	const char *doc;	/* one line; rows sharing it share a help line */
+};
+
+extern const struct proto_cmd proto_cmds[PCMD_COUNT];
+
+/* The row of a command word, or NULL. */
+const struct proto_cmd *proto_command(const char *name);
+/* Whether n arguments suit the row. */
+bool proto_args_ok(const struct proto_cmd *pc, int n);
+/* The usage error for a wrong argument count: "usage: signal NAME SIGNAL",
+ * "reload takes no arguments". */
+void proto_usage(const struct proto_cmd *pc, char *buf, size_t len);
+
+/* Service states as status reports them ("state=up"); the values match
+ * enum sv_state (guardiand.h), which proto.c checks at compile time. */
+enum proto_state {
+	PROTO_STATE_DOWN,
+	PROTO_STATE_STARTING,
+	PROTO_STATE_UP,
+	PROTO_STATE_STOPPING,
+	PROTO_STATE_BACKOFF,
+	PROTO_STATE_FATAL,
+	PROTO_NSTATES
+};
+
+const char *proto_state_name(int st);	/* "?" out of range */
 
 #endif

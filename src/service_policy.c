@@ -10,15 +10,7 @@
 const char *
 service_state_name(enum sv_state st)
 {
-	switch (st) {
-	case SV_DOWN:		return "down";
-	case SV_STARTING:	return "starting";
-	case SV_UP:		return "up";
-	case SV_STOPPING:	return "stopping";
-	case SV_BACKOFF:	return "backoff";
-	case SV_FATAL:		return "fatal";
-	}
-	return "?";
+	return proto_state_name((int)st);
 }
 
 /* The delay before the next start after `fails` quick failures in a row:

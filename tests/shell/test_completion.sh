@@ -43,6 +43,43 @@ test_service_names_from_the_daemon() {
 		"$(complete_words guardianctl -s "$SOCK" logs "")"
 }
 
+# table_commands: guardianctl's hidden --list-commands, the rows of proto.c's
+# table: "NAME [OPTION...]" per command.
+table_commands() {
+	"$GUARDIANCTL" --list-commands
+}
+
+# A command added to the table must be offered, with exactly its options;
+# a command the table lacks must not be.
+test_completion_follows_the_table() {
+	local table name opts
+	table=$(table_commands)
+	assertEquals "guardianctl --list-commands exits 0" 0 $?
+	assertNotNull "the table has rows" "$table"
+	assertEquals "every command of the table, and no other" \
+		"$(cut -d ' ' -f 1 <<<"$table" | sort)" \
+		"$(complete_words guardianctl "")"
+	while read -r name opts; do
+		assertEquals "$name: the completion offers it" "$name" \
+			"$(complete_words guardianctl "$name" | grep -Fx -- "$name")"
+		assertEquals "$name: its options, as the table has them" \
+			"$(tr ' ' '\n' <<<"$opts" | sed '/^$/d' | sort)" \
+			"$(complete_words guardianctl "$name" --)"
+	done <<<"$table"
+}
+
+# Every command of the table has its entry under COMMANDS in guardianctl(8).
+test_every_command_in_the_man_page() {
+	local entries name
+	entries=$(sed -n '/^\.SH COMMANDS/,/^\.SH OUTPUT/p' "$TOP_DIR/man/guardianctl.8" |
+		grep -A1 '^\.TP' | grep '^\.B' | tr -c 'a-z\n' ' ')
+	assertNotNull "COMMANDS has entries" "$entries"
+	while read -r name _; do
+		assertTrue "$name in guardianctl(8) COMMANDS" \
+			"grep -qw -- '$name' <<<\"\$entries\""
+	done < <(table_commands)
+}
+
 test_no_daemon_no_names() {
 	assertEquals "nothing to offer, and no error" "" \
 		"$(complete_words guardianctl -s "$T/none.sock" stop "" 2>&1)"

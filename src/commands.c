@@ -1,0 +1,401 @@
+/*
+ * commands.c: what each control command does, one handler per row of
+ * proto_cmds[] (proto.h). control.c has checked the request against its
+ * row (arguments, options, permission) before a handler runs; the
+ * handlers answer at once, or, for a start, stop, restart or wait, once
+ * the services named have settled (commands_check_wait).
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guardiand.h"
+#include "proto.h"
+#include "control.h"
+
+typedef void (*command_fn)(struct client *cl, const struct request *rq);
+
+static control_reload_fn reload_fn;
+
+/* Appends bytes %-escaped, so that any text fits on one protocol line. */
+static void
+buf_escaped(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '%' || c == '\n' || c == '\0' || c == ' ')
+			buf_printf(b, "%%%02X", c);
+		else
+			buf_printf(b, "%c", c);
+	}
+}
+
+static void
+status_line(struct buf *b, const struct service *sv, int64_t now)
+{
+	int st = sv->last_status;
+
+	buf_printf(b, "name=%s state=%s want=%s pid=%ld", sv->conf->name,
+	    service_state_name(sv->state), sv->want == WANT_UP ? "up" : "down",
+	    (long)sv->pid);
+	buf_printf(b, " uptime_ms=%lld", sv->pid > 0 ?
+	    (long long)(now - sv->started_ms) : 0LL);
+	buf_printf(b, " starts=%u restarts=%u fails=%u", sv->starts,
+	    sv->restarts, sv->fails);
+	if (st == -1)
+		buf_printf(b, " last_exit=none");
+	else if (sv->exec_failed && sv->exec_errno) {
+		buf_printf(b, " last_exit=exec-failed:");
+		buf_escaped(b, strerror(sv->exec_errno),
+		    strlen(strerror(sv->exec_errno)));
+	} else if (WIFEXITED(st))
+		buf_printf(b, " last_exit=exited:%d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		buf_printf(b, " last_exit=signal:%s", config_signal_name(WTERMSIG(st)));
+	else
+		buf_printf(b, " last_exit=unknown");
+	buf_printf(b, " last_exit_ago_ms=%lld", st == -1 ? -1LL :
+	    (long long)(now - sv->last_exit_ms));
+	buf_printf(b, " next_start_ms=%lld", sv->state == SV_BACKOFF &&
+	    sv->deadline_ms >= 0 ? (long long)(sv->deadline_ms - now) : -1LL);
+	buf_printf(b, " cmd=");
+	buf_escaped(b, sv->conf->command, strlen(sv->conf->command));
+	buf_printf(b, "\n");
+}
+
+/* Resolves each name; on an unknown one, answers ERR 4 and returns -1. */
+static int
+lookup(struct client *cl, char **names, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (service_find(names[i]) == NULL) {
+			control_reply(cl, CTL_NO_SUCH, "no such service: %s",
+			    names[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+cmd_status(struct client *cl, const struct request *rq)
+{
+	char **args = rq->args;
+	int n = rq->nargs;
+	int64_t now = now_ms();
+	struct buf body = { 0 };
+
+	if (lookup(cl, args, n) < 0)
+		return;
+	if (n == 0) {
+		for (struct service *sv = service_list(); sv; sv = sv->next)
+			if (!sv->removed)
+				status_line(&body, sv, now);
+	} else {
+		for (int i = 0; i < n; i++)
+			status_line(&body, service_find(args[i]), now);
+	}
+	control_reply(cl, CTL_OK, "");
+	if (body.s)
+		buf_printf(&cl->out, "%.*s", (int)body.len, body.s);
+	free(body.s);
+}
+
+static void
+cmd_list(struct client *cl, const struct request *rq)
+{
+	(void)rq;
+	control_reply(cl, CTL_OK, "");
+	for (struct service *sv = service_list(); sv; sv = sv->next)
+		if (!sv->removed)
+			buf_printf(&cl->out, "%s\n", sv->conf->name);
+}
+
+static void
+cmd_logs(struct client *cl, const struct request *rq)
+{
+	char **args = rq->args;
+	long lines = rq->lines;
+	struct service *sv;
+	size_t count, first, len;
+	int64_t when;
+	pid_t pid;
+	int stream;
+
+	if (lookup(cl, args, 1) < 0)
+		return;
+	sv = service_find(args[0]);
+	count = outlog_count(sv->log);
+	first = lines >= 0 && (size_t)lines < count ? count - (size_t)lines : 0;
+	control_reply(cl, CTL_OK, "");
+	for (size_t i = first; i < count; i++) {
+		const char *t = outlog_get(sv->log, i, &len, &when, &pid, &stream);
+
+		buf_printf(&cl->out, "%lld %ld %d ", (long long)when, (long)pid, stream);
+		buf_escaped(&cl->out, t, len);
+		buf_printf(&cl->out, "\n");
+	}
+}
+
+static void
+cmd_signal(struct client *cl, const struct request *rq)
+{
+	char **args = rq->args;
+	struct service *sv;
+	int sig;
+
+	if (lookup(cl, args, 1) < 0)
+		return;
+	sv = service_find(args[0]);
+	if ((sig = config_parse_signal(args[1])) < 0) {
+		control_reply(cl, CTL_USAGE, "unknown signal \"%s\"", args[1]);
+		return;
+	}
+	if (sv->pid <= 0) {
+		control_reply(cl, CTL_NOT_RUNNING, "%s is not running", args[0]);
+		return;
+	}
+	if (kill(sv->pid, sig) < 0) {
+		control_reply(cl, CTL_ERROR, "%s: kill %ld: %s", args[0],
+		    (long)sv->pid, strerror(errno));
+		return;
+	}
+	log_info("%s: sent %s to pid %ld on request", args[0],
+	    config_signal_name(sig), (long)sv->pid);
+	control_reply(cl, CTL_OK, "");
+}
+
+static void
+cmd_reopen(struct client *cl, const struct request *rq)
+{
+	char **args = rq->args;
+	int n = rq->nargs;
+	int count = 0;
+
+	if (lookup(cl, args, n) < 0)
+		return;
+	if (n == 0)
+		count = fwd_reopen(NULL);
+	for (int i = 0; i < n; i++)
+		count += fwd_reopen(args[i]);
+	log_info("control: reopened %d output file%s", count, count == 1 ? "" : "s");
+	control_reply(cl, CTL_OK, "");
+	buf_printf(&cl->out, "%d output file%s reopened\n", count,
+	    count == 1 ? "" : "s");
+}
+
+static void
+reload_error(void *arg, const char *msg)
+{
+	struct buf *b = arg;
+
+	log_warnx("%s", msg);
+	buf_printf(b, "%s\n", msg);
+}
+
+static void
+cmd_reload(struct client *cl, const struct request *rq)
+{
+	struct buf errs = { 0 };
+	char summary[256];
+
+	(void)rq;
+	if (reload_fn == NULL) {
+		control_reply(cl, CTL_ERROR, "reload is not available");
+		return;
+	}
+	if (reload_fn(reload_error, &errs, summary, sizeof(summary)) < 0) {
+		control_reply(cl, CTL_ERROR, "%s", summary);
+		if (errs.s)
+			buf_printf(&cl->out, "%.*s", (int)errs.len, errs.s);
+	} else {
+		control_reply(cl, CTL_OK, "");
+		buf_printf(&cl->out, "%s\n", summary);
+	}
+	free(errs.s);
+}
+
+/* Where one awaited service stands: 1 settled ok, -1 failed, 0 not yet. */
+static int
+settled(enum wait_kind kind, struct service *sv, unsigned base, char *why,
+    size_t len)
+{
+	if (sv == NULL) {
+		snprintf(why, len, "removed from the configuration");
+		return -1;
+	}
+	switch (kind) {
+	case WAIT_STARTED:
+		if (sv->state == SV_UP && sv->starts > base)
+			return 1;
+		if (sv->starts > base && (sv->state == SV_BACKOFF ||
+		    sv->state == SV_FATAL || (sv->state == SV_DOWN &&
+		    sv->want == WANT_UP))) {
+			snprintf(why, len, "failed to start (%s)",
+			    service_state_name(sv->state));
+			return -1;
+		}
+		if (sv->want == WANT_DOWN) {
+			snprintf(why, len, "was stopped meanwhile");
+			return -1;
+		}
+		return 0;
+	case WAIT_STOPPED:
+		return sv->pid == 0 && (sv->state == SV_DOWN ||
+		    sv->state == SV_FATAL) &&
+		    !service_has_leftovers(sv->conf->name) ? 1 : 0;
+	case WAIT_UP:
+		return sv->state == SV_UP ? 1 : 0;
+	case WAIT_NONE:
+		break;
+	}
+	return 1;
+}
+
+/* Answers a waiting client once every service it waits for has settled. */
+void
+commands_check_wait(struct client *cl, bool timed_out)
+{
+	struct buf fails = { 0 };
+	int failed = 0, pending = 0;
+	char why[128];
+
+	for (int i = 0; i < cl->nwait; i++) {
+		int r = settled(cl->wait, service_find(cl->wait_names[i]),
+		    cl->wait_base[i], why, sizeof(why));
+
+		if (r < 0) {
+			failed++;
+			buf_printf(&fails, "%s: %s\n", cl->wait_names[i], why);
+		} else if (r == 0)
+			pending++;
+	}
+	if (pending && !timed_out) {
+		free(fails.s);
+		return;
+	}
+	if (pending) {
+		control_reply(cl, cl->wait == WAIT_UP ? CTL_NOT_RUNNING : CTL_ERROR,
+		    "timed out");
+		for (int i = 0; i < cl->nwait; i++)
+			if (settled(cl->wait, service_find(cl->wait_names[i]),
+			    cl->wait_base[i], why, sizeof(why)) == 0)
+				buf_printf(&cl->out, "%s: still %s\n",
+				    cl->wait_names[i], service_state_name(
+				    service_find(cl->wait_names[i])->state));
+	} else if (failed)
+		control_reply(cl, CTL_ERROR, "%d failed", failed);
+	else
+		control_reply(cl, CTL_OK, "");
+	if (fails.s)
+		buf_printf(&cl->out, "%.*s", (int)fails.len, fails.s);
+	free(fails.s);
+	for (int i = 0; i < cl->nwait; i++)
+		free(cl->wait_names[i]);
+	cl->nwait = 0;
+	cl->wait = WAIT_NONE;
+	cl->deadline = now_ms() + REPLY_TIMEOUT_MS;
+	loop_events(cl->fd, POLLOUT);
+}
+
+/*
+ * start, stop, restart and wait: act, then answer now or once settled
+ * (what settles it is the row's wait kind).
+ */
+static void
+cmd_change(struct client *cl, const struct request *rq)
+{
+	char **args = rq->args;
+	int n = rq->nargs;
+	enum wait_kind kind = rq->pc->wait;
+
+	if (lookup(cl, args, n) < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct service *sv = service_find(args[i]);
+		unsigned base = sv->starts;
+
+		switch (rq->id) {
+		case PCMD_START:
+			if (sv->state == SV_UP || sv->state == SV_STARTING)
+				base = sv->starts - 1;
+			log_info("%s: start requested", args[i]);
+			service_do(sv, EV_START);
+			break;
+		case PCMD_STOP:
+			log_info("%s: stop requested", args[i]);
+			service_do(sv, EV_STOP);
+			break;
+		case PCMD_RESTART:
+			log_info("%s: restart requested", args[i]);
+			service_do(sv, EV_STOP);
+			service_do(sv, EV_START);
+			break;
+		default:
+			break;
+		}
+		if ((cl->wait_names[i] = strdup(args[i])) == NULL) {
+			control_reply(cl, CTL_ERROR, "out of memory");
+			cl->nwait = i;
+			return;
+		}
+		cl->wait_base[i] = base;
+		cl->nwait = i + 1;
+	}
+	if (rq->nowait && kind != WAIT_UP) {
+		control_reply(cl, CTL_OK, "");
+		return;
+	}
+	cl->wait = kind;
+	cl->deadline = now_ms() + rq->timeout;
+	commands_check_wait(cl, false);
+}
+
+/* One handler per row; control_open() checks that none is missing. */
+static const command_fn handlers[PCMD_COUNT] = {
+	[PCMD_STATUS] = cmd_status,
+	[PCMD_START] = cmd_change,
+	[PCMD_STOP] = cmd_change,
+	[PCMD_RESTART] = cmd_change,
+	[PCMD_SIGNAL] = cmd_signal,
+	[PCMD_LOGS] = cmd_logs,
+	[PCMD_WAIT] = cmd_change,
+	[PCMD_RELOAD] = cmd_reload,
+	[PCMD_REOPEN] = cmd_reopen,
+	[PCMD_LIST] = cmd_list,
+};
+
+/* A row without a handler, or NULL: control_open() refuses to start then,
+ * so that a command added to the table cannot go unhandled unnoticed. */
+const char *
+commands_missing(void)
+{
+	for (int i = 0; i < PCMD_COUNT; i++)
+		if (handlers[i] == NULL)
+			return proto_cmds[i].name ? proto_cmds[i].name : "?";
+	return NULL;
+}
+
+void
+commands_run(struct client *cl, const struct request *rq)
+{
+	if (handlers[rq->id] == NULL) {
+		log_warnx("control: %s has no handler", rq->pc->name);
+		control_reply(cl, CTL_ERROR, "%s: not implemented", rq->pc->name);
+		return;
+	}
+	handlers[rq->id](cl, rq);
+}
+
+/* The reload `reload` runs (main.c's choice: reload_run); NULL refuses it. */
+void
+control_set_reload(control_reload_fn fn)
+{
+	reload_fn = fn;
+}

@@ -1,0 +1,57 @@
+/*
+ * control.h: what control.c (the socket, its clients, their permissions and
+ * deadlines) and commands.c (what each command does) share; nothing else
+ * includes it.
+ */
+#ifndef GUARDIAND_CONTROL_H
+#define GUARDIAND_CONTROL_H
+
+#include "guardiand.h"
+#include "proto.h"
+
+#define REPLY_TIMEOUT_MS	10000	/* to read the whole reply */
+#define MAX_GROUPS		256
+
+struct client {
+	int fd;
+	uid_t uid;
+	gid_t groups[MAX_GROUPS + 1];
+	int ngroups;
+	char in[PROTO_MAX_REQUEST];
+	size_t inlen;
+	struct buf out;
+	size_t outoff;
+	bool draining;		/* reply sent, reading to EOF before closing */
+	bool readonly;		/* may not control: counted in nreadonly */
+	int64_t deadline;
+	/* a start/stop/restart/wait that answers once the services settle */
+	enum wait_kind wait;
+	char *wait_names[PROTO_MAX_NAMES];
+	unsigned wait_base[PROTO_MAX_NAMES];
+	int nwait;
+	struct client *next;
+};
+
+/* One request, checked against its row: arguments and options. */
+struct request {
+	enum proto_cmd_id id;
+	const struct proto_cmd *pc;
+	char **args;
+	int nargs;
+	bool nowait;		/* --no-wait */
+	long lines;		/* --lines=N, -1 all */
+	int64_t timeout;	/* --timeout=MS */
+};
+
+/* Starts the reply; nothing more is read from the client after this. */
+void control_reply(struct client *cl, int code, const char *fmt, ...);
+
+/* The name of a command that has no handler, or NULL. */
+const char *commands_missing(void);
+/* Runs the row's handler. */
+void commands_run(struct client *cl, const struct request *rq);
+/* Answers a waiting client once every service it waits for has settled,
+ * or when timed_out. */
+void commands_check_wait(struct client *cl, bool timed_out);
+
+#endif
