@@ -35,6 +35,7 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/oneshot.c src/buf.c src/clock.c
 CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c src/clock.c
 LIB_SRC    = src/config.c src/check.c src/output.c src/service_policy.c src/fmt.c \
+             src/track.c src/mainpid.c \
              src/buf.c src/clock.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
