@@ -477,7 +477,8 @@ int track_join(int procs_fd);
 /* ---- mainpid.c ---- */
 
 /* The main pid of a forking service, from its pidfile, read as systemd
- * does since CVE-2018-16888; member says whether a pid is the service's. */
+ * does since CVE-2018-16888 (stricter); member(pid, arg) says whether a pid
+ * is the service's: 1 yes, 0 no (its cgroup says so), -1 cannot tell. */
 int mainpid_read(const char *path, int (*member)(pid_t pid, void *arg),
     void *arg, pid_t *pidp, char *why, size_t wlen);
 

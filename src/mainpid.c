@@ -10,10 +10,14 @@
  * or others unless it is sticky (/tmp: entries there belong to whoever made
  * them, so the owner test catches them). The content is one decimal pid
  * with an optional newline, greater than 1, not guardiand itself, of a live
- * process that is not a zombie. A pid of the service (member() says so: its
- * cgroup, or its process tree in the fallback) is accepted from any file; a
- * pid outside the service only from a trusted file. Anything else is refused
- * with the reason.
+ * process that is not a zombie. A pid of the service (member() says 1: its
+ * cgroup, or its process tree in the fallback) is accepted from any file.
+ * A pid member() knows to be outside the service (0: not in its cgroup) is
+ * refused from any file: stricter than systemd, which accepts it from a
+ * file of root's, as a stale pidfile (nginx's, after kill -9 of its master)
+ * may name a pid reused by an unrelated process. When member() cannot tell
+ * (-1, or no member: the fallback), the pid is accepted only from a trusted
+ * file. Anything else is refused with the reason.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -230,8 +234,9 @@ proc_state(pid_t pid)
  * Reads a forking service's main pid from its pidfile: 0 with *pidp, or -1
  * with the reason in why and errno (ENOENT: not written yet; EINVAL: not
  * one pid; ESRCH: no such live process; EPERM: refused by the rule above).
- * member may be NULL (no pid is known to be the service's). On success why
- * is empty, or says why a pid outside the service was accepted.
+ * member(pid, arg) says 1 (the service's), 0 (not), -1 (cannot tell); it
+ * may be NULL. On success why is empty, or says why a pid the service may
+ * not own was accepted.
  */
 int
 mainpid_read(const char *path, int (*member)(pid_t pid, void *arg), void *arg,
@@ -242,7 +247,7 @@ mainpid_read(const char *path, int (*member)(pid_t pid, void *arg), void *arg,
 	ssize_t n;
 	long pid = 0;
 	size_t i;
-	int fd;
+	int fd, in;
 	char st;
 
 	say(why, wlen, "%s", "");
@@ -275,18 +280,24 @@ mainpid_read(const char *path, int (*member)(pid_t pid, void *arg), void *arg,
 		errno = ESRCH;
 		return -1;
 	}
-	if (member != NULL && member((pid_t)pid, arg) == 1) {
+	if ((in = member != NULL ? member((pid_t)pid, arg) : -1) == 1) {
 		*pidp = (pid_t)pid;
 		return 0;
 	}
+	if (in == 0) {
+		say(why, wlen, "%s: pid %ld is not a process of the service: "
+		    "refused", path, pid);
+		errno = EPERM;
+		return -1;
+	}
 	if (!trusted) {
-		say(why, wlen, "%s: pid %ld is not a process of the service, "
+		say(why, wlen, "%s: pid %ld is not known to be the service's, "
 		    "and the file is not root's alone (%s): refused", path, pid,
 		    note);
 		errno = EPERM;
 		return -1;
 	}
-	say(why, wlen, "%s: pid %ld is not a process of the service; accepted "
+	say(why, wlen, "%s: pid %ld is not known to be the service's; accepted "
 	    "as the file is root's", path, pid);
 	*pidp = (pid_t)pid;
 	return 0;

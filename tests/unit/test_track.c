@@ -21,7 +21,7 @@
 #include "guardiand.h"
 #include "t.h"
 
-#define DEADLINE_MS	5000	/* for any state this test waits for */
+#define DEADLINE_MS	30000	/* for any state this test waits for: a bound, not a pause */
 #define MAX_CGS		8
 
 static struct track_root root = { -1, NULL, NULL };
@@ -378,10 +378,27 @@ test_many(void)
 	CHECK(cg_finish(&cg));
 }
 
+/* Writes s to tmpdir/name (mode 0644, root's); its path. */
+static const char *
+put(const char *name, const char *s)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	unlink(path);
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs(s, f);
+		fclose(f);
+	}
+	return path;
+}
+
+/* The cgroup knows: 1 or 0 (a process gone is not the service's). */
 static int
 member_cg(pid_t pid, void *arg)
 {
-	return track_has(arg, pid);
+	return track_has(arg, pid) == 1;
 }
 
 /*
@@ -392,7 +409,7 @@ member_cg(pid_t pid, void *arg)
 static void
 test_forking(void)
 {
-	char file[128], why[512];
+	char file[128], why[512], other[32];
 	struct track_cg cg;
 	pid_t starter, daemon_pid = 0, got = 0;
 	int st = -1, p[2];
@@ -429,9 +446,18 @@ test_forking(void)
 	    sizeof(why)), 0);
 	CHECK_STR(why, "");
 	CHECK(daemon_pid > 1 && daemon_pid != starter);
-	/* Outside the service, from root's own file: accepted, and said so. */
+	/* No membership known, from root's own file: accepted, and said so. */
 	CHECK_INT(mainpid_read(file, NULL, NULL, &got, why, sizeof(why)), 0);
 	CHECK(strstr(why, "accepted") != NULL);
+	CHECK_INT(got, daemon_pid);
+	/* A pid outside the cgroup, even from root's file: refused. */
+	snprintf(other, sizeof(other), "%ld\n", (long)getppid());
+	got = 0;
+	CHECK_INT(mainpid_read(put("outside", other), member_cg, &cg, &got,
+	    why, sizeof(why)), -1);
+	CHECK_INT(errno, EPERM);
+	CHECK_INT(got, 0);
+	CHECK(strstr(why, "not a process of the service") != NULL);
 	/* Reparented to us: waitpid sees it run, then sees it die. */
 	CHECK_INT(waitpid(daemon_pid, &st, WNOHANG), 0);
 	CHECK_INT(track_kill(&cg), 1);
@@ -478,26 +504,19 @@ test_leftovers(void)
 	CHECK(cg_finish(&a));
 }
 
+/* As the fallback's test: 1 if it knows, else -1 (cannot tell). */
 static int
 member_is(pid_t pid, void *arg)
 {
-	return pid == *(pid_t *)arg;
+	return pid == *(pid_t *)arg ? 1 : -1;
 }
 
-/* Writes s to tmpdir/name (mode 0644, root's); its path. */
-static const char *
-put(const char *name, const char *s)
+static int
+member_no(pid_t pid, void *arg)
 {
-	static char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	unlink(path);
-	if ((f = fopen(path, "w")) != NULL) {
-		fputs(s, f);
-		fclose(f);
-	}
-	return path;
+	(void)pid;
+	(void)arg;
+	return 0;
 }
 
 /* mainpid_read's errno, or 0 when it accepted (then *pid is set). */
@@ -535,6 +554,10 @@ test_pidfile(void)
 	snprintf(buf, sizeof(buf), "%ld", (long)other);
 	CHECK_INT(readpid(put("good", buf), other, &pid), 0);
 	CHECK_INT(pid, other);
+	/* Known not to be the service's: refused even from root's file. */
+	CHECK_INT(mainpid_read(put("good", buf), member_no, NULL, &pid, path,
+	    sizeof(path)), -1);
+	CHECK_INT(errno, EPERM);
 
 	CHECK_INT(readpid(put("bad", "abc\n"), 0, &pid), EINVAL);
 	CHECK_INT(readpid(put("bad", ""), 0, &pid), EINVAL);
