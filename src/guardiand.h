@@ -465,6 +465,7 @@ int track_populated(const struct track_cg *cg);
 long track_pids(const struct track_cg *cg, pid_t **pids);
 long track_signal(const struct track_cg *cg, int sig);
 long track_kill(const struct track_cg *cg);
+long track_sweep(const struct track_cg *cg);
 int track_usage(const struct track_cg *cg, struct track_usage *u);
 int track_has(const struct track_cg *cg, pid_t pid);
 char **track_leftovers(struct track_root *root);

@@ -380,6 +380,14 @@ track_join(int procs_fd)
 	return write(procs_fd, "0\n", 2) == 2 ? 0 : -1;
 }
 
+/* A descriptor of the same directory to read it with: a dup would share
+ * the offset, so a second listing would find it at its end. */
+static int
+reopen_dir(int dirfd)
+{
+	return openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* Removes the cgroups a service made inside dirfd, deepest first. */
 static void
 remove_children(int dirfd, int depth)
@@ -388,7 +396,7 @@ remove_children(int dirfd, int depth)
 	DIR *d;
 	int fd, sub;
 
-	if (depth >= TRACK_DEPTH_MAX || (fd = dup(dirfd)) < 0)
+	if (depth >= TRACK_DEPTH_MAX || (fd = reopen_dir(dirfd)) < 0)
 		return;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -482,7 +490,7 @@ collect(int dirfd, struct pidvec *pv, int depth)
 	close(fd);
 	if (n < 0)
 		return -1;
-	if (depth >= TRACK_DEPTH_MAX || (fd = dup(dirfd)) < 0)
+	if (depth >= TRACK_DEPTH_MAX || (fd = reopen_dir(dirfd)) < 0)
 		return 0;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -535,28 +543,41 @@ track_signal(const struct track_cg *cg, int sig)
 }
 
 /*
+ * What track_kill does without cgroup.kill (before 5.14): the cgroup frozen
+ * (5.2), so that no member forks meanwhile, then SIGKILL to each member
+ * until a sweep finds none. How many sweeps found some.
+ */
+long
+track_sweep(const struct track_cg *cg)
+{
+	long round;
+	bool frozen;
+
+	frozen = write_at(cg->fd, "cgroup.freeze", "1") == 0;
+	for (round = 0; round < TRACK_KILL_ROUNDS; round++)
+		if (track_signal(cg, SIGKILL) <= 0)
+			break;
+	if (frozen)
+		(void)write_at(cg->fd, "cgroup.freeze", "0");
+	return round;
+}
+
+/*
  * SIGKILL to every process of the cgroup: cgroup.kill where the kernel has
- * it (5.14), which no fork can outrun; else frozen, then SIGKILL sweeps
- * until none is left. The number of processes it held, or -1.
+ * it (5.14), which no fork can outrun; else track_sweep. The number of
+ * processes it held, or -1.
  */
 long
 track_kill(const struct track_cg *cg)
 {
 	pid_t *pids;
-	long n, round, sent;
-	bool frozen;
+	long n;
 
 	if ((n = track_pids(cg, &pids)) < 0)
 		return -1;
 	free(pids);
-	if (write_at(cg->fd, "cgroup.kill", "1") == 0)
-		return n;
-	frozen = write_at(cg->fd, "cgroup.freeze", "1") == 0;
-	for (round = 0; round < TRACK_KILL_ROUNDS; round++)
-		if ((sent = track_signal(cg, SIGKILL)) <= 0)
-			break;
-	if (frozen)
-		(void)write_at(cg->fd, "cgroup.freeze", "0");
+	if (write_at(cg->fd, "cgroup.kill", "1") != 0)
+		(void)track_sweep(cg);
 	return n;
 }
 
@@ -669,7 +690,7 @@ track_leftovers(struct track_root *root)
 
 	if ((list = calloc(1, sizeof(*list))) == NULL)
 		return NULL;
-	if ((fd = dup(root->fd)) < 0 || (d = fdopendir(fd)) == NULL) {
+	if ((fd = reopen_dir(root->fd)) < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
 		free(list);

@@ -355,6 +355,46 @@ test_kill(void)
 	CHECK(cg_finish(&cg));
 }
 
+/*
+ * Without cgroup.kill (before 5.14): frozen, SIGKILL sweeps. And cgroups the
+ * service made itself below its own: counted, signalled, member, removed.
+ */
+static void
+test_sweep_nested(void)
+{
+	struct track_cg cg;
+	pid_t main_pid, *pids;
+	int sub;
+	long n;
+
+	if (cg_open("nested", &cg) != 0) {
+		CHECK(!"track_cg_open");
+		return;
+	}
+	main_pid = spawn(&cg, 5, true);
+	CHECK(main_pid > 0);
+	CHECK_INT(mkdirat(cg.fd, "inner", 0755), 0);
+	if ((sub = openat(cg.fd, "inner", O_RDONLY | O_DIRECTORY)) >= 0) {
+		char buf[32];
+		int fd = openat(sub, "cgroup.procs", O_WRONLY);
+
+		snprintf(buf, sizeof(buf), "%ld\n", (long)main_pid);
+		CHECK(fd >= 0 && write(fd, buf, strlen(buf)) > 0);
+		if (fd >= 0)
+			close(fd);
+		close(sub);
+	} else
+		CHECK(!"open inner");
+	n = track_pids(&cg, &pids);
+	CHECK_INT(n, 6);
+	free(pids);
+	CHECK_INT(track_has(&cg, main_pid), 1);	/* in .../nested.service/inner */
+	CHECK(track_sweep(&cg) >= 1);
+	CHECK(wait_empty(&cg, DEADLINE_MS));
+	CHECK(cg_finish(&cg));	/* inner removed first */
+	CHECK(faccessat(root.fd, "nested.service", F_OK, 0) != 0);
+}
+
 /* 200 processes in one service: stopped, and how long it takes. */
 static void
 test_many(void)
@@ -653,6 +693,7 @@ main(void)
 		RUN(test_refuse);
 		RUN(test_tree);
 		RUN(test_kill);
+		RUN(test_sweep_nested);
 		RUN(test_many);
 		RUN(test_forking);
 		RUN(test_leftovers);
@@ -661,6 +702,7 @@ main(void)
 		SKIP(test_refuse, root_why);
 		SKIP(test_tree, root_why);
 		SKIP(test_kill, root_why);
+		SKIP(test_sweep_nested, root_why);
 		SKIP(test_many, root_why);
 		SKIP(test_forking, root_why);
 		SKIP(test_leftovers, root_why);
