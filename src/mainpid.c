@@ -8,8 +8,8 @@
  * file is trusted if it, every symlink on the way and every directory it is
  * reached through are owned by root, and no directory is writable by group
  * or others unless it is sticky (/tmp: entries there belong to whoever made
- * them, so the owner test catches them). The content is one decimal pid
- * with an optional newline, greater than 1, not guardiand itself, of a live
+ * them, so the owner test catches them). The content's first line is one
+ * decimal pid (what follows it is ignored, as systemd does), greater than 1, not guardiand itself, of a live
  * process that is not a zombie. A pid of the service (member() says 1: its
  * cgroup, or its process tree in the fallback) is accepted from any file.
  * A pid member() knows to be outside the service (0: not in its cgroup) is
@@ -31,7 +31,7 @@
 #include "guardiand.h"
 
 #define MAINPID_SYMLINKS_MAX	16	/* symlinks followed on the way */
-#define MAINPID_FILE_MAX	32	/* bytes a pidfile may hold */
+#define MAINPID_FILE_MAX	32	/* bytes read: the first line is in them */
 
 static void
 say(char *why, size_t wlen, const char *fmt, ...)
@@ -260,11 +260,12 @@ mainpid_read(const char *path, int (*member)(pid_t pid, void *arg), void *arg,
 		return -1;
 	}
 	buf[n] = '\0';
+	/* The first line alone, as systemd reads it: postgres' postmaster.pid
+	 * has the pid on its first line and seven more after it. */
 	for (i = 0; i < (size_t)n && buf[i] >= '0' && buf[i] <= '9' && i < 10; i++)
 		pid = pid * 10 + (buf[i] - '0');
-	if (i == 0 || n > MAINPID_FILE_MAX || (buf[i] != '\0' &&
-	    !(buf[i] == '\n' && buf[i + 1] == '\0'))) {
-		say(why, wlen, "%s: not one decimal pid", path);
+	if (i == 0 || (buf[i] != '\0' && buf[i] != '\n')) {
+		say(why, wlen, "%s: its first line is not one decimal pid", path);
 		errno = EINVAL;
 		return -1;
 	}

@@ -594,6 +594,12 @@ test_pidfile(void)
 	snprintf(buf, sizeof(buf), "%ld", (long)other);
 	CHECK_INT(readpid(put("good", buf), other, &pid), 0);
 	CHECK_INT(pid, other);
+	/* The first line alone counts (postgres' postmaster.pid has eight). */
+	snprintf(buf, sizeof(buf), "%ld\n/var/lib/postgresql/15/main\n"
+	    "1796123065\n5432\n", (long)other);
+	CHECK_INT(readpid(put("good", buf), 0, &pid), 0);
+	CHECK_INT(pid, other);
+	snprintf(buf, sizeof(buf), "%ld", (long)other);
 	/* Known not to be the service's: refused even from root's file. */
 	CHECK_INT(mainpid_read(put("good", buf), member_no, NULL, &pid, path,
 	    sizeof(path)), -1);
@@ -603,7 +609,8 @@ test_pidfile(void)
 	CHECK_INT(readpid(put("bad", ""), 0, &pid), EINVAL);
 	CHECK_INT(readpid(put("bad", " 12\n"), 0, &pid), EINVAL);
 	CHECK_INT(readpid(put("bad", "12 34\n"), 0, &pid), EINVAL);
-	CHECK_INT(readpid(put("bad", "12\n\n"), 0, &pid), EINVAL);
+	CHECK_INT(readpid(put("bad", "\n12\n"), 0, &pid), EINVAL);
+	CHECK_INT(readpid(put("bad", "12\r\n"), 0, &pid), EINVAL);
 	CHECK_INT(readpid(put("bad", "-5\n"), 0, &pid), EINVAL);
 	CHECK_INT(readpid(put("bad", "99999999999\n"), 0, &pid), EINVAL);
 	CHECK_INT(readpid(put("bad", "4294967297\n"), 0, &pid), EINVAL);
