@@ -253,7 +253,7 @@ mainpid_read(const char *path, int (*member)(pid_t pid, void *arg), void *arg,
 	say(why, wlen, "%s", "");
 	if ((fd = walk(path, &trusted, note, sizeof(note), why, wlen)) < 0)
 		return -1;
-	n = read_opath(fd, buf, sizeof(buf));
+	n = read_opath(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0) {
 		say(why, wlen, "%s: %s", path, strerror(errno));
