@@ -608,6 +608,8 @@ test_pidfile(void)
 
 	fflush(stdout);
 	if ((other = fork()) == 0) {
+		/* Gone with us, should we die before killing it (a crash). */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;)
 			pause();
 	}
