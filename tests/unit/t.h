@@ -1,7 +1,8 @@
 /*
  * A minimal unit test harness: each TEST is a function; CHECK records a
  * failure and goes on. The binary prints "PASS name" or "FAIL name" per test
- * and ends with "N passed, N failed"; tests/run adds them up.
+ * (SKIP: "SKIP name: why", for a test this machine cannot run: not counted
+ * as passed) and ends with "N passed, N failed"; tests/run adds them up.
  */
 #ifndef T_H
 #define T_H
@@ -10,7 +11,7 @@
 #include <string.h>
 
 static int t_failed_here;
-static int t_passed, t_failed;
+static int t_passed, t_failed, t_skipped;
 
 #define CHECK(cond) do { \
 	if (!(cond)) { \
@@ -44,8 +45,18 @@ static int t_passed, t_failed;
 	else { t_passed++; printf("PASS %s\n", #fn); } \
 } while (0)
 
+/* Instead of RUN(fn), when what fn needs is missing here (root, cgroup2). */
+#define SKIP(fn, why) do { \
+	t_skipped++; \
+	printf("SKIP %s: %s\n", #fn, (why)); \
+} while (0)
+
 #define T_END() do { \
-	printf("%d passed, %d failed\n", t_passed, t_failed); \
+	if (t_skipped > 0) \
+		printf("%d passed, %d failed, %d skipped\n", t_passed, \
+		    t_failed, t_skipped); \
+	else \
+		printf("%d passed, %d failed\n", t_passed, t_failed); \
 	return t_failed ? 1 : 0; \
 } while (0)
 
