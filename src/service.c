@@ -24,9 +24,6 @@
 
 #include "guardiand.h"
 
-/* While a stopping service's main process is gone but its group lingers,
- * look again this often (until the stop deadline) in case no SIGCHLD tells. */
-#define GROUP_POLL_MS	50
 /* Lines of stderr logged with an abnormal exit. */
 #define CRASH_LINES	3
 
@@ -64,9 +61,7 @@ struct leftover {
 	pid_t pgid;
 	uint64_t start;		/* the leader's start time, for the state file */
 	int sig;		/* the service's stop_signal */
-	int64_t stop_timeout_ms;
-	int64_t kill_at;	/* -1 until asked to stop */
-	bool announced;		/* logged once it outlived the reaping */
+	struct lo_timing t;	/* when to announce, stop, kill: the policy's */
 };
 static struct leftover *leftovers;
 static struct rlimit child_nofile;	/* the limit guardiand was started with */
@@ -82,6 +77,32 @@ service_set_nofile(const struct rlimit *rl)
 }
 
 static void act(struct service *sv, enum sv_action a);
+
+/* Hands the state file every process group guardiand answers for: each
+ * service's current one, then the leftovers; called at each change. */
+static void
+record_groups(void)
+{
+	struct state_group *g;
+	size_t n = 0, max = 0;
+
+	for (struct service *sv = services; sv; sv = sv->next)
+		max++;
+	for (struct leftover *l = leftovers; l; l = l->next)
+		max++;
+	if ((g = calloc(max ? max : 1, sizeof(*g))) == NULL) {
+		log_warnx("guardiand: out of memory, state file not updated");
+		return;
+	}
+	for (struct service *sv = services; sv; sv = sv->next)
+		if (sv->pgid > 0)
+			g[n++] = (struct state_group){ sv->conf->name, sv->pgid,
+			    sv->pg_start };
+	for (struct leftover *l = leftovers; l; l = l->next)
+		g[n++] = (struct state_group){ l->name, l->pgid, l->start };
+	state_record(g, n);
+	free(g);
+}
 
 struct service *
 service_list(void)
@@ -574,7 +595,7 @@ spawn(struct service *sv, char *why, size_t len)
 
 		sv->pg_start = proc_stat(pid, &ps) == 0 ? ps.start : 0;
 	}
-	state_dirty();
+	record_groups();
 	sv->exec_fd = ep[0];
 	sv->exec_errno = 0;
 	if (loop_add(ep[0], POLLIN, exec_ready, sv) < 0)
@@ -667,7 +688,7 @@ act(struct service *sv, enum sv_action a)
 		if ((r = spawn(sv, why, sizeof(why))) == -2) {
 			service_step(sv, EV_CANNOT_START, now_ms());
 			log_warnx("%s: %s; " NOT_RETRYING, sc->name, why);
-			state_dirty();
+			record_groups();
 			return;
 		}
 		if (r < 0) {
@@ -747,11 +768,10 @@ leftover_add(const struct service *sv)
 	l->pgid = sv->pgid;
 	l->start = sv->pg_start;
 	l->sig = sv->conf->stop_signal;
-	l->stop_timeout_ms = sv->conf->stop_timeout_ms;
-	l->kill_at = -1;
+	service_leftover_init(&l->t, sv->conf->stop_timeout_ms);
 	l->next = leftovers;
 	leftovers = l;
-	state_dirty();
+	record_groups();
 }
 
 /* Asks the leftover groups of a service (NULL: of all) to stop: the stop
@@ -765,7 +785,10 @@ leftover_stop(const char *name)
 		pid_t found[MAX_ESCAPED];
 		size_t n;
 
-		if ((name && strcmp(name, l->name) != 0) || l->kill_at >= 0)
+		if (name && strcmp(name, l->name) != 0)
+			continue;
+		if (!(service_leftover_step(&l->t, LO_EV_STOP, true, now) &
+		    LO_TERM))
 			continue;
 		log_info("%s: stopping leftover process group %ld, sending %s",
 		    l->name, (long)l->pgid, config_signal_name(l->sig));
@@ -773,11 +796,11 @@ leftover_stop(const char *name)
 		 * orphans, go too. */
 		n = proctree_escaped(0, l->pgid, l->name, found, MAX_ESCAPED);
 		send_stop(l->pgid, 0, found, n, l->sig);
-		l->kill_at = now + l->stop_timeout_ms;
 	}
 }
 
-/* Forgets groups that are gone; sends SIGKILL to the ones past their time. */
+/* Does what the policy says for each leftover group: forget the ones that
+ * are gone, announce new ones, SIGKILL the ones past their time. */
 static void
 leftover_check(int64_t now)
 {
@@ -785,29 +808,27 @@ leftover_check(int64_t now)
 
 	while (*pp) {
 		struct leftover *l = *pp;
+		unsigned what = service_leftover_step(&l->t, LO_EV_CHECK,
+		    group_alive(l->pgid), now);
 
-		if (!group_alive(l->pgid)) {
-			if (l->kill_at >= 0)
+		if (what & LO_FORGET) {
+			if (what & LO_WAS_STOPPING)
 				log_info("%s: leftover process group %ld stopped",
 				    l->name, (long)l->pgid);
 			*pp = l->next;
 			free(l->name);
 			free(l);
-			state_dirty();
+			record_groups();
 			continue;
 		}
-		if (!l->announced) {
-			/* Past the reaping of the zombies of the main's end. */
-			l->announced = true;
+		if (what & LO_ANNOUNCE)
 			log_info("%s: process group %ld lives on after its main "
 			    "process; it will be stopped with the service",
 			    l->name, (long)l->pgid);
-		}
-		if (l->kill_at >= 0 && now >= l->kill_at) {
+		if (what & LO_KILL) {
 			log_warnx("%s: leftover process group %ld: stop timeout, "
 			    "sending KILL", l->name, (long)l->pgid);
 			send_stop(l->pgid, 0, NULL, 0, SIGKILL);
-			l->kill_at = now + l->stop_timeout_ms;
 		}
 		pp = &l->next;
 	}
@@ -822,14 +843,6 @@ service_has_leftovers(const char *name)
 	return false;
 }
 
-/* For the state file: every leftover group, as (name, pgid, start). */
-void
-service_leftovers(void (*fn)(void *, const char *, pid_t, uint64_t), void *arg)
-{
-	for (struct leftover *l = leftovers; l; l = l->next)
-		fn(arg, l->name, l->pgid, l->start);
-}
-
 /* A stopping service whose main process is gone is down once its process
  * group is empty. */
 static void
@@ -841,38 +854,48 @@ check_group(struct service *sv)
 		return;
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;
-	state_dirty();
+	record_groups();
 	act(sv, service_step(sv, EV_GROUP_GONE, now_ms()));
 }
 
-/* Logs one exit of a main process, with what happens next. */
+/* Logs one exit of a main process, with what service_step made of it. */
 static void
-log_exit(const struct service *sv, enum sv_action a)
+log_exit(const struct service *sv)
 {
 	const struct svc_conf *sc = sv->conf;
 	char st[64], rt[32], d[32];
 
 	fmt_status(sv->last_status, st, sizeof(st));
 	fmt_duration(sv->last_runtime_ms, rt, sizeof(rt));
-	if (sv->state == SV_FATAL && sv->hopeless)
+	switch (sv->outcome) {
+	case SVO_HOPELESS:
 		log_debug("%s: %s after %s", sc->name, st, rt);	/* said */
-	else if (sv->state == SV_STOPPING)
+		break;
+	case SVO_NONE:
+	case SVO_STOPPED:
 		log_info("%s: %s after %s", sc->name, st, rt);
-	else if (a == ACT_SPAWN)
+		break;
+	case SVO_RESTART_NOW:
 		log_warnx("%s: %s after %s, restarting now", sc->name, st, rt);
-	else if (sv->state == SV_BACKOFF)
+		break;
+	case SVO_RESTART_LATER:
 		log_warnx("%s: %s after %s, restarting in %s", sc->name, st, rt,
 		    fmt_duration(sv->delay_ms, d, sizeof(d)));
-	else if (sv->state == SV_FATAL)
+		break;
+	case SVO_GAVE_UP:
 		log_warnx("%s: %s after %s, giving up after %u quick failures "
 		    "in a row", sc->name, st, rt, sv->fails);
-	else if (WIFEXITED(sv->last_status) && WEXITSTATUS(sv->last_status) == 0)
+		break;
+	case SVO_DONE_OK:
 		log_info("%s: %s after %s, not restarting (restart = %s)",
 		    sc->name, st, rt, sc->restart == RESTART_NEVER ? "never" :
 		    "on-failure");
-	else
+		break;
+	case SVO_DONE_FAIL:
 		log_warnx("%s: %s after %s, not restarting (restart = never)",
 		    sc->name, st, rt);
+		break;
+	}
 }
 
 /* After an abnormal exit: the process's last stderr lines, for context. */
@@ -912,7 +935,7 @@ exited(struct service *sv, int status)
 	sv->pid = 0;
 	sv->last_status = status;
 	a = service_step(sv, EV_EXITED, now_ms());
-	log_exit(sv, a);
+	log_exit(sv);
 	if (sv->state != SV_STOPPING && !sv->exec_failed &&
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		log_last_stderr(sv, pid);
@@ -920,7 +943,7 @@ exited(struct service *sv, int status)
 		if (group_alive(sv->pgid))
 			leftover_add(sv);
 		sv->pgid = 0;
-		state_dirty();
+		record_groups();
 	}
 	act(sv, a);
 	check_group(sv);
@@ -979,13 +1002,9 @@ service_next_deadline(void)
 	/* Stopping leftovers: their deadline, and a look now and then in case
 	 * no SIGCHLD tells that they are gone. */
 	for (struct leftover *l = leftovers; l; l = l->next) {
-		if (l->kill_at < 0)
-			continue;
-		int64_t d = now_ms() + GROUP_POLL_MS;
+		int64_t d = service_leftover_deadline(&l->t, now_ms());
 
-		if (l->kill_at < d)
-			d = l->kill_at;
-		if (next < 0 || d < next)
+		if (d >= 0 && (next < 0 || d < next))
 			next = d;
 	}
 	return next;
