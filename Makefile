@@ -32,7 +32,7 @@ B ?= build
 DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c \
              src/config.c src/output.c src/control.c src/paths.c src/slog.c \
              src/forward.c src/state.c src/proctree.c src/fmt.c src/check.c \
-             src/oneshot.c src/buf.c src/clock.c
+             src/oneshot.c src/buf.c src/clock.c src/spawn.c src/env.c
 CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c src/clock.c
 LIB_SRC    = src/config.c src/check.c src/output.c src/service_policy.c src/fmt.c \
              src/buf.c src/clock.c

@@ -328,6 +328,8 @@ struct procstat {
 
 int proc_stat(pid_t pid, struct procstat *ps);
 bool proc_live(pid_t pid, struct procstat *ps);	/* ps may be NULL */
+int proc_walk(bool (*fn)(void *arg, pid_t pid, const struct procstat *ps),
+    void *arg);
 size_t proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
     size_t max);
 
@@ -466,6 +468,23 @@ void service_reap(void);
 void service_timers(int64_t now);
 int64_t service_next_deadline(void);
 struct service *service_list(void);
+
+/* ---- spawn.c ---- */
+
+#define NOT_RETRYING	"not retrying until a reload or guardianctl start"
+
+void spawn_set_nofile(const struct rlimit *rl);
+/* Forks and execs the service; 0, or -1 when nothing was started, -2 when
+ * nothing can be until something changes (why says what). */
+int spawn_start(struct service *sv, char *why, size_t len);
+void spawn_exec_result(struct service *sv);	/* read the exec pipe now */
+
+/* ---- env.c ---- */
+
+/* Sets KEY=VALUE in a NULL-terminated list of n strings, replacing the same
+ * KEY; the string is copied. 0, or -1 out of memory. */
+int env_put(char ***envp, size_t *n, const char *kv);
+int env_putf(char ***envp, size_t *n, const char *key, const char *value);
 
 /* ---- fmt.c (guardiand and guardianctl) ---- */
 

@@ -10,7 +10,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -110,28 +109,33 @@ state_remove(void)
 	buf_free(&text);
 }
 
+/* What session_members looks for, and where it puts what it finds. */
+struct members {
+	pid_t sid;
+	pid_t *pids;
+	size_t n, max;
+};
+
+static bool
+member(void *arg, pid_t pid, const struct procstat *ps)
+{
+	struct members *m = arg;
+
+	if (ps->sid == m->sid)
+		m->pids[m->n++] = pid;
+	return m->n < m->max;
+}
+
 /* Live (not zombie) processes of session sid, into pids; returns how many. */
 static size_t
 session_members(pid_t sid, pid_t *pids, size_t max)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	size_t n = 0;
+	struct members m = { sid, pids, 0, max };
 
-	if (d == NULL)
+	if (max == 0)
 		return 0;
-	while ((de = readdir(d)) != NULL && n < max) {
-		char *end;
-		pid_t pid = (pid_t)strtol(de->d_name, &end, 10);
-		struct procstat ps;
-
-		if (*end || pid <= 0 || pid == getpid())
-			continue;
-		if (proc_live(pid, &ps) && ps.sid == sid)
-			pids[n++] = pid;
-	}
-	closedir(d);
-	return n;
+	proc_walk(member, &m);
+	return m.n;
 }
 
 static void
