@@ -37,6 +37,7 @@ struct leftover {
 	struct lo_timing t;	/* when to announce, stop, kill: the policy's */
 };
 static struct leftover *leftovers;
+
 /* Remembers the descriptor limit to give services (spawn.c). */
 void
 service_set_nofile(const struct rlimit *rl)
