@@ -34,11 +34,12 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/control.c src/paths.c src/slog.c \
              src/forward.c src/state.c src/proctree.c src/fmt.c src/check.c \
              src/oneshot.c src/buf.c src/clock.c src/reload.c src/commands.c \
-             src/proto.c
+             src/proto.c src/spawn.c src/env.c
 CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c src/clock.c src/proto.c
 LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
              src/output.c src/service_policy.c src/fmt.c src/buf.c src/clock.c \
-             src/proto.c src/track.c src/mainpid.c
+             src/proto.c src/track.c src/mainpid.c src/log.c src/env.c \
+             src/proctree.c src/state.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 
@@ -56,7 +57,7 @@ $(B)/guardiand: $(patsubst src/%.c,$(B)/%.o,$(DAEMON_SRC))
 $(B)/guardianctl: $(patsubst src/%.c,$(B)/%.o,$(CTL_SRC))
 	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-# Unit tests link the pure modules only, plus log stubs that record.
+# Unit tests link the modules they test as they are, without stubs.
 $(B)/test_%: tests/unit/test_%.c tests/unit/t.h $(patsubst src/%.c,$(B)/%.o,$(LIB_SRC)) | $(B)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -Isrc -o $@ $< $(patsubst src/%.c,$(B)/%.o,$(LIB_SRC)) $(PKG_LIBS)
 

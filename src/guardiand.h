@@ -311,7 +311,12 @@ void control_fuzz_request(const char *data, size_t len);
 
 /* ---- log.c ---- */
 
+/* Where guardiand's own messages go once set (slog.c sets itself while it
+ * is open): each as one formatted line, with its priority. */
+typedef void (*log_sink_fn)(int priority, const char *msg, size_t len);
+
 void log_init(bool foreground, bool verbose);
+void log_set_sink(log_sink_fn fn);	/* NULL: back to daemon_log */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -406,8 +411,17 @@ void fwd_close_all(void);
 
 /* ---- state.c ---- */
 
+/* One process group the state file records. */
+struct state_group {
+	const char *name;
+	pid_t pgid;
+	uint64_t start;		/* the leader's start time (/proc stat 22) */
+};
+
 void state_init(const char *pidfile);
-void state_dirty(void);
+/* The groups to record now (service.c hands them over at each change);
+ * written by the next state_flush. */
+void state_record(const struct state_group *g, size_t n);
 void state_flush(void);
 void state_remove(void);
 void state_reap_survivors(void);
@@ -423,6 +437,8 @@ struct procstat {
 
 int proc_stat(pid_t pid, struct procstat *ps);
 bool proc_live(pid_t pid, struct procstat *ps);	/* ps may be NULL */
+int proc_walk(bool (*fn)(void *arg, pid_t pid, const struct procstat *ps),
+    void *arg);
 size_t proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
     size_t max);
 
@@ -454,6 +470,19 @@ enum sv_action {
 	ACT_TERM,	/* send stop_signal to the process group */
 	ACT_KILL,	/* send SIGKILL to the process group */
 };
+/* What came of the last start, as service_step recorded it: set by an exit
+ * of the main process, by a start that failed, and by an operator's stop.
+ * The exit's log line and `guardianctl start --wait` read it. */
+enum sv_outcome {
+	SVO_NONE,		/* running, or never started */
+	SVO_STOPPED,		/* ended by a stop, or stopped since */
+	SVO_RESTART_NOW,	/* exited, started again at once */
+	SVO_RESTART_LATER,	/* exited (or fork failed): BACKOFF for delay_ms */
+	SVO_GAVE_UP,		/* give_up_after quick failures in a row: FATAL */
+	SVO_HOPELESS,		/* cannot work as configured: FATAL, said why */
+	SVO_DONE_OK,		/* exited with status 0, restart says not again */
+	SVO_DONE_FAIL,		/* failed, restart = never says not again */
+};
 
 struct service {
 	struct svc_conf *conf;
@@ -478,6 +507,7 @@ struct service {
 				 * failure of it does not lengthen the backoff */
 	bool exited;		/* the main process is reaped, the group may linger */
 	bool killed;		/* SIGKILL was sent */
+	enum sv_outcome outcome;	/* what came of the last start */
 
 	/* runtime plumbing, owned by service.c */
 	int exec_fd;
@@ -490,10 +520,46 @@ struct service {
 	struct service *next;
 };
 
+/* While a stopping service's main process is gone but its group lingers
+ * (or a leftover group is stopping), look again this often in case no
+ * SIGCHLD tells. */
+#define GROUP_POLL_MS	50
+
+/*
+ * The timing of a leftover process group: one that outlived its main
+ * process (service.c keeps the list). Announced once; on a stop, the stop
+ * signal, then SIGKILL every stop_timeout while it lives; forgotten once
+ * gone.
+ */
+struct lo_timing {
+	int64_t stop_timeout_ms;
+	int64_t kill_at;	/* -1 until asked to stop */
+	bool announced;		/* logged once it outlived the reaping */
+};
+enum lo_event {
+	LO_EV_STOP,	/* the service stops: stop the group too */
+	LO_EV_CHECK,	/* a look after reaping or at a deadline */
+};
+/* What service.c does for a leftover group (a set of these bits). */
+enum {
+	LO_ANNOUNCE = 1 << 0,	/* log that it lives on */
+	LO_TERM = 1 << 1,	/* send the stop signal */
+	LO_KILL = 1 << 2,	/* send SIGKILL */
+	LO_FORGET = 1 << 3,	/* gone: drop it */
+	LO_WAS_STOPPING = 1 << 4,	/* with LO_FORGET: it went after a stop */
+};
+
 /* The pure policy: takes every transition and returns the action to perform. */
 enum sv_action service_step(struct service *sv, enum sv_event ev, int64_t now);
 int64_t service_backoff(const struct svc_conf *sc, unsigned fails);
 const char *service_state_name(enum sv_state st);
+/* Whether the outcome means that the last start failed (a waiting start
+ * reports it): restarting later, FATAL, or down by policy. */
+bool service_outcome_failed(enum sv_outcome o);
+void service_leftover_init(struct lo_timing *t, int64_t stop_timeout_ms);
+unsigned service_leftover_step(struct lo_timing *t, enum lo_event ev,
+    bool alive, int64_t now);
+int64_t service_leftover_deadline(const struct lo_timing *t, int64_t now);
 
 /* Reconciles the running table with c, and takes c over (frees it);
  * summary gets "N added, N removed, N changed, N unchanged". */
@@ -506,13 +572,28 @@ void service_stop_all(void);
 void service_kill_all(void);	/* SIGKILL to every group now */
 void service_free_all(void);
 bool service_has_leftovers(const char *name);	/* NULL: any service */
-void service_leftovers(void (*fn)(void *arg, const char *name, pid_t pgid,
-    uint64_t start), void *arg);
 bool service_all_down(void);
 void service_reap(void);
 void service_timers(int64_t now);
 int64_t service_next_deadline(void);
 struct service *service_list(void);
+
+/* ---- spawn.c ---- */
+
+#define NOT_RETRYING	"not retrying until a reload or guardianctl start"
+
+void spawn_set_nofile(const struct rlimit *rl);
+/* Forks and execs the service; 0, or -1 when nothing was started, -2 when
+ * nothing can be until something changes (why says what). */
+int spawn_start(struct service *sv, char *why, size_t len);
+void spawn_exec_result(struct service *sv);	/* read the exec pipe now */
+
+/* ---- env.c ---- */
+
+/* Sets KEY=VALUE in a NULL-terminated list of n strings, replacing the same
+ * KEY; the string is copied. 0, or -1 out of memory. */
+int env_put(char ***envp, size_t *n, const char *kv);
+int env_putf(char ***envp, size_t *n, const char *key, const char *value);
 
 /* ---- fmt.c (guardiand and guardianctl) ---- */
 

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
-#include <unistd.h>
 
 #include <libdaemon/dlog.h>
 
@@ -18,6 +17,7 @@
 
 static bool log_verbose;
 static bool log_foreground;
+static log_sink_fn sink;
 
 /* Sets where messages go: stderr only in the foreground, else stderr until
  * daemon_fork and syslog (facility daemon, ident guardiand) after it. */
@@ -36,7 +36,14 @@ log_init(bool foreground, bool verbose)
 
 /* Detached and with the syslog writer set up, messages go through it, in
  * order with the services' lines; before that (and in the foreground)
- * through daemon_log. */
+ * through daemon_log. log.c knows nothing of the writer: it registers
+ * itself, so that the writer's own dependencies (the loop) may log. */
+void
+log_set_sink(log_sink_fn fn)
+{
+	sink = fn;
+}
+
 static void
 vlog(int prio, const char *fmt, va_list ap, const char *err)
 {
@@ -46,8 +53,8 @@ vlog(int prio, const char *fmt, va_list ap, const char *err)
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (err && n >= 0 && (size_t)n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", err);
-	if (slog_active())	/* opened only when detached */
-		slog_send(LOG_DAEMON, prio, "guardiand", getpid(), buf, strlen(buf));
+	if (sink)	/* the syslog writer, opened only when detached */
+		sink(prio, buf, strlen(buf));
 	else {
 		/* A terminal may be reading: names and values from configs
 		 * and services reach it escaped. */

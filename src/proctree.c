@@ -1,6 +1,8 @@
 /*
- * proctree.c: the processes of a service that left its process group
- * (setsid, setpgid), so that stopping the service stops them too.
+ * proctree.c: /proc, read in one place: a process's stat, one walk over
+ * every live process (state.c finds sessions with it), and the processes
+ * of a service that left its process group (setsid, setpgid), so that
+ * stopping the service stops them too.
  *
  * A process belongs to a service if it descends from the service's main
  * process, or if it is an orphan that came back to guardiand (a child
@@ -99,6 +101,65 @@ has_mark(pid_t pid, const char *name)
 }
 
 /*
+ * Calls fn for each live (not zombie) process but guardiand itself, with its
+ * stat, until fn returns false: the one walk of /proc. 0, or -1 if /proc
+ * cannot be read.
+ */
+int
+proc_walk(bool (*fn)(void *arg, pid_t pid, const struct procstat *ps),
+    void *arg)
+{
+	struct dirent *de;
+	pid_t self = getpid();
+	DIR *d;
+
+	if ((d = opendir("/proc")) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		pid_t pid = (pid_t)strtol(de->d_name, &end, 10);
+		struct procstat ps;
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		if (!proc_live(pid, &ps))
+			continue;
+		if (!fn(arg, pid, &ps))
+			break;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Every live process, for proctree_escaped. */
+struct ptable {
+	struct pinfo *all;
+	size_t n, cap;
+};
+
+static bool
+collect(void *arg, pid_t pid, const struct procstat *ps)
+{
+	struct ptable *t = arg;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		struct pinfo *na = reallocarray(t->all, cap, sizeof(*na));
+
+		if (na == NULL)
+			return false;
+		t->all = na;
+		t->cap = cap;
+	}
+	t->all[t->n].pid = pid;
+	t->all[t->n].ppid = ps->ppid;
+	t->all[t->n].pgrp = ps->pgrp;
+	t->all[t->n].mine = false;
+	t->n++;
+	return true;
+}
+
+/*
  * Fills out with the live processes of the service that are not in its
  * process group pgid; returns how many (at most max). main is the main
  * process, 0 once reaped.
@@ -107,38 +168,16 @@ size_t
 proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
     size_t max)
 {
-	struct pinfo *all = NULL, *na;
-	size_t n = 0, cap = 0, found = 0;
-	struct dirent *de;
+	struct ptable t = { NULL, 0, 0 };
+	struct pinfo *all;
+	size_t n, found = 0;
 	pid_t self = getpid();
 	bool changed;
-	DIR *d;
 
-	if ((d = opendir("/proc")) == NULL)
+	if (proc_walk(collect, &t) < 0)
 		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char *end;
-		pid_t pid = (pid_t)strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 0 || pid == self)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			if ((na = reallocarray(all, cap, sizeof(*all))) == NULL)
-				break;
-			all = na;
-		}
-		struct procstat ps;
-
-		if (!proc_live(pid, &ps))
-			continue;
-		all[n].pid = pid;
-		all[n].ppid = ps.ppid;
-		all[n].pgrp = ps.pgrp;
-		all[n].mine = false;
-		n++;
-	}
-	closedir(d);
+	all = t.all;
+	n = t.n;
 	/* Roots: the main process, the members of its group, and marked
 	 * orphans that came back to us. */
 	for (size_t i = 0; i < n; i++)

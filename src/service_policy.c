@@ -13,6 +13,24 @@ service_state_name(enum sv_state st)
 	return proto_state_name((int)st);
 }
 
+bool
+service_outcome_failed(enum sv_outcome o)
+{
+	switch (o) {
+	case SVO_RESTART_LATER:
+	case SVO_GAVE_UP:
+	case SVO_HOPELESS:
+	case SVO_DONE_OK:
+	case SVO_DONE_FAIL:
+		return true;
+	case SVO_NONE:
+	case SVO_STOPPED:
+	case SVO_RESTART_NOW:
+		return false;
+	}
+	return false;
+}
+
 /* The delay before the next start after `fails` quick failures in a row:
  * backoff_initial, doubling, capped at backoff_max; 0 after none. */
 int64_t
@@ -52,6 +70,7 @@ fatal_now(struct service *sv)
 {
 	sv->fails++;
 	sv->state = SV_FATAL;
+	sv->outcome = SVO_HOPELESS;
 	sv->deadline_ms = -1;
 	sv->delay_ms = -1;
 	return ACT_NONE;
@@ -69,6 +88,9 @@ unexpected_exit(struct service *sv, int64_t now)
 		return fatal_now(sv);
 	if (!wants_restart(sv)) {
 		sv->state = SV_DOWN;
+		sv->outcome = WIFEXITED(sv->last_status) &&
+		    WEXITSTATUS(sv->last_status) == 0 ? SVO_DONE_OK :
+		    SVO_DONE_FAIL;
 		return ACT_NONE;
 	}
 	if (sv->last_runtime_ms >= sc->healthy_after_ms && !sv->exec_failed)
@@ -77,15 +99,18 @@ unexpected_exit(struct service *sv, int64_t now)
 		sv->fails++;	/* an operator's try keeps the delay it cut short */
 	if (sc->give_up_after > 0 && sv->fails >= sc->give_up_after) {
 		sv->state = SV_FATAL;
+		sv->outcome = SVO_GAVE_UP;
 		sv->delay_ms = -1;
 		return ACT_NONE;
 	}
 	sv->delay_ms = service_backoff(sc, sv->fails);
 	if (sv->delay_ms == 0) {
 		sv->restarts++;
+		sv->outcome = SVO_RESTART_NOW;
 		return ACT_SPAWN;
 	}
 	sv->state = SV_BACKOFF;
+	sv->outcome = SVO_RESTART_LATER;
 	sv->deadline_ms = now + sv->delay_ms;
 	return ACT_NONE;
 }
@@ -122,7 +147,12 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		case SV_BACKOFF:
 		case SV_FATAL:
 			sv->state = SV_DOWN;
+			sv->outcome = SVO_STOPPED;
 			sv->deadline_ms = -1;
+			return ACT_NONE;
+		case SV_DOWN:
+			/* What came of the last start is past now. */
+			sv->outcome = SVO_STOPPED;
 			return ACT_NONE;
 		default:
 			return ACT_NONE;
@@ -136,6 +166,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->killed = false;
 		sv->exec_failed = false;
 		sv->hopeless = false;
+		sv->outcome = SVO_NONE;
 		sv->deadline_ms = -1;
 		return ACT_NONE;
 
@@ -159,6 +190,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		if (sv->delay_ms == 0)
 			sv->delay_ms = sv->conf->backoff_initial_ms;
 		sv->state = SV_BACKOFF;
+		sv->outcome = SVO_RESTART_LATER;
 		sv->deadline_ms = now + sv->delay_ms;
 		return ACT_NONE;
 
@@ -181,10 +213,14 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->exited = true;
 		sv->last_exit_ms = now;
 		sv->last_runtime_ms = now - sv->started_ms;
-		if (sv->state == SV_STOPPING)
+		if (sv->state == SV_STOPPING) {
+			sv->outcome = SVO_STOPPED;
 			return ACT_NONE;	/* the group may linger: EV_GROUP_GONE */
-		if (sv->state != SV_STARTING && sv->state != SV_UP)
+		}
+		if (sv->state != SV_STARTING && sv->state != SV_UP) {
+			sv->outcome = SVO_NONE;	/* no process was running */
 			return ACT_NONE;
+		}
 		return unexpected_exit(sv, now);
 
 	case EV_GROUP_GONE:
@@ -204,6 +240,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			sv->deadline_ms = -1;
 			if (sv->want != WANT_UP) {
 				sv->state = SV_DOWN;
+				sv->outcome = SVO_STOPPED;
 				return ACT_NONE;
 			}
 			sv->restarts++;
@@ -221,4 +258,60 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		}
 	}
 	return ACT_NONE;
+}
+
+void
+service_leftover_init(struct lo_timing *t, int64_t stop_timeout_ms)
+{
+	t->stop_timeout_ms = stop_timeout_ms;
+	t->kill_at = -1;
+	t->announced = false;
+}
+
+/*
+ * What to do with a leftover group now: on LO_EV_STOP the stop signal (once;
+ * SIGKILL after stop_timeout); on LO_EV_CHECK forget it if gone, else
+ * announce it the first time and SIGKILL it each stop_timeout past the stop.
+ */
+unsigned
+service_leftover_step(struct lo_timing *t, enum lo_event ev, bool alive,
+    int64_t now)
+{
+	unsigned what = 0;
+
+	switch (ev) {
+	case LO_EV_STOP:
+		if (t->kill_at >= 0)
+			return 0;	/* stopping already */
+		t->kill_at = now + t->stop_timeout_ms;
+		return LO_TERM;
+	case LO_EV_CHECK:
+		if (!alive)
+			return LO_FORGET | (t->kill_at >= 0 ? LO_WAS_STOPPING : 0);
+		if (!t->announced) {
+			/* Past the reaping of the zombies of the main's end. */
+			t->announced = true;
+			what |= LO_ANNOUNCE;
+		}
+		if (t->kill_at >= 0 && now >= t->kill_at) {
+			/* Again each stop_timeout: a process in uninterruptible
+			 * sleep takes its time. */
+			t->kill_at = now + t->stop_timeout_ms;
+			what |= LO_KILL;
+		}
+		return what;
+	}
+	return 0;
+}
+
+/* When to look at a stopping leftover group again: its SIGKILL deadline, and
+ * every GROUP_POLL_MS in case no SIGCHLD tells it is gone; -1 if not stopping. */
+int64_t
+service_leftover_deadline(const struct lo_timing *t, int64_t now)
+{
+	int64_t d = now + GROUP_POLL_MS;
+
+	if (t->kill_at < 0)
+		return -1;
+	return t->kill_at < d ? t->kill_at : d;
 }

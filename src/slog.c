@@ -53,6 +53,13 @@ static bool full;		/* the socket pushed back: wait for POLLOUT */
 static void flush(void);
 static void writable(int sfd, short revents, void *arg);
 
+/* guardiand's own messages (log.c), in order with the services' lines. */
+static void
+own_message(int priority, const char *msg, size_t len)
+{
+	slog_send(LOG_DAEMON, priority, "guardiand", getpid(), msg, len);
+}
+
 bool
 slog_active(void)
 {
@@ -113,6 +120,7 @@ slog_open(const char *socket_path)
 	disconnect();
 	free(path);
 	path = socket_path ? strdup(socket_path) : NULL;
+	log_set_sink(path ? own_message : NULL);
 	if (path)
 		connect_socket();
 }
@@ -310,4 +318,5 @@ slog_close(void)
 	disconnect();
 	free(path);
 	path = NULL;
+	log_set_sink(NULL);
 }

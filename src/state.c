@@ -10,7 +10,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -28,6 +27,7 @@
 
 static char *path;
 static bool dirty;
+static struct buf text;		/* the lines to write */
 
 /* The state file for a pidfile: guardiand.pid -> guardiand.state. */
 void
@@ -43,16 +43,19 @@ state_init(const char *pidfile)
 		path = NULL;
 }
 
+/* Keeps the lines of the groups, so that the file follows the services
+ * without state.c asking service.c for them. */
 void
-state_dirty(void)
+state_record(const struct state_group *g, size_t n)
 {
+	if (text.failed)
+		buf_free(&text);	/* start afresh */
+	else
+		buf_clear(&text);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&text, "%s %ld %llu\n", g[i].name, (long)g[i].pgid,
+		    (unsigned long long)g[i].start);
 	dirty = true;
-}
-
-static void
-write_entry(void *arg, const char *name, pid_t pgid, uint64_t start)
-{
-	fprintf(arg, "%s %ld %llu\n", name, (long)pgid, (unsigned long long)start);
 }
 
 /* Rewrites the file when something changed: a new file renamed over the
@@ -78,10 +81,17 @@ state_flush(void)
 		free(tmp);
 		return;
 	}
-	for (struct service *sv = service_list(); sv; sv = sv->next)
-		if (sv->pgid > 0)
-			write_entry(f, sv->conf->name, sv->pgid, sv->pg_start);
-	service_leftovers(write_entry, f);
+	if (text.len > 0)
+		fwrite(text.s, 1, text.len, f);
+	if (text.failed) {
+		/* Out of memory: the groups are not all known. Keep the file
+		 * that was, and try again at the next change. */
+		fclose(f);
+		unlink(tmp);
+		free(tmp);
+		log_warnx("guardiand: %s: out of memory", path);
+		return;
+	}
 	if (fclose(f) != 0 || rename(tmp, path) < 0) {
 		log_warn("guardiand: %s", path);
 		unlink(tmp);
@@ -96,30 +106,36 @@ state_remove(void)
 		unlink(path);
 	free(path);
 	path = NULL;
+	buf_free(&text);
+}
+
+/* What session_members looks for, and where it puts what it finds. */
+struct members {
+	pid_t sid;
+	pid_t *pids;
+	size_t n, max;
+};
+
+static bool
+member(void *arg, pid_t pid, const struct procstat *ps)
+{
+	struct members *m = arg;
+
+	if (ps->sid == m->sid)
+		m->pids[m->n++] = pid;
+	return m->n < m->max;
 }
 
 /* Live (not zombie) processes of session sid, into pids; returns how many. */
 static size_t
 session_members(pid_t sid, pid_t *pids, size_t max)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	size_t n = 0;
+	struct members m = { sid, pids, 0, max };
 
-	if (d == NULL)
+	if (max == 0)
 		return 0;
-	while ((de = readdir(d)) != NULL && n < max) {
-		char *end;
-		pid_t pid = (pid_t)strtol(de->d_name, &end, 10);
-		struct procstat ps;
-
-		if (*end || pid <= 0 || pid == getpid())
-			continue;
-		if (proc_live(pid, &ps) && ps.sid == sid)
-			pids[n++] = pid;
-	}
-	closedir(d);
-	return n;
+	proc_walk(member, &m);
+	return m.n;
 }
 
 static void

@@ -1,0 +1,488 @@
+/*
+ * spawn.c: the one recipe that starts a service's process (DESIGN.md 7):
+ * who it runs as and its environment, resolved in the parent; limits,
+ * directory, identity and exec in the child; and what the child reports
+ * back on its close-on-exec pipe when a step fails.
+ */
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libdaemon/dfork.h>
+
+#include "guardiand.h"
+
+/* Which step of the child's recipe failed; sent back on the exec pipe. */
+enum child_step { STEP_DIRECTORY = 1, STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC,
+	STEP_NICE, STEP_NNP, STEP_LIMIT_FIRST };
+
+struct child_err {
+	int step;
+	int err;
+};
+
+/* Who a service runs as, resolved in the parent so the child does no NSS. */
+struct ident {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	char *home, *user, *shell;
+};
+
+static struct rlimit child_nofile;	/* the limit guardiand was started with */
+static bool have_child_nofile;
+
+/* Remembers the descriptor limit to give services, before guardiand raises
+ * its own: a program that uses select(2) must not see more than 1024. */
+void
+spawn_set_nofile(const struct rlimit *rl)
+{
+	child_nofile = *rl;
+	have_child_nofile = true;
+}
+
+static void
+ident_free(struct ident *id)
+{
+	free(id->groups);
+	free(id->home);
+	free(id->user);
+	free(id->shell);
+	memset(id, 0, sizeof(*id));
+}
+
+/* Looks up user= and group= now, so the child only has to call
+ * setgroups/setgid/setuid. -1 on a passing failure (logged); -2 when the
+ * user or group does not exist, which no retry mends (why says so). */
+static int
+ident_resolve(const struct svc_conf *sc, struct ident *id, char *why,
+    size_t len)
+{
+	struct passwd *pw = NULL;
+
+	memset(id, 0, sizeof(*id));
+	if (sc->user == NULL && sc->group == NULL)
+		return 0;
+	id->set = true;
+	id->uid = getuid();
+	id->gid = getgid();
+	if (sc->user) {
+		errno = 0;
+		pw = getpwnam(sc->user);
+		if (pw == NULL) {
+			if (!check_no_such_entry(errno)) {
+				log_warn("%s: cannot look up user \"%s\"",
+				    sc->name, sc->user);
+				return -1;
+			}
+			snprintf(why, len, "unknown user \"%s\"", sc->user);
+			return -2;
+		}
+		id->uid = pw->pw_uid;
+		id->gid = pw->pw_gid;
+		id->home = strdup(pw->pw_dir);
+		id->user = strdup(pw->pw_name);
+		id->shell = strdup(pw->pw_shell);
+		if (!id->home || !id->user || !id->shell)
+			goto nomem;
+	}
+	if (sc->group) {
+		struct group *gr;
+
+		errno = 0;
+		gr = getgrnam(sc->group);
+		if (gr == NULL) {
+			if (!check_no_such_entry(errno)) {
+				log_warn("%s: cannot look up group \"%s\"",
+				    sc->name, sc->group);
+				goto fail;
+			}
+			snprintf(why, len, "unknown group \"%s\"", sc->group);
+			ident_free(id);
+			return -2;
+		}
+		id->gid = gr->gr_gid;
+	}
+	if (pw) {
+		int n = 32;
+
+		for (;;) {
+			gid_t *g = reallocarray(id->groups, (size_t)n, sizeof(gid_t));
+			int want = n;
+
+			if (g == NULL)
+				goto nomem;
+			id->groups = g;
+			if (getgrouplist(pw->pw_name, id->gid, g, &want) >= 0) {
+				id->ngroups = want;
+				break;
+			}
+			if (want <= n)
+				want = n * 2;
+			n = want;
+		}
+	} else {
+		/* group= alone: that group, no supplementary ones. */
+		id->groups = malloc(sizeof(gid_t));
+		if (id->groups == NULL)
+			goto nomem;
+		id->groups[0] = id->gid;
+		id->ngroups = 1;
+	}
+	return 0;
+nomem:
+	log_warnx("%s: out of memory", sc->name);
+fail:
+	ident_free(id);
+	return -1;
+}
+
+/* The child's environment, each layer over the one before: guardiand's own
+ * (or only PATH with clear_environment), the identity of user=, the
+ * environment_file, then environment=. NULL with a message logged. */
+static char **
+build_env(const struct svc_conf *sc, const struct ident *id)
+{
+	char **envp = calloc(1, sizeof(char *)), **file = NULL, err[512];
+	size_t n = 0;
+
+	if (envp == NULL)
+		goto nomem;
+	if (sc->clear_environment) {
+		if (env_put(&envp, &n, "PATH=" DEFAULT_PATH) < 0)
+			goto nomem;
+	} else {
+		for (char **e = environ; *e; e++)
+			if (env_put(&envp, &n, *e) < 0)
+				goto nomem;
+	}
+	if (id->user && (env_putf(&envp, &n, "HOME", id->home) < 0 ||
+	    env_putf(&envp, &n, "USER", id->user) < 0 ||
+	    env_putf(&envp, &n, "LOGNAME", id->user) < 0 ||
+	    env_putf(&envp, &n, "SHELL", id->shell) < 0))
+		goto nomem;
+	if (sc->environment_file) {
+		file = config_read_env_file(sc->environment_file, err, sizeof(err));
+		if (file == NULL && !(sc->environment_file_optional &&
+		    access(sc->environment_file, F_OK) < 0 && errno == ENOENT)) {
+			log_warnx("%s: environment_file %s", sc->name, err);
+			config_free_words(envp);
+			return NULL;
+		}
+		for (char **e = file; e && *e; e++)
+			if (env_put(&envp, &n, *e) < 0)
+				goto nomem;
+		config_free_words(file);
+		file = NULL;
+	}
+	for (char **e = sc->env; e && *e; e++)
+		if (env_put(&envp, &n, *e) < 0)
+			goto nomem;
+	/* The mark that finds the service's orphans when it stops. */
+	if (env_putf(&envp, &n, SERVICE_MARK, sc->name) < 0)
+		goto nomem;
+	return envp;
+nomem:
+	log_warnx("%s: out of memory", sc->name);
+	config_free_words(file);
+	config_free_words(envp);
+	return NULL;
+}
+
+/* In the child: resource limits and priority, while still root. */
+static int
+set_limits(const struct svc_conf *sc, int *step)
+{
+	for (int i = 0; i < NLIMITS; i++) {
+		struct rlimit rl;
+
+		if (!sc->limits[i].set)
+			continue;
+		rl.rlim_cur = sc->limits[i].soft == UINT64_MAX ? RLIM_INFINITY :
+		    (rlim_t)sc->limits[i].soft;
+		rl.rlim_max = sc->limits[i].hard == UINT64_MAX ? RLIM_INFINITY :
+		    (rlim_t)sc->limits[i].hard;
+		if (setrlimit(config_limit_resource(i), &rl) < 0) {
+			*step = STEP_LIMIT_FIRST + i;
+			return -1;
+		}
+	}
+	if (sc->nice_set && setpriority(PRIO_PROCESS, 0, sc->nice) < 0) {
+		*step = STEP_NICE;
+		return -1;
+	}
+	return 0;
+}
+
+/* In the child: report which step failed and why, then leave. */
+static void __attribute__((noreturn))
+child_fail(int fd, int step)
+{
+	struct child_err ce = { step, errno };
+
+	(void)!write(fd, &ce, sizeof(ce));
+	_exit(127);
+}
+
+/* The one recipe every child follows between fork and exec (DESIGN.md 7). */
+static void __attribute__((noreturn))
+child(const struct svc_conf *sc, const char *prog, const struct ident *id,
+    char **envp, int errfd, int outfd, int errout)
+{
+	int null, step;
+
+	setsid();
+	daemon_reset_sigs(-1);
+	daemon_unblock_sigs(-1);
+	null = open("/dev/null", O_RDONLY);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(outfd, 1) < 0 ||
+	    dup2(errout, 2) < 0)
+		child_fail(errfd, STEP_EXEC);
+	/* Whatever else is open (inherited by a foreground guardiand) must
+	 * not reach the service; errfd closes itself at exec. */
+	if (errfd > 3)
+		close_range(3, (unsigned)errfd - 1, 0);
+	close_range((unsigned)errfd + 1, ~0U, 0);
+	umask(sc->umask);
+	if (have_child_nofile)
+		setrlimit(RLIMIT_NOFILE, &child_nofile);
+	if (set_limits(sc, &step) < 0)
+		child_fail(errfd, step);
+	if (chdir(sc->directory ? sc->directory : "/") < 0)
+		child_fail(errfd, STEP_DIRECTORY);
+	if (id->set) {
+		if (setgroups((size_t)id->ngroups, id->groups) < 0)
+			child_fail(errfd, STEP_GROUPS);
+		if (setgid(id->gid) < 0)
+			child_fail(errfd, STEP_GID);
+		if (setuid(id->uid) < 0)
+			child_fail(errfd, STEP_UID);
+		/* Never run as root by accident: check the switch took. */
+		if (id->uid != 0 && (setuid(0) == 0 || geteuid() != id->uid)) {
+			errno = EPERM;
+			child_fail(errfd, STEP_UID);
+		}
+	}
+	if (sc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(errfd, STEP_NNP);
+	/* prog has a slash: no second search, but a script without #!
+	 * still runs with /bin/sh, as from a shell. */
+	execvpe(prog, sc->argv, envp);
+	child_fail(errfd, STEP_EXEC);
+}
+
+static const char *const limit_names[NLIMITS] = {
+	"limit_nofile", "limit_nproc", "limit_core", "limit_as", "limit_cpu",
+	"limit_fsize", "limit_memlock", "limit_stack", "limit_data",
+};
+
+/* What failed in the child, as "cannot ... WHAT". */
+static void
+step_message(const struct svc_conf *sc, int step, char *buf, size_t len)
+{
+	switch (step) {
+	case STEP_DIRECTORY:
+		snprintf(buf, len, "cannot change directory to %s",
+		    sc->directory ? sc->directory : "/");
+		break;
+	case STEP_GROUPS:
+		snprintf(buf, len, "cannot set supplementary groups for %s",
+		    sc->user ? sc->user : sc->group);
+		break;
+	case STEP_GID:
+		snprintf(buf, len, "cannot set group for %s",
+		    sc->group ? sc->group : sc->user);
+		break;
+	case STEP_UID:
+		snprintf(buf, len, "cannot set user %s", sc->user);
+		break;
+	case STEP_NICE:
+		snprintf(buf, len, "cannot set nice %d", sc->nice);
+		break;
+	case STEP_NNP:
+		snprintf(buf, len, "cannot set no_new_privileges");
+		break;
+	case STEP_EXEC:
+		snprintf(buf, len, "cannot execute %s", sc->argv[0]);
+		break;
+	default:
+		if (step >= STEP_LIMIT_FIRST && step < STEP_LIMIT_FIRST + NLIMITS)
+			snprintf(buf, len, "cannot set %s",
+			    limit_names[step - STEP_LIMIT_FIRST]);
+		else
+			snprintf(buf, len, "cannot start");
+	}
+}
+
+/* The failures of a start that no retry can mend: the program or the
+ * directory is not there, or not for this user. */
+static bool
+cannot_work(int step, int err)
+{
+	return (step == STEP_EXEC || step == STEP_DIRECTORY) &&
+	    (err == ENOENT || err == EACCES || err == ENOTDIR);
+}
+
+/* Reads what the child said on its exec pipe: EOF means exec succeeded.
+ * Tells service_step which, and logs a failure. */
+void
+spawn_exec_result(struct service *sv)
+{
+	struct child_err ce;
+	ssize_t n;
+	const struct svc_conf *sc = sv->conf;
+
+	do
+		n = read(sv->exec_fd, &ce, sizeof(ce));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	loop_del(sv->exec_fd);
+	close(sv->exec_fd);
+	sv->exec_fd = -1;
+	if (n == (ssize_t)sizeof(ce)) {
+		char what[256];
+
+		step_message(sc, ce.step, what, sizeof(what));
+		sv->exec_errno = ce.err;
+		if (cannot_work(ce.step, ce.err)) {
+			log_warnx("%s: %s: %s; " NOT_RETRYING, sc->name, what,
+			    strerror(ce.err));
+			service_step(sv, EV_CANNOT_EXEC, now_ms());
+		} else {
+			log_warnx("%s: %s: %s", sc->name, what,
+			    strerror(ce.err));
+			service_step(sv, EV_EXEC_FAILED, now_ms());
+		}
+	} else {
+		service_step(sv, EV_EXEC_OK, now_ms());
+	}
+}
+
+static void
+exec_ready(int fd, short revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	spawn_exec_result(arg);
+}
+
+static void
+close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+}
+
+/*
+ * Forks and execs the service; 0, or -1 when nothing was started, -2 when
+ * nothing can be until something changes (why says what). A command
+ * without a slash is looked up here, in the PATH of the service's own
+ * environment, by the function guardiand -t checks it with.
+ */
+int
+spawn_start(struct service *sv, char *why, size_t len)
+{
+	const struct svc_conf *sc = sv->conf;
+	int ep[2] = { -1, -1 }, op[2] = { -1, -1 }, eo[2] = { -1, -1 };
+	char prog[PATH_MAX], *unused;
+	const char *search;
+	struct ident id;
+	char **envp = NULL;
+	sigset_t all, old;
+	pid_t pid;
+	int r;
+
+	sv->exec_errno = 0;
+	if ((r = ident_resolve(sc, &id, why, len)) < 0)
+		return r;
+	if ((envp = build_env(sc, &id)) == NULL)
+		goto fail;
+	snprintf(prog, sizeof(prog), "%s", sc->argv[0]);
+	if (strchr(sc->argv[0], '/') == NULL) {
+		search = check_search_path(sc, envp, &unused);
+		r = check_program(sc->argv[0], sc->directory, search, prog,
+		    sizeof(prog));
+		if (r == ENOENT || r == EACCES) {
+			snprintf(why, len, "cannot execute %s: %s (PATH %s)",
+			    sc->argv[0], r == ENOENT ? "not found" :
+			    strerror(r), search);
+			sv->exec_errno = r;	/* for status: exec-failed */
+			config_free_words(envp);
+			ident_free(&id);
+			return -2;
+		}
+		if (r != 0)	/* let exec say it */
+			snprintf(prog, sizeof(prog), "%s", sc->argv[0]);
+	}
+	if (pipe2(ep, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0 ||
+	    pipe2(eo, O_CLOEXEC) < 0) {
+		log_warn("%s: pipe", sc->name);
+		goto fail;
+	}
+	/* Signals wait until the child has reset its handlers: one that came
+	 * before would run guardiand's inherited handler, which writes into
+	 * guardiand's own signal pipe (a stop right after a start would read
+	 * as a SIGTERM to guardiand) and is otherwise lost to the child. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		child(sc, prog, &id, envp, ep[1], op[1], eo[1]);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		log_warn("%s: fork", sc->name);
+		goto fail;
+	}
+
+	close(ep[1]);
+	close(op[1]);
+	close(eo[1]);
+	config_free_words(envp);
+	ident_free(&id);
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	fcntl(op[0], F_SETFL, O_NONBLOCK);
+	fcntl(eo[0], F_SETFL, O_NONBLOCK);
+	sv->pid = pid;
+	sv->pgid = pid;
+	{
+		struct procstat ps;
+
+		sv->pg_start = proc_stat(pid, &ps) == 0 ? ps.start : 0;
+	}
+	sv->exec_fd = ep[0];
+	sv->exec_errno = 0;
+	if (loop_add(ep[0], POLLIN, exec_ready, sv) < 0)
+		log_warn("%s: watching exec pipe", sc->name);
+	/* The previous process's pipes may still be open: they go on alone. */
+	fwd_forget(sv->fwd[0]);
+	fwd_forget(sv->fwd[1]);
+	fwd_start(sv, pid, 1, op[0]);
+	fwd_start(sv, pid, 2, eo[0]);
+	return 0;
+fail:
+	close_pair(ep);
+	close_pair(op);
+	close_pair(eo);
+	config_free_words(envp);
+	ident_free(&id);
+	return -1;
+}
+
