@@ -286,11 +286,6 @@ child(const struct svc_conf *sc, const char *prog, const struct ident *id,
 	child_fail(errfd, STEP_EXEC);
 }
 
-static const char *const limit_names[NLIMITS] = {
-	"limit_nofile", "limit_nproc", "limit_core", "limit_as", "limit_cpu",
-	"limit_fsize", "limit_memlock", "limit_stack", "limit_data",
-};
-
 /* What failed in the child, as "cannot ... WHAT". */
 static void
 step_message(const struct svc_conf *sc, int step, char *buf, size_t len)
@@ -323,7 +318,7 @@ step_message(const struct svc_conf *sc, int step, char *buf, size_t len)
 	default:
 		if (step >= STEP_LIMIT_FIRST && step < STEP_LIMIT_FIRST + NLIMITS)
 			snprintf(buf, len, "cannot set %s",
-			    limit_names[step - STEP_LIMIT_FIRST]);
+			    config_limit_name(step - STEP_LIMIT_FIRST));
 		else
 			snprintf(buf, len, "cannot start");
 	}

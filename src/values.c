@@ -386,8 +386,8 @@ valid_env_entry(const char *s)
 int
 config_add_env(char ***envp, const char *value, char *err, size_t errlen)
 {
-	char **words, **nv;
-	size_t i, j, n, nw, klen;
+	char **words;
+	size_t i, n, nw;
 	int r;
 
 	if ((r = config_split_words(value, &words, err, errlen)) == -1)
@@ -403,25 +403,14 @@ config_add_env(char ***envp, const char *value, char *err, size_t errlen)
 		}
 	}
 	n = config_nwords(*envp);
-	if ((nv = reallocarray(*envp, n + nw + 1, sizeof(*nv))) == NULL) {
-		config_seterr(err, errlen, "out of memory");
-		config_free_words(words);
-		return -1;
-	}
-	*envp = nv;
 	for (i = 0; i < nw; i++) {
-		klen = strchr(words[i], '=') - words[i] + 1;
-		for (j = 0; j < n; j++)
-			if (strncmp(nv[j], words[i], klen) == 0)
-				break;
-		if (j < n)
-			free(nv[j]);
-		else
-			n++;
-		nv[j] = words[i];
+		if (env_put(envp, &n, words[i]) == -1) {
+			config_seterr(err, errlen, "out of memory");
+			config_free_words(words);
+			return -1;
+		}
 	}
-	nv[n] = NULL;
-	free(words);		/* the strings moved into *envp */
+	config_free_words(words);
 	return 0;
 }
 
