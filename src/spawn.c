@@ -239,6 +239,10 @@ child_fail(int fd, int step)
 	_exit(127);
 }
 
+/* In the child: the environment it execs with, held where a leak checker
+ * following guardiand's forks sees it, when a step fails before exec. */
+static char **volatile child_envp;
+
 /* The one recipe every child follows between fork and exec (DESIGN.md 7). */
 static void __attribute__((noreturn))
 child(const struct svc_conf *sc, const char *prog, const struct ident *id,
@@ -246,6 +250,7 @@ child(const struct svc_conf *sc, const char *prog, const struct ident *id,
 {
 	int null, step;
 
+	child_envp = envp;
 	setsid();
 	daemon_reset_sigs(-1);
 	daemon_unblock_sigs(-1);
