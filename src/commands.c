@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,7 @@ lookup(struct client *cl, char **names, int n)
 {
 	for (int i = 0; i < n; i++) {
 		if (service_find(names[i]) == NULL) {
-			control_reply(cl, CTL_NO_SUCH, "no such service: %s",
+			commands_reply(cl, CTL_NO_SUCH, "no such service: %s",
 			    names[i]);
 			return -1;
 		}
@@ -101,7 +102,7 @@ cmd_status(struct client *cl, const struct request *rq)
 		for (int i = 0; i < n; i++)
 			status_line(&body, service_find(args[i]), now);
 	}
-	control_reply(cl, CTL_OK, "");
+	commands_reply(cl, CTL_OK, "");
 	if (body.s)
 		buf_printf(&cl->out, "%.*s", (int)body.len, body.s);
 	free(body.s);
@@ -111,7 +112,7 @@ static void
 cmd_list(struct client *cl, const struct request *rq)
 {
 	(void)rq;
-	control_reply(cl, CTL_OK, "");
+	commands_reply(cl, CTL_OK, "");
 	for (struct service *sv = service_list(); sv; sv = sv->next)
 		if (!sv->removed)
 			buf_printf(&cl->out, "%s\n", sv->conf->name);
@@ -133,7 +134,7 @@ cmd_logs(struct client *cl, const struct request *rq)
 	sv = service_find(args[0]);
 	count = outlog_count(sv->log);
 	first = lines >= 0 && (size_t)lines < count ? count - (size_t)lines : 0;
-	control_reply(cl, CTL_OK, "");
+	commands_reply(cl, CTL_OK, "");
 	for (size_t i = first; i < count; i++) {
 		const char *t = outlog_get(sv->log, i, &len, &when, &pid, &stream);
 
@@ -154,21 +155,21 @@ cmd_signal(struct client *cl, const struct request *rq)
 		return;
 	sv = service_find(args[0]);
 	if ((sig = config_parse_signal(args[1])) < 0) {
-		control_reply(cl, CTL_USAGE, "unknown signal \"%s\"", args[1]);
+		commands_reply(cl, CTL_USAGE, "unknown signal \"%s\"", args[1]);
 		return;
 	}
 	if (sv->pid <= 0) {
-		control_reply(cl, CTL_NOT_RUNNING, "%s is not running", args[0]);
+		commands_reply(cl, CTL_NOT_RUNNING, "%s is not running", args[0]);
 		return;
 	}
 	if (kill(sv->pid, sig) < 0) {
-		control_reply(cl, CTL_ERROR, "%s: kill %ld: %s", args[0],
+		commands_reply(cl, CTL_ERROR, "%s: kill %ld: %s", args[0],
 		    (long)sv->pid, strerror(errno));
 		return;
 	}
 	log_info("%s: sent %s to pid %ld on request", args[0],
 	    config_signal_name(sig), (long)sv->pid);
-	control_reply(cl, CTL_OK, "");
+	commands_reply(cl, CTL_OK, "");
 }
 
 static void
@@ -185,7 +186,7 @@ cmd_reopen(struct client *cl, const struct request *rq)
 	for (int i = 0; i < n; i++)
 		count += fwd_reopen(args[i]);
 	log_info("control: reopened %d output file%s", count, count == 1 ? "" : "s");
-	control_reply(cl, CTL_OK, "");
+	commands_reply(cl, CTL_OK, "");
 	buf_printf(&cl->out, "%d output file%s reopened\n", count,
 	    count == 1 ? "" : "s");
 }
@@ -207,15 +208,15 @@ cmd_reload(struct client *cl, const struct request *rq)
 
 	(void)rq;
 	if (reload_fn == NULL) {
-		control_reply(cl, CTL_ERROR, "reload is not available");
+		commands_reply(cl, CTL_ERROR, "reload is not available");
 		return;
 	}
 	if (reload_fn(reload_error, &errs, summary, sizeof(summary)) < 0) {
-		control_reply(cl, CTL_ERROR, "%s", summary);
+		commands_reply(cl, CTL_ERROR, "%s", summary);
 		if (errs.s)
 			buf_printf(&cl->out, "%.*s", (int)errs.len, errs.s);
 	} else {
-		control_reply(cl, CTL_OK, "");
+		commands_reply(cl, CTL_OK, "");
 		buf_printf(&cl->out, "%s\n", summary);
 	}
 	free(errs.s);
@@ -234,9 +235,7 @@ settled(enum wait_kind kind, struct service *sv, unsigned base, char *why,
 	case WAIT_STARTED:
 		if (sv->state == SV_UP && sv->starts > base)
 			return 1;
-		if (sv->starts > base && (sv->state == SV_BACKOFF ||
-		    sv->state == SV_FATAL || (sv->state == SV_DOWN &&
-		    sv->want == WANT_UP))) {
+		if (sv->starts > base && service_outcome_failed(sv->outcome)) {
 			snprintf(why, len, "failed to start (%s)",
 			    service_state_name(sv->state));
 			return -1;
@@ -281,7 +280,7 @@ commands_check_wait(struct client *cl, bool timed_out)
 		return;
 	}
 	if (pending) {
-		control_reply(cl, cl->wait == WAIT_UP ? CTL_NOT_RUNNING : CTL_ERROR,
+		commands_reply(cl, cl->wait == WAIT_UP ? CTL_NOT_RUNNING : CTL_ERROR,
 		    "timed out");
 		for (int i = 0; i < cl->nwait; i++)
 			if (settled(cl->wait, service_find(cl->wait_names[i]),
@@ -290,9 +289,9 @@ commands_check_wait(struct client *cl, bool timed_out)
 				    cl->wait_names[i], service_state_name(
 				    service_find(cl->wait_names[i])->state));
 	} else if (failed)
-		control_reply(cl, CTL_ERROR, "%d failed", failed);
+		commands_reply(cl, CTL_ERROR, "%d failed", failed);
 	else
-		control_reply(cl, CTL_OK, "");
+		commands_reply(cl, CTL_OK, "");
 	if (fails.s)
 		buf_printf(&cl->out, "%.*s", (int)fails.len, fails.s);
 	free(fails.s);
@@ -341,7 +340,7 @@ cmd_change(struct client *cl, const struct request *rq)
 			break;
 		}
 		if ((cl->wait_names[i] = strdup(args[i])) == NULL) {
-			control_reply(cl, CTL_ERROR, "out of memory");
+			commands_reply(cl, CTL_ERROR, "out of memory");
 			cl->nwait = i;
 			return;
 		}
@@ -349,7 +348,7 @@ cmd_change(struct client *cl, const struct request *rq)
 		cl->nwait = i + 1;
 	}
 	if (rq->nowait && kind != WAIT_UP) {
-		control_reply(cl, CTL_OK, "");
+		commands_reply(cl, CTL_OK, "");
 		return;
 	}
 	cl->wait = kind;
@@ -371,6 +370,22 @@ static const command_fn handlers[PCMD_COUNT] = {
 	[PCMD_LIST] = cmd_list,
 };
 
+/* Starts the reply; nothing more is read from the client after this. */
+void
+commands_reply(struct client *cl, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (code == CTL_OK)
+		buf_printf(&cl->out, "OK%s%s\n", msg[0] ? " " : "", msg);
+	else
+		buf_printf(&cl->out, "ERR %d %s\n", code, msg);
+}
+
 /* A row without a handler, or NULL: control_open() refuses to start then,
  * so that a command added to the table cannot go unhandled unnoticed. */
 const char *
@@ -387,7 +402,7 @@ commands_run(struct client *cl, const struct request *rq)
 {
 	if (handlers[rq->id] == NULL) {
 		log_warnx("control: %s has no handler", rq->pc->name);
-		control_reply(cl, CTL_ERROR, "%s: not implemented", rq->pc->name);
+		commands_reply(cl, CTL_ERROR, "%s: not implemented", rq->pc->name);
 		return;
 	}
 	handlers[rq->id](cl, rq);

@@ -17,7 +17,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,22 +70,6 @@ may_read(const struct client *cl)
 	return may_control(cl) || in_group(cl, status_gid);
 }
 
-/* Starts the reply; nothing more is read from the client after this. */
-void
-control_reply(struct client *cl, int code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (code == CTL_OK)
-		buf_printf(&cl->out, "OK%s%s\n", msg[0] ? " " : "", msg);
-	else
-		buf_printf(&cl->out, "ERR %d %s\n", code, msg);
-}
-
 /* Splits the request into words; returns the count. */
 static int
 split(char *s, char **w, int max)
@@ -113,7 +96,7 @@ handle(struct client *cl, char *line)
 	const char *cmd;
 
 	if (n == 0) {
-		control_reply(cl, CTL_USAGE, "empty request");
+		commands_reply(cl, CTL_USAGE, "empty request");
 		return;
 	}
 	cmd = w[0];
@@ -131,7 +114,7 @@ handle(struct client *cl, char *line)
 		/* An unknown command's options are checked for form only: it
 		 * is answered "unknown command" below. */
 		if (opt == 0 || (rq.pc && !(rq.pc->opts & opt))) {
-			control_reply(cl, CTL_USAGE, "unknown option %s", w[first]);
+			commands_reply(cl, CTL_USAGE, "unknown option %s", w[first]);
 			return;
 		}
 		if (opt == PROTO_OPT_NO_WAIT)
@@ -139,13 +122,13 @@ handle(struct client *cl, char *line)
 		else if (opt == PROTO_OPT_TIMEOUT) {
 			rq.timeout = strtoll(w[first] + 10, &end, 10);
 			if (*end || rq.timeout < 0 || rq.timeout > 24LL * 3600000) {
-				control_reply(cl, CTL_USAGE, "bad %s", w[first]);
+				commands_reply(cl, CTL_USAGE, "bad %s", w[first]);
 				return;
 			}
 		} else {
 			rq.lines = strtol(w[first] + 8, &end, 10);
 			if (*end || rq.lines < 0) {
-				control_reply(cl, CTL_USAGE, "bad %s", w[first]);
+				commands_reply(cl, CTL_USAGE, "bad %s", w[first]);
 				return;
 			}
 		}
@@ -153,11 +136,11 @@ handle(struct client *cl, char *line)
 	/* The row says who may: an unknown command needs reading only. */
 	if ((rq.pc && rq.pc->mutating) ? !may_control(cl) : !may_read(cl)) {
 		log_warnx("control: %s refused to uid %ld", cmd, (long)cl->uid);
-		control_reply(cl, CTL_ERROR, "permission denied");
+		commands_reply(cl, CTL_ERROR, "permission denied");
 		return;
 	}
 	if (rq.pc == NULL) {
-		control_reply(cl, CTL_USAGE, "unknown command \"%.64s\"", cmd);
+		commands_reply(cl, CTL_USAGE, "unknown command \"%.64s\"", cmd);
 		return;
 	}
 	rq.id = (enum proto_cmd_id)(rq.pc - proto_cmds);
@@ -167,7 +150,7 @@ handle(struct client *cl, char *line)
 		char msg[128];
 
 		proto_usage(rq.pc, msg, sizeof(msg));
-		control_reply(cl, CTL_USAGE, "%s", msg);
+		commands_reply(cl, CTL_USAGE, "%s", msg);
 		return;
 	}
 	commands_run(cl, &rq);
@@ -182,7 +165,7 @@ take_request(struct client *cl, char *nl)
 	else
 		cl->in[cl->inlen < sizeof(cl->in) ? cl->inlen : sizeof(cl->in) - 1] = '\0';
 	if (strlen(cl->in) != (nl ? (size_t)(nl - cl->in) : cl->inlen))
-		control_reply(cl, CTL_USAGE, "NUL byte in request");
+		commands_reply(cl, CTL_USAGE, "NUL byte in request");
 	else
 		handle(cl, cl->in);
 }
@@ -241,7 +224,7 @@ client_io(int fd, short revents, void *arg)
 	char *nl = memchr(cl->in, '\n', cl->inlen);
 	if (nl == NULL && n > 0) {
 		if (cl->inlen == sizeof(cl->in)) {
-			control_reply(cl, CTL_USAGE, "request too long");
+			commands_reply(cl, CTL_USAGE, "request too long");
 			loop_events(fd, POLLOUT);
 		}
 		return;
@@ -580,7 +563,7 @@ control_fuzz_request(const char *data, size_t len)
 	memcpy(cl->in, data, cl->inlen);
 	nl = memchr(cl->in, '\n', cl->inlen);
 	if (nl == NULL && cl->inlen == sizeof(cl->in))
-		control_reply(cl, CTL_USAGE, "request too long");
+		commands_reply(cl, CTL_USAGE, "request too long");
 	else
 		take_request(cl, nl);
 	for (int i = 0; i < cl->nwait; i++)

@@ -43,8 +43,9 @@ struct request {
 	int64_t timeout;	/* --timeout=MS */
 };
 
-/* Starts the reply; nothing more is read from the client after this. */
-void control_reply(struct client *cl, int code, const char *fmt, ...);
+/* Starts the reply ("OK ..." or "ERR CODE ..."); nothing more is read
+ * from the client after this. */
+void commands_reply(struct client *cl, int code, const char *fmt, ...);
 
 /* The name of a command that has no handler, or NULL. */
 const char *commands_missing(void);

@@ -565,8 +565,6 @@ int64_t service_leftover_deadline(const struct lo_timing *t, int64_t now);
  * summary gets "N added, N removed, N changed, N unchanged". */
 void service_apply(struct conf *c, char *summary, size_t len);
 struct service *service_find(const char *name);
-struct rlimit;
-void service_set_nofile(const struct rlimit *rl);
 void service_do(struct service *sv, enum sv_event ev);	/* step and act, now */
 void service_stop_all(void);
 void service_kill_all(void);	/* SIGKILL to every group now */
@@ -582,6 +580,7 @@ struct service *service_list(void);
 
 #define NOT_RETRYING	"not retrying until a reload or guardianctl start"
 
+struct rlimit;
 void spawn_set_nofile(const struct rlimit *rl);
 /* Forks and execs the service; 0, or -1 when nothing was started, -2 when
  * nothing can be until something changes (why says what). */

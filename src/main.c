@@ -428,7 +428,7 @@ start_daemon(struct conf *c)
 		struct rlimit rl;
 
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-			service_set_nofile(&rl);
+			spawn_set_nofile(&rl);
 			rl.rlim_cur = rl.rlim_max;
 			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 				log_warn("guardiand: cannot raise the descriptor limit");

@@ -38,13 +38,6 @@ struct leftover {
 };
 static struct leftover *leftovers;
 
-/* Remembers the descriptor limit to give services (spawn.c). */
-void
-service_set_nofile(const struct rlimit *rl)
-{
-	spawn_set_nofile(rl);
-}
-
 static void act(struct service *sv, enum sv_action a);
 
 /* Hands the state file every process group guardiand answers for: each
