@@ -58,7 +58,7 @@ $(B)/guardianctl: $(patsubst src/%.c,$(B)/%.o,$(CTL_SRC))
 	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # Unit tests link the modules they test as they are, without stubs.
-$(B)/test_%: tests/unit/test_%.c tests/unit/t.h $(patsubst src/%.c,$(B)/%.o,$(LIB_SRC)) | $(B)
+$(B)/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(patsubst src/%.c,$(B)/%.o,$(LIB_SRC)) | $(B)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -Isrc -o $@ $< $(patsubst src/%.c,$(B)/%.o,$(LIB_SRC)) $(PKG_LIBS)
 
 deps:
@@ -158,7 +158,7 @@ $(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/proto.h src/control.h
 
 # config.c, conffile.c, keys.c, values.c (and check.c, its host checks);
 # glob() is wrapped to keep include= inside a temp dir.
-FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile keys values check buf clock env)
+FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile keys values check buf clock env fmt)
 $(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_CONFIG_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)

@@ -83,7 +83,7 @@ conffile_read(const char *path, struct stat *st, char **data, size_t *len,
 		goto notreg;	/* replaced since the stat */
 	if (fstatfs(fd, &sfs) == 0 && (sfs.f_type == PROC_SUPER_MAGIC ||
 	    sfs.f_type == SYSFS_MAGIC)) {
-		config_seterr(why, whylen, "a file of /proc or /sys, not a "
+		fmt_err(why, whylen, "a file of /proc or /sys, not a "
 		    "configuration file; refusing it");
 		goto fail;
 	}
@@ -105,7 +105,7 @@ conffile_read(const char *path, struct stat *st, char **data, size_t *len,
 			break;
 		n += (size_t)r;
 		if (n > CONF_FILE_MAX) {
-			config_seterr(why, whylen, "larger than %d KiB; refusing it",
+			fmt_err(why, whylen, "larger than %d KiB; refusing it",
 			    CONF_FILE_MAX / 1024);
 			goto fail;
 		}
@@ -115,11 +115,11 @@ conffile_read(const char *path, struct stat *st, char **data, size_t *len,
 	*len = n;
 	return 0;
 notreg:
-	config_seterr(why, whylen, "not a regular file (%s); refusing it",
+	fmt_err(why, whylen, "not a regular file (%s); refusing it",
 	    file_kind(st->st_mode));
 	goto fail;
 sys:
-	config_seterr(why, whylen, "%s", strerror(errno));
+	fmt_err(why, whylen, "%s", strerror(errno));
 fail:
 	if (fd >= 0)
 		close(fd);
@@ -147,12 +147,12 @@ conffile_check_dir(struct conffile_ids *dirs, const char *path, char *why,
 	if (geteuid() != 0)
 		return 0;
 	if ((real = realpath(path, NULL)) == NULL) {
-		config_seterr(why, whylen, "%s", strerror(errno));
+		fmt_err(why, whylen, "%s", strerror(errno));
 		return -1;
 	}
 	dir = dirname(real);
 	if (stat(dir, &st) < 0) {
-		config_seterr(why, whylen, "directory %s: %s", dir, strerror(errno));
+		fmt_err(why, whylen, "directory %s: %s", dir, strerror(errno));
 		free(real);
 		return -1;
 	}
@@ -163,7 +163,7 @@ conffile_check_dir(struct conffile_ids *dirs, const char *path, char *why,
 		}
 	ok = st.st_uid == 0 && (st.st_mode & 022) == 0;
 	if (!ok)
-		config_seterr(why, whylen, "directory %s is writable by others than "
+		fmt_err(why, whylen, "directory %s is writable by others than "
 		    "root (owner uid %ld, mode %04o); refusing it", dir,
 		    (long)st.st_uid, (unsigned)(st.st_mode & 07777));
 	free(real);
@@ -181,7 +181,7 @@ int
 conffile_check_owner(const struct stat *st, char *why, size_t whylen)
 {
 	if (geteuid() == 0 && (st->st_uid != 0 || (st->st_mode & 022) != 0)) {
-		config_seterr(why, whylen, "writable by others than root (owner uid "
+		fmt_err(why, whylen, "writable by others than root (owner uid "
 		    "%ld, mode %04o); refusing it", (long)st->st_uid,
 		    (unsigned)(st->st_mode & 07777));
 		return -1;

@@ -3,6 +3,7 @@
  * place: durations, text that cannot steer a terminal, and JSON strings
  * that are valid UTF-8 whatever bytes a service printed.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -165,4 +166,16 @@ fmt_json_string(FILE *f, const char *s, size_t n)
 		i += len;
 	}
 	fputc('"', f);
+}
+
+void
+fmt_err(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
 }

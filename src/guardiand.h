@@ -218,8 +218,6 @@ bool config_svc_equal(const struct svc_conf *a, const struct svc_conf *b);
 
 /* ---- values.c: the value parsers ---- */
 
-void config_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 int config_split_words(const char *s, char ***argv, char *err, size_t errlen);
 void config_free_words(char **argv);
 size_t config_nwords(char *const *v);
@@ -603,6 +601,9 @@ const char *fmt_duration(int64_t ms, char *buf, size_t len);
 size_t fmt_text(FILE *f, const char *s, size_t n);
 /* Bytes as a JSON string: valid UTF-8, controls as \uXXXX, bad bytes as \ufffd. */
 void fmt_json_string(FILE *f, const char *s, size_t n);
+/* An error message into the caller's buffer, which may be NULL or empty. */
+void fmt_err(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- track.c ---- */
 

@@ -158,7 +158,7 @@ set_string(char **dst, const char *value, char *err, size_t errlen)
 	char *s;
 
 	if ((s = strdup(value)) == NULL) {
-		config_seterr(err, errlen, "out of memory");
+		fmt_err(err, errlen, "out of memory");
 		return -1;
 	}
 	free(*dst);
@@ -178,12 +178,12 @@ set_command(char ***argvp, char **textp, const char *value, char *err,
 		return -1;
 	if (n == 0) {
 		config_free_words(argv);
-		config_seterr(err, errlen, "empty command");
+		fmt_err(err, errlen, "empty command");
 		return -1;
 	}
 	if ((text = strdup(value)) == NULL) {
 		config_free_words(argv);
-		config_seterr(err, errlen, "out of memory");
+		fmt_err(err, errlen, "out of memory");
 		return -1;
 	}
 	config_free_words(*argvp);
@@ -201,18 +201,18 @@ set_duration(const struct config_key *k, int64_t *dst, const char *value,
 	int64_t ms;
 
 	if (config_parse_duration(value, &ms) == -1) {
-		config_seterr(err, errlen,
+		fmt_err(err, errlen,
 		    "invalid duration \"%s\" for %s (use ms, s, m or h)",
 		    value, k->name);
 		return -1;
 	}
 	if (ms > DURATION_MAX_MS) {
-		config_seterr(err, errlen, "%s \"%s\" is too long (at most 24h)",
+		fmt_err(err, errlen, "%s \"%s\" is too long (at most 24h)",
 		    k->name, value);
 		return -1;
 	}
 	if (ms < k->min) {
-		config_seterr(err, errlen, "%s must be at least %lldms", k->name,
+		fmt_err(err, errlen, "%s must be at least %lldms", k->name,
 		    (long long)k->min);
 		return -1;
 	}
@@ -264,7 +264,7 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 	int n;
 
 	if (*value == '\0' && !(k->flags & KEY_EMPTY_OK)) {
-		config_seterr(err, errlen, "empty value for %s", k->name);
+		fmt_err(err, errlen, "empty value for %s", k->name);
 		return -1;
 	}
 	switch (k->kind) {
@@ -301,14 +301,14 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 		else if (strcmp(value, "never") == 0)
 			*(enum restart_policy *)slot = RESTART_NEVER;
 		else {
-			config_seterr(err, errlen, "invalid restart policy "
+			fmt_err(err, errlen, "invalid restart policy "
 			    "\"%s\" (always, on-failure or never)", value);
 			return -1;
 		}
 		return 0;
 	case KK_SIGNAL:
 		if ((n = config_parse_signal(value)) == -1) {
-			config_seterr(err, errlen, "unknown signal \"%s\"", value);
+			fmt_err(err, errlen, "unknown signal \"%s\"", value);
 			return -1;
 		}
 		*(int *)slot = n;
@@ -329,7 +329,7 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 		return 0;
 	case KK_BOOL:
 		if ((n = config_parse_bool(value)) == -1) {
-			config_seterr(err, errlen, "invalid %s \"%s\" (yes or no)",
+			fmt_err(err, errlen, "invalid %s \"%s\" (yes or no)",
 			    k->name, value);
 			return -1;
 		}
@@ -337,14 +337,14 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 		return 0;
 	case KK_OUTPUT:
 		if ((n = set_output(slot, value, err, errlen)) == -2) {
-			config_seterr(err, errlen, "invalid %s \"%s\" (syslog, "
+			fmt_err(err, errlen, "invalid %s \"%s\" (syslog, "
 			    "null or file:/absolute/path)", k->name, value);
 			return -1;
 		}
 		return n;
 	case KK_PRIORITY:
 		if ((n = config_parse_priority(value)) < 0) {
-			config_seterr(err, errlen, "invalid %s \"%s\" (emerg, "
+			fmt_err(err, errlen, "invalid %s \"%s\" (emerg, "
 			    "alert, crit, err, warning, notice, info or debug)",
 			    k->name, value);
 			return -1;
@@ -358,19 +358,19 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 		return 0;
 	case KK_LIMIT:
 		if ((n = config_parse_limit(k->arg, value, slot)) == -1) {
-			config_seterr(err, errlen, "invalid %s \"%s\" (a number%s "
+			fmt_err(err, errlen, "invalid %s \"%s\" (a number%s "
 			    "or unlimited, or soft:hard)", k->name, value,
 			    config_limit_bytes(k->arg) ? " with K, M or G" : "");
 			return -1;
 		} else if (n == -2) {
-			config_seterr(err, errlen, "invalid %s \"%s\": the soft "
+			fmt_err(err, errlen, "invalid %s \"%s\": the soft "
 			    "limit is above the hard one", k->name, value);
 			return -1;
 		}
 		return 0;
 	case KK_GROUP:
 		if (getgrnam(value) == NULL) {
-			config_seterr(err, errlen, "unknown group \"%s\" for %s",
+			fmt_err(err, errlen, "unknown group \"%s\" for %s",
 			    value, k->name);
 			return -1;
 		}
@@ -378,14 +378,14 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 	case KK_INCLUDE:
 		break;		/* config.c reads it */
 	}
-	config_seterr(err, errlen, "%s cannot be set here", k->name);
+	fmt_err(err, errlen, "%s cannot be set here", k->name);
 	return -1;
 invalid:
-	config_seterr(err, errlen, "invalid %s \"%s\"%s%s", k->name, value,
+	fmt_err(err, errlen, "invalid %s \"%s\"%s%s", k->name, value,
 	    k->hint ? " " : "", k->hint ? k->hint : "");
 	return -1;
 not_absolute:
-	config_seterr(err, errlen, "%s \"%s\" is not an absolute path",
+	fmt_err(err, errlen, "%s \"%s\" is not an absolute path",
 	    k->name, value);
 	return -1;
 }
@@ -398,7 +398,7 @@ config_svc_set(struct svc_conf *sc, const char *key, const char *value,
 	const struct config_key *k = config_key_find(key, KEY_SERVICE);
 
 	if (k == NULL) {
-		config_seterr(err, errlen, "unknown key \"%s\"", key);
+		fmt_err(err, errlen, "unknown key \"%s\"", key);
 		return -1;
 	}
 	return config_key_set(k, sc, value, err, errlen);
@@ -529,19 +529,19 @@ config_svc_check(const struct svc_conf *sc, char *err, size_t errlen)
 	char a[32], b[32];
 
 	if (sc->argv == NULL || sc->argv[0] == NULL) {
-		config_seterr(err, errlen, "service \"%s\" has no command",
+		fmt_err(err, errlen, "service \"%s\" has no command",
 		    sc->name);
 		return -1;
 	}
 	if (sc->backoff_max_ms < sc->backoff_initial_ms) {
-		config_seterr(err, errlen, "service \"%s\": backoff_max (%s) is "
+		fmt_err(err, errlen, "service \"%s\": backoff_max (%s) is "
 		    "less than backoff_initial (%s)", sc->name,
 		    config_fmt_duration(sc->backoff_max_ms, a, sizeof(a)),
 		    config_fmt_duration(sc->backoff_initial_ms, b, sizeof(b)));
 		return -1;
 	}
 	if ((uint64_t)sc->log_lines * sc->line_max > LOG_BYTES_MAX) {
-		config_seterr(err, errlen, "service \"%s\": log_lines = %u lines "
+		fmt_err(err, errlen, "service \"%s\": log_lines = %u lines "
 		    "of up to line_max = %zu bytes could take %llu MiB; at most "
 		    "%d MiB (lower log_lines or line_max)", sc->name,
 		    sc->log_lines, sc->line_max,

@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,18 +31,6 @@
 
 #define MAINPID_SYMLINKS_MAX	16	/* symlinks followed on the way */
 #define MAINPID_FILE_MAX	32	/* bytes read: the first line is in them */
-
-static void
-say(char *why, size_t wlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || wlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, wlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Whether a directory leaves its entries to root alone. */
 static bool
@@ -70,7 +57,7 @@ walk(const char *path, bool *trusted, char *note, size_t nlen, char *why,
 	ssize_t n;
 
 	if (path[0] != '/' || strlen(path) >= sizeof(rest)) {
-		say(why, wlen, "%s: not an absolute path", path);
+		fmt_err(why, wlen, "%s: not an absolute path", path);
 		errno = EINVAL;
 		return -1;
 	}
@@ -80,13 +67,13 @@ walk(const char *path, bool *trusted, char *note, size_t nlen, char *why,
 		goto sys;
 	*trusted = dir_trusted(&st);
 	if (!*trusted)
-		say(note, nlen, "/ is writable by a user other than root");
+		fmt_err(note, nlen, "/ is writable by a user other than root");
 	for (;;) {
 		for (p = rest; *p == '/'; p++)
 			;
 		len = strcspn(p, "/");
 		if (len == 0) {
-			say(why, wlen, "%s: names a directory", path);
+			fmt_err(why, wlen, "%s: names a directory", path);
 			errno = EISDIR;
 			goto fail;
 		}
@@ -100,7 +87,7 @@ walk(const char *path, bool *trusted, char *note, size_t nlen, char *why,
 		if (strcmp(comp, ".") == 0)
 			continue;
 		if (strcmp(comp, "..") == 0) {
-			say(why, wlen, "%s: \"..\" in a pidfile's path: refused", path);
+			fmt_err(why, wlen, "%s: \"..\" in a pidfile's path: refused", path);
 			errno = EINVAL;
 			goto fail;
 		}
@@ -118,7 +105,7 @@ walk(const char *path, bool *trusted, char *note, size_t nlen, char *why,
 			}
 			if (st.st_uid != 0 && *trusted) {
 				*trusted = false;
-				say(note, nlen, "symlink %s is owned by uid %ld",
+				fmt_err(note, nlen, "symlink %s is owned by uid %ld",
 				    comp, (long)st.st_uid);
 			}
 			n = readlinkat(fd, "", target, sizeof(target) - 1);
@@ -152,7 +139,7 @@ walk(const char *path, bool *trusted, char *note, size_t nlen, char *why,
 			}
 			if (!dir_trusted(&st) && *trusted) {
 				*trusted = false;
-				say(note, nlen, "directory %s is writable by "
+				fmt_err(note, nlen, "directory %s is writable by "
 				    "uid %ld or others", comp, (long)st.st_uid);
 			}
 			close(dfd);
@@ -162,18 +149,18 @@ walk(const char *path, bool *trusted, char *note, size_t nlen, char *why,
 		close(dfd);
 		if (!S_ISREG(st.st_mode)) {
 			close(fd);
-			say(why, wlen, "%s: not a regular file", path);
+			fmt_err(why, wlen, "%s: not a regular file", path);
 			errno = EINVAL;
 			return -1;
 		}
 		if (st.st_uid != 0 && *trusted) {
 			*trusted = false;
-			say(note, nlen, "it is owned by uid %ld", (long)st.st_uid);
+			fmt_err(note, nlen, "it is owned by uid %ld", (long)st.st_uid);
 		}
 		return fd;
 	}
 sys:
-	say(why, wlen, "%s: %s", path, strerror(errno));
+	fmt_err(why, wlen, "%s: %s", path, strerror(errno));
 fail:
 	if (dfd >= 0) {
 		int e = errno;
@@ -250,13 +237,13 @@ mainpid_read(const char *path, int (*member)(pid_t pid, void *arg), void *arg,
 	int fd, in;
 	char st;
 
-	say(why, wlen, "%s", "");
+	fmt_err(why, wlen, "%s", "");
 	if ((fd = walk(path, &trusted, note, sizeof(note), why, wlen)) < 0)
 		return -1;
 	n = read_opath(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0) {
-		say(why, wlen, "%s: %s", path, strerror(errno));
+		fmt_err(why, wlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	buf[n] = '\0';
@@ -265,18 +252,18 @@ mainpid_read(const char *path, int (*member)(pid_t pid, void *arg), void *arg,
 	for (i = 0; i < (size_t)n && buf[i] >= '0' && buf[i] <= '9' && i < 10; i++)
 		pid = pid * 10 + (buf[i] - '0');
 	if (i == 0 || (buf[i] != '\0' && buf[i] != '\n')) {
-		say(why, wlen, "%s: its first line is not one decimal pid", path);
+		fmt_err(why, wlen, "%s: its first line is not one decimal pid", path);
 		errno = EINVAL;
 		return -1;
 	}
 	if (pid <= 1 || pid > INT_MAX || pid == getpid()) {
-		say(why, wlen, "%s: pid %ld cannot be a service's main process",
+		fmt_err(why, wlen, "%s: pid %ld cannot be a service's main process",
 		    path, pid);
 		errno = EINVAL;
 		return -1;
 	}
 	if ((st = proc_state((pid_t)pid)) == 0 || st == 'Z' || st == 'X') {
-		say(why, wlen, "%s: pid %ld: %s", path, pid,
+		fmt_err(why, wlen, "%s: pid %ld: %s", path, pid,
 		    st == 0 ? "no such process" : "exited (a zombie)");
 		errno = ESRCH;
 		return -1;
@@ -286,19 +273,19 @@ mainpid_read(const char *path, int (*member)(pid_t pid, void *arg), void *arg,
 		return 0;
 	}
 	if (in == 0) {
-		say(why, wlen, "%s: pid %ld is not a process of the service: "
+		fmt_err(why, wlen, "%s: pid %ld is not a process of the service: "
 		    "refused", path, pid);
 		errno = EPERM;
 		return -1;
 	}
 	if (!trusted) {
-		say(why, wlen, "%s: pid %ld is not known to be the service's, "
+		fmt_err(why, wlen, "%s: pid %ld is not known to be the service's, "
 		    "and the file is not root's alone (%s): refused", path, pid,
 		    note);
 		errno = EPERM;
 		return -1;
 	}
-	say(why, wlen, "%s: pid %ld is not known to be the service's; accepted "
+	fmt_err(why, wlen, "%s: pid %ld is not known to be the service's; accepted "
 	    "as the file is root's", path, pid);
 	*pidp = (pid_t)pid;
 	return 0;

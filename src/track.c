@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,20 +24,7 @@
 
 #define TRACK_DEPTH_MAX		16	/* nested cgroups a service may make */
 #define TRACK_KILL_ROUNDS	64	/* SIGKILL sweeps without cgroup.kill */
-#define TRACK_SYMLINKS_MAX	16	/* symlinks followed on a pidfile's path */
 #define TRACK_INSTANCE_MAX	64	/* longer instance names are hashed */
-
-static void
-say(char *why, size_t wlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || wlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, wlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Reads a small file relative to dirfd into buf, NUL-terminated; its length or -1. */
 static ssize_t
@@ -113,12 +99,12 @@ track_cgroup2(bool enabled, char *path, size_t len, char *rel, size_t rlen,
 
 	if (!enabled || (env != NULL && (strcmp(env, "off") == 0 ||
 	    strcmp(env, "0") == 0 || strcmp(env, "no") == 0))) {
-		say(why, wlen, "cgroup tracking is off%s",
+		fmt_err(why, wlen, "cgroup tracking is off%s",
 		    enabled ? " (" TRACK_ENV "=off)" : "");
 		return -1;
 	}
 	if ((fp = fopen("/proc/self/mountinfo", "re")) == NULL) {
-		say(why, wlen, "/proc/self/mountinfo: %s", strerror(errno));
+		fmt_err(why, wlen, "/proc/self/mountinfo: %s", strerror(errno));
 		return -1;
 	}
 	while (!found && getline(&line, &cap, fp) > 0) {
@@ -144,11 +130,11 @@ track_cgroup2(bool enabled, char *path, size_t len, char *rel, size_t rlen,
 	free(line);
 	fclose(fp);
 	if (!found) {
-		say(why, wlen, "no cgroup2 hierarchy is mounted");
+		fmt_err(why, wlen, "no cgroup2 hierarchy is mounted");
 		return -1;
 	}
 	if (faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) != 0) {
-		say(why, wlen, "%s: %s", path, strerror(errno));
+		fmt_err(why, wlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -220,20 +206,20 @@ open_dir(int dirfd, const char *name, bool create, char *why, size_t wlen)
 		if (mkdirat(dirfd, name, 0755) == 0)
 			made = true;
 		else if (errno != EEXIST) {
-			say(why, wlen, "%s: mkdir: %s", name, strerror(errno));
+			fmt_err(why, wlen, "%s: mkdir: %s", name, strerror(errno));
 			return -1;
 		}
 	}
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		say(why, wlen, "%s: %s", name, strerror(errno));
+		fmt_err(why, wlen, "%s: %s", name, strerror(errno));
 		return -1;
 	}
 	if (made)
 		(void)fchmod(fd, 0755);	/* umask may have taken bits */
 	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() ||
 	    (st.st_mode & 022) != 0) {
-		say(why, wlen, "%s: not owned by uid %ld or writable by others: "
+		fmt_err(why, wlen, "%s: not owned by uid %ld or writable by others: "
 		    "refused", name, (long)geteuid());
 		close(fd);
 		errno = EPERM;
@@ -259,11 +245,11 @@ track_root_open(struct track_root *root, const char *pidfile, bool enabled,
 	    why, wlen) != 0)
 		return -1;
 	if (track_instance(pidfile, inst, sizeof(inst)) != 0) {
-		say(why, wlen, "%s: no instance name", pidfile);
+		fmt_err(why, wlen, "%s: no instance name", pidfile);
 		return -1;
 	}
 	if ((mfd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		say(why, wlen, "%s: %s", mnt, strerror(errno));
+		fmt_err(why, wlen, "%s: %s", mnt, strerror(errno));
 		return -1;
 	}
 	if ((gfd = open_dir(mfd, "guardiand", true, why, wlen)) < 0 ||
@@ -281,7 +267,7 @@ track_root_open(struct track_root *root, const char *pidfile, bool enabled,
 	close(mfd);
 	return 0;
 nomem:
-	say(why, wlen, "out of memory");
+	fmt_err(why, wlen, "out of memory");
 fail:
 	if (gfd >= 0)
 		close(gfd);

@@ -11,7 +11,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,19 +104,6 @@ struct vec {
 	size_t	  n, cap;
 };
 
-/* Fills the caller's buffer, which may be absent, so callers need not care. */
-void
-config_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Appends s (owned from now on) and keeps the vector NULL-terminated. */
 static int
 vec_push(struct vec *w, char *s)
@@ -201,7 +187,7 @@ config_split_words(const char *s, char ***argvp, char *err, size_t errlen)
 		inword = true;
 		if (*p == '\'') {
 			if ((q = strchr(p + 1, '\'')) == NULL) {
-				config_seterr(err, errlen, "unterminated single quote");
+				fmt_err(err, errlen, "unterminated single quote");
 				goto fail;
 			}
 			if (buf_add(&b, p + 1, q - p - 1) == -1)
@@ -210,7 +196,7 @@ config_split_words(const char *s, char ***argvp, char *err, size_t errlen)
 		} else if (*p == '"') {
 			for (p++; *p != '"'; p++) {
 				if (*p == '\0') {
-					config_seterr(err, errlen,
+					fmt_err(err, errlen,
 					    "unterminated double quote");
 					goto fail;
 				}
@@ -223,7 +209,7 @@ config_split_words(const char *s, char ***argvp, char *err, size_t errlen)
 			p++;
 		} else if (*p == '\\') {
 			if (p[1] == '\0') {
-				config_seterr(err, errlen, "backslash at end of line");
+				fmt_err(err, errlen, "backslash at end of line");
 				goto fail;
 			}
 			if (buf_addc(&b, p[1]) == -1)
@@ -244,7 +230,7 @@ config_split_words(const char *s, char ***argvp, char *err, size_t errlen)
 	return (int)w.n;
 
 nomem:
-	config_seterr(err, errlen, "out of memory");
+	fmt_err(err, errlen, "out of memory");
 fail:
 	free(b.s);
 	config_free_words(w.v);
@@ -395,7 +381,7 @@ config_add_env(char ***envp, const char *value, char *err, size_t errlen)
 	nw = (size_t)r;
 	for (i = 0; i < nw; i++) {
 		if (!valid_env_entry(words[i])) {
-			config_seterr(err, errlen,
+			fmt_err(err, errlen,
 			    "invalid environment entry \"%s\" (expected KEY=VALUE)",
 			    words[i]);
 			config_free_words(words);
@@ -405,7 +391,7 @@ config_add_env(char ***envp, const char *value, char *err, size_t errlen)
 	n = config_nwords(*envp);
 	for (i = 0; i < nw; i++) {
 		if (env_put(envp, &n, words[i]) == -1) {
-			config_seterr(err, errlen, "out of memory");
+			fmt_err(err, errlen, "out of memory");
 			config_free_words(words);
 			return -1;
 		}
@@ -594,7 +580,7 @@ config_read_env_file(const char *path, char *err, size_t errlen)
 	int lineno = 0;
 
 	if (fp == NULL) {
-		config_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		fmt_err(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if ((env = calloc(1, sizeof(char *))) == NULL)
@@ -613,12 +599,12 @@ config_read_env_file(const char *path, char *err, size_t errlen)
 		nw = config_split_words(p, &words, err, errlen);
 		if (nw != 1 || !valid_env_entry(words[0])) {
 			if (nw >= 0)
-				config_seterr(err, errlen, "%s:%d: expected one KEY=VALUE (quote a value with blanks)",
+				fmt_err(err, errlen, "%s:%d: expected one KEY=VALUE (quote a value with blanks)",
 				    path, lineno);
 			else {
 				char why[256];
 				snprintf(why, sizeof(why), "%s", err);
-				config_seterr(err, errlen, "%s:%d: %s", path, lineno, why);
+				fmt_err(err, errlen, "%s:%d: %s", path, lineno, why);
 			}
 			config_free_words(words);
 			goto fail;
@@ -637,7 +623,7 @@ config_read_env_file(const char *path, char *err, size_t errlen)
 	fclose(fp);
 	return env;
 nomem:
-	config_seterr(err, errlen, "out of memory");
+	fmt_err(err, errlen, "out of memory");
 fail:
 	free(line);
 	fclose(fp);
