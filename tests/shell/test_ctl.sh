@@ -156,6 +156,23 @@ test_protocol_with_socat() {
 	assertTrue "empty request: ERR 2, got: $out" "grep -q '^ERR 2 ' <<<\"\$out\""
 }
 
+# Each raw request is checked against its row of the command table
+# (proto.c): argument counts and options, before anything is done.
+test_protocol_requests_checked_against_the_table() {
+	svc_conf api >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	local req out
+	for req in 'list x' 'wait a b' 'status --no-wait' 'stop --frob api' \
+	    'signal api' 'reload now' 'logs' 'logs --lines=x api'; do
+		out=$(echo "$req" | timeout 10 socat - "UNIX-CONNECT:$SOCK")
+		assertTrue "'$req': ERR 2 (usage), got: $out" "grep -q '^ERR 2 ' <<<\"\$out\""
+	done
+	assertTrue "api was left running" "jfield_is api pid '$(last_pid api)'"
+	state_is api up
+	assertTrue "api still up" $?
+}
+
 # ---- 2. status table and --json ----
 
 test_status_table_and_json() {
