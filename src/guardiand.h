@@ -564,6 +564,7 @@ int64_t service_leftover_deadline(const struct lo_timing *t, int64_t now);
 void service_apply(struct conf *c, char *summary, size_t len);
 struct service *service_find(const char *name);
 void service_do(struct service *sv, enum sv_event ev);	/* step and act, now */
+void service_record_state(void);	/* to state.c, if changed: once a turn */
 void service_stop_all(void);
 void service_kill_all(void);	/* SIGKILL to every group now */
 void service_free_all(void);

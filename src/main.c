@@ -485,6 +485,7 @@ run(void)
 		/* Before sleeping: what start-up or the last turn queued goes
 		 * out, and the state file follows what changed. */
 		slog_tick(now_ms());
+		service_record_state();
 		state_flush();
 		d = earliest(earliest(service_next_deadline(),
 		    control_next_deadline()), slog_next_deadline());

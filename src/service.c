@@ -40,14 +40,28 @@ static struct leftover *leftovers;
 
 static void act(struct service *sv, enum sv_action a);
 
-/* Hands the state file every process group guardiand answers for: each
- * service's current one, then the leftovers; called at each change. */
+static bool groups_changed;	/* since the state file was handed them */
+
+/* Notes that the process groups guardiand answers for changed; the state
+ * file is handed them once a loop turn (service_record_state), not at
+ * each change, which would cost a walk of every service per exit. */
 static void
 record_groups(void)
+{
+	groups_changed = true;
+}
+
+/* Hands the state file every process group guardiand answers for: each
+ * service's current one, then the leftovers, if they changed. */
+void
+service_record_state(void)
 {
 	struct state_group *g;
 	size_t n = 0, max = 0;
 
+	if (!groups_changed)
+		return;
+	groups_changed = false;
 	for (struct service *sv = services; sv; sv = sv->next)
 		max++;
 	for (struct leftover *l = leftovers; l; l = l->next)
