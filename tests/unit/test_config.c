@@ -422,6 +422,17 @@ test_svc_defaults(void)
 	CHECK_INT(sc->backoff_max_ms, DEF_BACKOFF_MAX_MS);
 	CHECK_INT(sc->healthy_after_ms, DEF_HEALTHY_AFTER_MS);
 	CHECK_INT(sc->give_up_after, 0);
+	CHECK_INT(sc->out[0].dest, OUT_SYSLOG);
+	CHECK_INT(sc->out[1].dest, OUT_SYSLOG);
+	CHECK_INT(sc->out[0].priority, LOG_INFO);
+	CHECK_INT(sc->out[1].priority, LOG_WARNING);
+	CHECK_INT(sc->syslog_facility, LOG_DAEMON);
+	CHECK_INT(sc->line_max, DEF_LINE_MAX);
+	CHECK_INT(sc->log_lines, DEF_LOG_LINES);
+	CHECK(!sc->nice_set && !sc->clear_environment &&
+	    !sc->no_new_privileges && !sc->environment_file_optional);
+	for (int i = 0; i < NLIMITS; i++)
+		CHECK(!sc->limits[i].set);
 	CHECK(sc->next == NULL);
 	config_svc_free(sc);
 	config_svc_free(NULL);

@@ -14,7 +14,6 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "guardiand.h"
@@ -376,34 +375,6 @@ test_change_of_each_key(void)
 	free(text);
 }
 
-/* A new service has the defaults the rows name. */
-static void
-test_defaults(void)
-{
-	struct svc_conf *sc = config_svc_new("x");
-
-	CHECK_INT(sc->umask, DEF_UMASK);
-	CHECK_INT(sc->restart, RESTART_ALWAYS);
-	CHECK_INT(sc->stop_signal, SIGTERM);
-	CHECK_INT(sc->stop_timeout_ms, DEF_STOP_TIMEOUT_MS);
-	CHECK_INT(sc->backoff_initial_ms, DEF_BACKOFF_INITIAL_MS);
-	CHECK_INT(sc->backoff_max_ms, DEF_BACKOFF_MAX_MS);
-	CHECK_INT(sc->healthy_after_ms, DEF_HEALTHY_AFTER_MS);
-	CHECK_INT(sc->give_up_after, 0);
-	CHECK_INT(sc->out[0].dest, OUT_SYSLOG);
-	CHECK_INT(sc->out[1].dest, OUT_SYSLOG);
-	CHECK_INT(sc->out[0].priority, LOG_INFO);
-	CHECK_INT(sc->out[1].priority, LOG_WARNING);
-	CHECK_INT(sc->syslog_facility, LOG_DAEMON);
-	CHECK_INT(sc->line_max, DEF_LINE_MAX);
-	CHECK_INT(sc->log_lines, DEF_LOG_LINES);
-	CHECK(!sc->nice_set && !sc->clear_environment &&
-	    !sc->no_new_privileges && !sc->environment_file_optional);
-	for (int i = 0; i < NLIMITS; i++)
-		CHECK(!sc->limits[i].set);
-	config_svc_free(sc);
-}
-
 /* The limit names service.c's messages use are the config keys. */
 static void
 test_limit_names(void)
@@ -426,7 +397,6 @@ main(void)
 	RUN(test_fuzz_dict);
 	RUN(test_every_key_loads);
 	RUN(test_change_of_each_key);
-	RUN(test_defaults);
 	RUN(test_limit_names);
 	T_END();
 }
