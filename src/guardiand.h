@@ -515,6 +515,7 @@ struct service {
 	struct fwd *fwd[2];	/* the current process's stdout, stderr */
 	pid_t *escaped;		/* while stopping: descendants outside the group */
 	size_t nescaped;
+	struct track_cg *cg;	/* its cgroup, NULL with process-group tracking */
 	struct service *next;
 };
 
@@ -573,6 +574,19 @@ void service_reap(void);
 void service_timers(int64_t now);
 int64_t service_next_deadline(void);
 struct service *service_list(void);
+
+/* ---- service_cg.c ---- */
+
+struct track_cg;
+void svcg_open(const char *pidfile);	/* logs which tracking is used */
+bool svcg_on(void);
+void svcg_close(void);
+struct track_cg *svcg_attach(const char *name);
+void svcg_detach(struct track_cg *cg, bool remove);
+int svcg_populated(const struct track_cg *cg);
+void svcg_signal(const struct track_cg *cg, pid_t main, int sig);
+void svcg_kill(const struct track_cg *cg, pid_t main);
+char **svcg_leftovers(void);
 
 /* ---- spawn.c ---- */
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,34 @@ struct leftover {
 static struct leftover *leftovers;
 
 static void act(struct service *sv, enum sv_action a);
+
+/*
+ * cgroup tracking: the service's processes are in its cgroup while no main
+ * process runs (left by the last one, or by a guardiand killed with
+ * SIGKILL): stop them, as a stop of the service would (the stop signal,
+ * SIGKILL at stop_timeout); it is down once the cgroup is empty, and
+ * starts then if it is wanted up.
+ */
+static void
+cg_stop_rest(struct service *sv)
+{
+	sv->state = SV_STOPPING;
+	sv->exited = true;
+	sv->killed = false;
+	sv->deadline_ms = now_ms() + sv->conf->stop_timeout_ms;
+	log_info("%s: stopping the processes left in its cgroup, sending %s",
+	    sv->conf->name, config_signal_name(sv->conf->stop_signal));
+	svcg_signal(sv->cg, 0, sv->conf->stop_signal);
+}
+
+/* After a stop: what is left in the cgroup of a service that is not
+ * running is stopped too. */
+static void
+cg_stop_left(struct service *sv)
+{
+	if (sv->pid == 0 && sv->state != SV_STOPPING && svcg_populated(sv->cg))
+		cg_stop_rest(sv);
+}
 
 /* Hands the state file every process group guardiand answers for: each
  * service's current one, then the leftovers; called at each change. */
@@ -175,6 +204,13 @@ act(struct service *sv, enum sv_action a)
 	case ACT_NONE:
 		return;
 	case ACT_SPAWN:
+		if (svcg_populated(sv->cg)) {
+			/* Never two instances: the last one's processes go first. */
+			log_info("%s: processes of its last run are left in its "
+			    "cgroup; stopping them before it starts", sc->name);
+			cg_stop_rest(sv);
+			return;
+		}
 		if ((r = spawn_start(sv, why, sizeof(why))) == -2) {
 			service_step(sv, EV_CANNOT_START, now_ms());
 			log_warnx("%s: %s; " NOT_RETRYING, sc->name, why);
@@ -194,11 +230,22 @@ act(struct service *sv, enum sv_action a)
 	case ACT_TERM:
 		log_info("%s: stopping, pid %ld, sending %s", sc->name,
 		    (long)sv->pid, config_signal_name(sc->stop_signal));
+		if (sv->cg) {
+			svcg_signal(sv->cg, sv->pid, sc->stop_signal);
+			return;
+		}
 		find_escaped(sv);
 		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped,
 		    sc->stop_signal);
 		return;
 	case ACT_KILL:
+		if (sv->cg) {
+			log_warnx("%s: stop timeout after %s, killing its cgroup",
+			    sc->name, fmt_duration(sc->stop_timeout_ms, b1,
+			    sizeof(b1)));
+			svcg_kill(sv->cg, sv->pid);
+			return;
+		}
 		log_warnx("%s: stop timeout after %s, sending KILL to process "
 		    "group %ld", sc->name, fmt_duration(sc->stop_timeout_ms, b1,
 		    sizeof(b1)), (long)sv->pgid);
@@ -211,6 +258,11 @@ act(struct service *sv, enum sv_action a)
 static void
 service_free(struct service *sv)
 {
+	if (sv->cg) {
+		loop_del(sv->cg->events_fd);
+		/* A service of the same name added back shares the cgroup. */
+		svcg_detach(sv->cg, service_find(sv->conf->name) == NULL);
+	}
 	fwd_forget(sv->fwd[0]);
 	fwd_forget(sv->fwd[1]);
 	free(sv->escaped);
@@ -331,6 +383,10 @@ service_has_leftovers(const char *name)
 	for (struct leftover *l = leftovers; l; l = l->next)
 		if (name == NULL || strcmp(name, l->name) == 0)
 			return true;
+	for (struct service *sv = services; sv; sv = sv->next)
+		if ((name == NULL || strcmp(name, sv->conf->name) == 0) &&
+		    svcg_populated(sv->cg))
+			return true;
 	return false;
 }
 
@@ -341,7 +397,8 @@ check_group(struct service *sv)
 {
 	if (sv->state != SV_STOPPING || !sv->exited)
 		return;
-	if (group_alive(sv->pgid) || !escaped_gone(sv))
+	if (sv->cg ? svcg_populated(sv->cg) :
+	    group_alive(sv->pgid) || !escaped_gone(sv))
 		return;
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;
@@ -431,7 +488,9 @@ exited(struct service *sv, int status)
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		log_last_stderr(sv, pid);
 	if (sv->state != SV_STOPPING) {
-		if (group_alive(sv->pgid))
+		/* With a cgroup, what is left stays in it until a stop or
+		 * the next start. */
+		if (sv->cg == NULL && group_alive(sv->pgid))
 			leftover_add(sv);
 		sv->pgid = 0;
 		record_groups();
@@ -482,7 +541,7 @@ service_next_deadline(void)
 	for (struct service *sv = services; sv; sv = sv->next) {
 		int64_t d = sv->deadline_ms;
 
-		if (sv->state == SV_STOPPING && sv->exited) {
+		if (sv->state == SV_STOPPING && sv->exited && sv->cg == NULL) {
 			int64_t poll_at = now_ms() + GROUP_POLL_MS;
 			if (d < 0 || poll_at < d)
 				d = poll_at;
@@ -499,6 +558,22 @@ service_next_deadline(void)
 			next = d;
 	}
 	return next;
+}
+
+/*
+ * The service's cgroup changed (populated 1 or 0): the read resets the
+ * event. An empty cgroup can come before the reaping of the main process
+ * (zombies do not count), so reap first: check_group needs both.
+ */
+static void
+cg_events(int fd, short revents, void *arg)
+{
+	struct service *sv = arg;
+
+	(void)fd;
+	(void)revents;
+	(void)svcg_populated(sv->cg);
+	service_reap();
 }
 
 static struct service *
@@ -519,6 +594,10 @@ service_new(struct svc_conf *sc)
 		free(sv);
 		return NULL;
 	}
+	/* Its cgroup's cgroup.events tells (POLLPRI) when it empties. */
+	if ((sv->cg = svcg_attach(sc->name)) != NULL &&
+	    loop_add(sv->cg->events_fd, POLLPRI, cg_events, sv) < 0)
+		log_warn("%s: watching its cgroup", sc->name);
 	return sv;
 }
 
@@ -526,8 +605,10 @@ void
 service_do(struct service *sv, enum sv_event ev)
 {
 	act(sv, service_step(sv, ev, now_ms()));
-	if (ev == EV_STOP)
+	if (ev == EV_STOP) {
 		leftover_stop(sv->conf->name);
+		cg_stop_left(sv);
+	}
 	settle();
 }
 
@@ -546,6 +627,7 @@ service_apply(struct conf *c, char *summary, size_t len)
 		removed++;
 		act(sv, service_step(sv, EV_STOP, now));
 		leftover_stop(sv->conf->name);
+		cg_stop_left(sv);
 	}
 	for (sc = c->services; sc; sc = next) {
 		struct service *sv = service_find(sc->name);
@@ -633,8 +715,10 @@ service_stop_all(void)
 {
 	int64_t now = now_ms();
 
-	for (struct service *sv = services; sv; sv = sv->next)
+	for (struct service *sv = services; sv; sv = sv->next) {
 		act(sv, service_step(sv, EV_STOP, now));
+		cg_stop_left(sv);
+	}
 	leftover_stop(NULL);
 	settle();
 }
@@ -645,6 +729,10 @@ void
 service_kill_all(void)
 {
 	for (struct service *sv = services; sv; sv = sv->next) {
+		if (sv->cg) {
+			svcg_kill(sv->cg, sv->pid);
+			continue;
+		}
 		if (sv->pgid <= 0)
 			continue;
 		find_escaped(sv);

@@ -1,0 +1,7 @@
+#!/bin/bash
+# shellcheck source-path=SCRIPTDIR
+# test_tracking.sh with cgroup tracking disabled: the process-group
+# fallback, with what it cannot do skipped.
+export GUARDIAND_CGROUP=off
+# shellcheck source=test_tracking.sh
+. "$(dirname "$0")/test_tracking.sh"
