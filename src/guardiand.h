@@ -574,6 +574,9 @@ void service_reap(void);
 void service_timers(int64_t now);
 int64_t service_next_deadline(void);
 struct service *service_list(void);
+/* The cgroups an earlier guardiand left populated (names, freed here):
+ * those of services no longer configured are stopped. */
+void service_stop_strays(char **names);
 
 /* ---- service_cg.c ---- */
 
@@ -587,6 +590,10 @@ int svcg_populated(const struct track_cg *cg);
 void svcg_signal(const struct track_cg *cg, pid_t main, int sig);
 void svcg_kill(const struct track_cg *cg, pid_t main);
 char **svcg_leftovers(void);
+void svcg_stop_stray(const char *name);
+void svcg_strays_tick(int64_t now, bool all);	/* all: SIGKILL now */
+int64_t svcg_strays_next(void);
+bool svcg_strays_left(void);
 
 /* ---- spawn.c ---- */
 

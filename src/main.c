@@ -402,7 +402,7 @@ signal_ready(int fd, short revents, void *arg)
 static int
 start_daemon(struct conf *c)
 {
-	char err[256];
+	char err[256], **left;
 	int fd;
 
 	open_syslog(c);
@@ -468,7 +468,10 @@ start_daemon(struct conf *c)
 	svcg_open(pidpath);
 	state_reap_survivors();
 	owned_conf = NULL;
+	/* Before the services open their cgroups: empty ones are removed. */
+	left = svcg_leftovers();
 	service_apply(c, err, sizeof(err));
+	service_stop_strays(left);
 	return 0;
 }
 

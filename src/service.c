@@ -530,6 +530,7 @@ service_timers(int64_t now)
 			act(sv, service_step(sv, EV_TIMER, now));
 	}
 	leftover_check(now);
+	svcg_strays_tick(now, false);
 	settle();
 }
 
@@ -546,6 +547,12 @@ service_next_deadline(void)
 			if (d < 0 || poll_at < d)
 				d = poll_at;
 		}
+		if (d >= 0 && (next < 0 || d < next))
+			next = d;
+	}
+	{
+		int64_t d = svcg_strays_next();
+
 		if (d >= 0 && (next < 0 || d < next))
 			next = d;
 	}
@@ -687,6 +694,15 @@ service_apply(struct conf *c, char *summary, size_t len)
 	settle();
 }
 
+void
+service_stop_strays(char **names)
+{
+	for (size_t i = 0; names && names[i]; i++)
+		if (service_find(names[i]) == NULL)
+			svcg_stop_stray(names[i]);
+	track_free_list(names);
+}
+
 /* At exit: nothing is running any more; give the memory back. */
 void
 service_free_all(void)
@@ -738,6 +754,7 @@ service_kill_all(void)
 		find_escaped(sv);
 		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
 	}
+	svcg_strays_tick(now_ms(), true);
 	for (struct leftover *l = leftovers; l; l = l->next) {
 		pid_t found[MAX_ESCAPED];
 		size_t n = proctree_escaped(0, l->pgid, l->name, found,
@@ -750,7 +767,7 @@ service_kill_all(void)
 bool
 service_all_down(void)
 {
-	if (leftovers)
+	if (leftovers || svcg_strays_left())
 		return false;
 	for (struct service *sv = services; sv; sv = sv->next)
 		if (sv->pid != 0 || sv->state == SV_STOPPING ||

@@ -5,6 +5,7 @@
  * and services are tracked by process group, as before.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,97 @@ char **
 svcg_leftovers(void)
 {
 	return root.fd >= 0 ? track_leftovers(&root) : NULL;
+}
+
+/*
+ * Stray cgroups: services of a guardiand killed with SIGKILL that are no
+ * longer in the config. Stopped as a service would be (SIGTERM, SIGKILL
+ * after STRAY_TIMEOUT_MS), removed once empty.
+ */
+#define STRAY_TIMEOUT_MS	10000
+struct stray {
+	struct stray *next;
+	struct track_cg cg;
+	int64_t kill_at;
+};
+static struct stray *strays;
+
+static void
+stray_forget(struct stray *s)
+{
+	struct stray **pp;
+
+	for (pp = &strays; *pp && *pp != s; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = s->next;
+	loop_del(s->cg.events_fd);
+	log_info("%s: stopped", s->cg.name);
+	if (track_cg_remove(&root, &s->cg) != 0)
+		track_cg_close(&s->cg);
+	free(s);
+}
+
+static void
+stray_events(int fd, short revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	if (track_populated(&((struct stray *)arg)->cg) == 0)
+		stray_forget(arg);
+}
+
+/* Stops the cgroup of a service of an earlier guardiand not in the config. */
+void
+svcg_stop_stray(const char *name)
+{
+	struct stray *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || track_cg_open(&root, name, &s->cg) != 0) {
+		log_warn("%s: cannot open the cgroup an earlier guardiand left",
+		    name);
+		free(s);
+		return;
+	}
+	s->kill_at = now_ms() + STRAY_TIMEOUT_MS;
+	s->next = strays;
+	strays = s;
+	log_info("%s: no longer configured; stopping what an earlier guardiand "
+	    "left in %s, sending TERM", name, s->cg.name);
+	if (loop_add(s->cg.events_fd, POLLPRI, stray_events, s) < 0)
+		log_warn("%s: watching its cgroup", name);
+	svcg_signal(&s->cg, 0, SIGTERM);
+	if (track_populated(&s->cg) == 0)
+		stray_forget(s);
+}
+
+/* SIGKILL to the strays past their time (all: to every one now). */
+void
+svcg_strays_tick(int64_t now, bool all)
+{
+	for (struct stray *s = strays; s; s = s->next)
+		if (all || now >= s->kill_at) {
+			log_warnx("%s: stop timeout, killing its cgroup",
+			    s->cg.name);
+			track_kill(&s->cg);
+			s->kill_at = now + STRAY_TIMEOUT_MS;
+		}
+}
+
+/* The next SIGKILL deadline of a stray, or -1. */
+int64_t
+svcg_strays_next(void)
+{
+	int64_t next = -1;
+
+	for (struct stray *s = strays; s; s = s->next)
+		if (next < 0 || s->kill_at < next)
+			next = s->kill_at;
+	return next;
+}
+
+bool
+svcg_strays_left(void)
+{
+	return strays != NULL;
 }

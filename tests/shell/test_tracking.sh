@@ -191,6 +191,27 @@ test_daemonizing_stopped_after_kill9_of_guardiand() {
 	assertEquals "nothing left" 0 "$(kids_alive d)"
 }
 
+test_unconfigured_leftovers_stopped_after_kill9() {
+	needs_cgroups "after kill -9 the orphans go to init: only state-file groups are found" || return 0
+	{ daemonizing_conf old 'restart = on-failure'; svc_conf api; } >"$CONF"
+	start_ready || return
+	wait_for "old's detached child" "$WAIT" kids_ge old 1 || return
+	wait_starts api 1 || return
+	local k1 inst
+	k1=$(sed -n 1p "$T/old.kids")
+	inst=$(dirname "$(cg_of "$(pid_n api 1)")")
+	assertTrue "old's child in old.service" "grep -qx '$k1' '$inst/old.service/cgroup.procs'"
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null
+	svc_conf api >"$CONF"
+	start_ready || return
+	wait_for "old's child stopped" "$WAIT" is_gone "$k1" || return
+	wait_log "old: no longer configured; stopping what an earlier guardiand left"
+	wait_for "its cgroup removed" "$WAIT" test ! -d "$inst/old.service" || return
+	stop_daemon "$DPID"
+	assertFalse "nothing left of the instance" "[ -d '$inst' ]"
+}
+
 test_escapes_are_stopped() {
 	# double fork + setsid, double fork, setpgid: none stays in the
 	# process group of the main process
