@@ -578,6 +578,23 @@ struct service *service_list(void);
  * those of services no longer configured are stopped. */
 void service_stop_strays(char **names);
 
+/* ---- service_pg.c ---- */
+
+void svpg_send_stop(pid_t pgid, pid_t main, const pid_t *extra, size_t n,
+    int sig);
+void svpg_find_escaped(struct service *sv);
+bool svpg_escaped_gone(struct service *sv);
+bool svpg_group_alive(pid_t pgid);
+void svpg_leftover_add(const struct service *sv);
+void svpg_leftover_stop(const char *name);	/* NULL: all */
+bool svpg_leftover_check(int64_t now);
+bool svpg_has_leftovers(const char *name);	/* NULL: any */
+size_t svpg_count(void);
+void svpg_record(struct state_group *g, size_t *n);
+int64_t svpg_next_deadline(int64_t now);
+void svpg_kill_leftovers(void);
+void svpg_free_leftovers(void);
+
 /* ---- service_cg.c ---- */
 
 struct track_cg;

@@ -22,23 +22,6 @@
 
 static struct service *services;
 
-/*
- * Process groups of earlier runs that outlived their main process (a
- * grandchild still working, or a daemon the service left behind). Not
- * killed when the main process exits, since they may be finishing work and
- * their output is still forwarded; but a stop of the service, and guardiand's
- * own shutdown, stop them too and wait for them.
- */
-struct leftover {
-	struct leftover *next;
-	char *name;
-	pid_t pgid;
-	uint64_t start;		/* the leader's start time, for the state file */
-	int sig;		/* the service's stop_signal */
-	struct lo_timing t;	/* when to announce, stop, kill: the policy's */
-};
-static struct leftover *leftovers;
-
 static void act(struct service *sv, enum sv_action a);
 
 /*
@@ -79,8 +62,7 @@ record_groups(void)
 
 	for (struct service *sv = services; sv; sv = sv->next)
 		max++;
-	for (struct leftover *l = leftovers; l; l = l->next)
-		max++;
+	max += svpg_count();
 	if ((g = calloc(max ? max : 1, sizeof(*g))) == NULL) {
 		log_warnx("guardiand: out of memory, state file not updated");
 		return;
@@ -89,8 +71,7 @@ record_groups(void)
 		if (sv->pgid > 0)
 			g[n++] = (struct state_group){ sv->conf->name, sv->pgid,
 			    sv->pg_start };
-	for (struct leftover *l = leftovers; l; l = l->next)
-		g[n++] = (struct state_group){ l->name, l->pgid, l->start };
+	svpg_record(g, &n);
 	state_record(g, n);
 	free(g);
 }
@@ -134,65 +115,6 @@ fmt_status(int st, char *buf, size_t len)
 	return buf;
 }
 
-/*
- * Sends a stop signal to a process group (before the child's setsid ran the
- * group does not exist yet: then to main itself) and to the extra processes
- * outside it; a stopped process cannot act on it until continued, so
- * SIGCONT follows.
- */
-static void
-send_stop(pid_t pgid, pid_t main, const pid_t *extra, size_t n, int sig)
-{
-	int sigs[2] = { sig, SIGCONT };
-
-	if (pgid <= 0)
-		return;		/* never kill(0) or kill(-1) */
-	for (int i = 0; i < (sig == SIGKILL || sig == SIGCONT ? 1 : 2); i++) {
-		if (kill(-pgid, sigs[i]) < 0 && errno == ESRCH && main > 0)
-			kill(main, sigs[i]);
-		for (size_t j = 0; j < n; j++)
-			kill(extra[j], sigs[i]);
-	}
-}
-
-/* Adds the service's processes outside its group (setsid, setpgid) to
- * what a stop signals and waits for. */
-static void
-find_escaped(struct service *sv)
-{
-	pid_t found[MAX_ESCAPED];
-	size_t n = proctree_escaped(sv->pid, sv->pgid, sv->conf->name, found,
-	    MAX_ESCAPED);
-
-	if (sv->escaped == NULL &&
-	    (sv->escaped = calloc(MAX_ESCAPED, sizeof(pid_t))) == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		bool known = false;
-
-		for (size_t j = 0; j < sv->nescaped && !known; j++)
-			known = sv->escaped[j] == found[i];
-		if (!known && sv->nescaped < MAX_ESCAPED) {
-			sv->escaped[sv->nescaped++] = found[i];
-			log_info("%s: pid %ld left the process group; stopping it "
-			    "too", sv->conf->name, (long)found[i]);
-		}
-	}
-}
-
-/* Whether every process outside the group that a stop waits for is gone. */
-static bool
-escaped_gone(struct service *sv)
-{
-	for (size_t i = 0; i < sv->nescaped; i++)
-		if (proc_live(sv->escaped[i], NULL))
-			return false;
-	free(sv->escaped);
-	sv->escaped = NULL;
-	sv->nescaped = 0;
-	return true;
-}
-
 static void
 act(struct service *sv, enum sv_action a)
 {
@@ -234,8 +156,8 @@ act(struct service *sv, enum sv_action a)
 			svcg_signal(sv->cg, sv->pid, sc->stop_signal);
 			return;
 		}
-		find_escaped(sv);
-		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped,
+		svpg_find_escaped(sv);
+		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped,
 		    sc->stop_signal);
 		return;
 	case ACT_KILL:
@@ -249,8 +171,8 @@ act(struct service *sv, enum sv_action a)
 		log_warnx("%s: stop timeout after %s, sending KILL to process "
 		    "group %ld", sc->name, fmt_duration(sc->stop_timeout_ms, b1,
 		    sizeof(b1)), (long)sv->pgid);
-		find_escaped(sv);
-		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
+		svpg_find_escaped(sv);
+		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
 		return;
 	}
 }
@@ -290,99 +212,11 @@ settle(void)
 	}
 }
 
-static bool
-group_alive(pid_t pgid)
-{
-	return pgid > 0 && (kill(-pgid, 0) == 0 || errno != ESRCH);
-}
-
-/* The main process is gone but its group lives on: remember the group. */
-static void
-leftover_add(const struct service *sv)
-{
-	struct leftover *l = calloc(1, sizeof(*l));
-
-	if (l == NULL || (l->name = strdup(sv->conf->name)) == NULL) {
-		free(l);
-		log_warnx("%s: out of memory, process group %ld forgotten",
-		    sv->conf->name, (long)sv->pgid);
-		return;
-	}
-	l->pgid = sv->pgid;
-	l->start = sv->pg_start;
-	l->sig = sv->conf->stop_signal;
-	service_leftover_init(&l->t, sv->conf->stop_timeout_ms);
-	l->next = leftovers;
-	leftovers = l;
-	record_groups();
-}
-
-/* Asks the leftover groups of a service (NULL: of all) to stop: the stop
- * signal now, SIGKILL after the service's stop_timeout. */
-static void
-leftover_stop(const char *name)
-{
-	int64_t now = now_ms();
-
-	for (struct leftover *l = leftovers; l; l = l->next) {
-		pid_t found[MAX_ESCAPED];
-		size_t n;
-
-		if (name && strcmp(name, l->name) != 0)
-			continue;
-		if (!(service_leftover_step(&l->t, LO_EV_STOP, true, now) &
-		    LO_TERM))
-			continue;
-		log_info("%s: stopping leftover process group %ld, sending %s",
-		    l->name, (long)l->pgid, config_signal_name(l->sig));
-		/* Its members' descendants in other sessions, and marked
-		 * orphans, go too. */
-		n = proctree_escaped(0, l->pgid, l->name, found, MAX_ESCAPED);
-		send_stop(l->pgid, 0, found, n, l->sig);
-	}
-}
-
-/* Does what the policy says for each leftover group: forget the ones that
- * are gone, announce new ones, SIGKILL the ones past their time. */
-static void
-leftover_check(int64_t now)
-{
-	struct leftover **pp = &leftovers;
-
-	while (*pp) {
-		struct leftover *l = *pp;
-		unsigned what = service_leftover_step(&l->t, LO_EV_CHECK,
-		    group_alive(l->pgid), now);
-
-		if (what & LO_FORGET) {
-			if (what & LO_WAS_STOPPING)
-				log_info("%s: leftover process group %ld stopped",
-				    l->name, (long)l->pgid);
-			*pp = l->next;
-			free(l->name);
-			free(l);
-			record_groups();
-			continue;
-		}
-		if (what & LO_ANNOUNCE)
-			log_info("%s: process group %ld lives on after its main "
-			    "process; it will be stopped with the service",
-			    l->name, (long)l->pgid);
-		if (what & LO_KILL) {
-			log_warnx("%s: leftover process group %ld: stop timeout, "
-			    "sending KILL", l->name, (long)l->pgid);
-			send_stop(l->pgid, 0, NULL, 0, SIGKILL);
-		}
-		pp = &l->next;
-	}
-}
-
 bool
 service_has_leftovers(const char *name)
 {
-	for (struct leftover *l = leftovers; l; l = l->next)
-		if (name == NULL || strcmp(name, l->name) == 0)
-			return true;
+	if (svpg_has_leftovers(name))
+		return true;
 	for (struct service *sv = services; sv; sv = sv->next)
 		if ((name == NULL || strcmp(name, sv->conf->name) == 0) &&
 		    svcg_populated(sv->cg))
@@ -398,7 +232,7 @@ check_group(struct service *sv)
 	if (sv->state != SV_STOPPING || !sv->exited)
 		return;
 	if (sv->cg ? svcg_populated(sv->cg) :
-	    group_alive(sv->pgid) || !escaped_gone(sv))
+	    svpg_group_alive(sv->pgid) || !svpg_escaped_gone(sv))
 		return;
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;
@@ -490,8 +324,8 @@ exited(struct service *sv, int status)
 	if (sv->state != SV_STOPPING) {
 		/* With a cgroup, what is left stays in it until a stop or
 		 * the next start. */
-		if (sv->cg == NULL && group_alive(sv->pgid))
-			leftover_add(sv);
+		if (sv->cg == NULL && svpg_group_alive(sv->pgid))
+			svpg_leftover_add(sv);
 		sv->pgid = 0;
 		record_groups();
 	}
@@ -517,7 +351,8 @@ service_reap(void)
 	}
 	for (struct service *sv = services; sv; sv = sv->next)
 		check_group(sv);
-	leftover_check(now_ms());
+	if (svpg_leftover_check(now_ms()))
+		record_groups();
 	settle();
 }
 
@@ -529,7 +364,8 @@ service_timers(int64_t now)
 		if (sv->deadline_ms >= 0 && now >= sv->deadline_ms)
 			act(sv, service_step(sv, EV_TIMER, now));
 	}
-	leftover_check(now);
+	if (svpg_leftover_check(now))
+		record_groups();
 	svcg_strays_tick(now, false);
 	settle();
 }
@@ -556,10 +392,8 @@ service_next_deadline(void)
 		if (d >= 0 && (next < 0 || d < next))
 			next = d;
 	}
-	/* Stopping leftovers: their deadline, and a look now and then in case
-	 * no SIGCHLD tells that they are gone. */
-	for (struct leftover *l = leftovers; l; l = l->next) {
-		int64_t d = service_leftover_deadline(&l->t, now_ms());
+	{
+		int64_t d = svpg_next_deadline(now_ms());
 
 		if (d >= 0 && (next < 0 || d < next))
 			next = d;
@@ -613,7 +447,7 @@ service_do(struct service *sv, enum sv_event ev)
 {
 	act(sv, service_step(sv, ev, now_ms()));
 	if (ev == EV_STOP) {
-		leftover_stop(sv->conf->name);
+		svpg_leftover_stop(sv->conf->name);
 		cg_stop_left(sv);
 	}
 	settle();
@@ -633,7 +467,7 @@ service_apply(struct conf *c, char *summary, size_t len)
 		sv->removed = true;
 		removed++;
 		act(sv, service_step(sv, EV_STOP, now));
-		leftover_stop(sv->conf->name);
+		svpg_leftover_stop(sv->conf->name);
 		cg_stop_left(sv);
 	}
 	for (sc = c->services; sc; sc = next) {
@@ -707,13 +541,7 @@ service_stop_strays(char **names)
 void
 service_free_all(void)
 {
-	while (leftovers) {
-		struct leftover *l = leftovers;
-
-		leftovers = l->next;
-		free(l->name);
-		free(l);
-	}
+	svpg_free_leftovers();
 	while (services) {
 		struct service *sv = services;
 
@@ -735,7 +563,7 @@ service_stop_all(void)
 		act(sv, service_step(sv, EV_STOP, now));
 		cg_stop_left(sv);
 	}
-	leftover_stop(NULL);
+	svpg_leftover_stop(NULL);
 	settle();
 }
 
@@ -751,23 +579,17 @@ service_kill_all(void)
 		}
 		if (sv->pgid <= 0)
 			continue;
-		find_escaped(sv);
-		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
+		svpg_find_escaped(sv);
+		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
 	}
 	svcg_strays_tick(now_ms(), true);
-	for (struct leftover *l = leftovers; l; l = l->next) {
-		pid_t found[MAX_ESCAPED];
-		size_t n = proctree_escaped(0, l->pgid, l->name, found,
-		    MAX_ESCAPED);
-
-		send_stop(l->pgid, 0, found, n, SIGKILL);
-	}
+	svpg_kill_leftovers();
 }
 
 bool
 service_all_down(void)
 {
-	if (leftovers || svcg_strays_left())
+	if (svpg_has_leftovers(NULL) || svcg_strays_left())
 		return false;
 	for (struct service *sv = services; sv; sv = sv->next)
 		if (sv->pid != 0 || sv->state == SV_STOPPING ||
