@@ -43,6 +43,19 @@ cg_stop_rest(struct service *sv)
 	svcg_signal(sv->cg, 0, sv->conf->stop_signal);
 }
 
+/*
+ * A service removed from the config, then added back while it was still
+ * stopping: the new one shares its cgroup, and stops what is in it before
+ * it starts. The old one signals only its main process from then on (a
+ * signal to the cgroup could reach the new instance), and is gone once
+ * that is reaped.
+ */
+static bool
+handed_over(const struct service *sv)
+{
+	return sv->cg && sv->removed && service_find(sv->conf->name) != NULL;
+}
+
 /* After a stop: what is left in the cgroup of a service that is not
  * running is stopped too. */
 static void
@@ -152,6 +165,11 @@ act(struct service *sv, enum sv_action a)
 	case ACT_TERM:
 		log_info("%s: stopping, pid %ld, sending %s", sc->name,
 		    (long)sv->pid, config_signal_name(sc->stop_signal));
+		if (handed_over(sv)) {
+			if (sv->pid > 0)
+				kill(sv->pid, sc->stop_signal);
+			return;
+		}
 		if (sv->cg) {
 			svcg_signal(sv->cg, sv->pid, sc->stop_signal);
 			return;
@@ -161,6 +179,11 @@ act(struct service *sv, enum sv_action a)
 		    sc->stop_signal);
 		return;
 	case ACT_KILL:
+		if (handed_over(sv)) {
+			if (sv->pid > 0)
+				kill(sv->pid, SIGKILL);
+			return;
+		}
 		if (sv->cg) {
 			log_warnx("%s: stop timeout after %s, killing its cgroup",
 			    sc->name, fmt_duration(sc->stop_timeout_ms, b1,
@@ -231,7 +254,9 @@ check_group(struct service *sv)
 {
 	if (sv->state != SV_STOPPING || !sv->exited)
 		return;
-	if (sv->cg ? svcg_populated(sv->cg) :
+	if (handed_over(sv))
+		;	/* the rest of the cgroup is its successor's to stop */
+	else if (sv->cg ? svcg_populated(sv->cg) :
 	    svpg_group_alive(sv->pgid) || !svpg_escaped_gone(sv))
 		return;
 	log_info("%s: stopped", sv->conf->name);

@@ -212,6 +212,30 @@ test_unconfigured_leftovers_stopped_after_kill9() {
 	assertFalse "nothing left of the instance" "[ -d '$inst' ]"
 }
 
+test_reload_race_never_two_instances() {
+	needs_cgroups "the new instance can start while the old one's group lives" || return 0
+	local slow=("$(recording_conf slow 'trap : TERM; while :; do sleep 1; done' 'stop_timeout = 2s')")
+	{ svc_conf other; echo "${slow[0]}"; } >"$CONF"
+	start_ready || return
+	wait_starts slow 1 || return
+	local p1 p2
+	p1=$(pid_n slow 1)
+	svc_conf other >"$CONF"
+	ctl reload
+	assertEquals "reload without it; $ERR" 0 "$RC"
+	wait_log "slow: stopping" || return
+	{ svc_conf other; echo "${slow[0]}"; } >"$CONF"
+	ctl reload
+	assertEquals "reload with it back; $ERR" 0 "$RC"
+	assertTrue "the old one still runs" "is_alive $p1"
+	assertEquals "no second instance yet" 1 "$(npids slow)"
+	wait_starts slow 2 || return
+	assertTrue "the old one was gone first" "is_gone $p1"
+	p2=$(pid_n slow 2)
+	observe_until $(($(now_us) + 2500000))
+	assertTrue "the new one is not killed for the old one" "is_alive $p2"
+}
+
 test_escapes_are_stopped() {
 	# double fork + setsid, double fork, setpgid: none stays in the
 	# process group of the main process
