@@ -347,9 +347,9 @@ exited(struct service *sv, int status)
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		log_last_stderr(sv, pid);
 	if (sv->state != SV_STOPPING) {
-		/* With a cgroup, what is left stays in it until a stop or
-		 * the next start. */
-		if (sv->cg == NULL && svpg_group_alive(sv->pgid))
+		/* Recorded in the state file in both modes; with a cgroup,
+		 * the whole cgroup is stopped before the next start too. */
+		if (svpg_group_alive(sv->pgid))
 			svpg_leftover_add(sv);
 		sv->pgid = 0;
 		record_groups();
