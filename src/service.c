@@ -185,9 +185,9 @@ act(struct service *sv, enum sv_action a)
 			return;
 		}
 		if (sv->cg) {
-			log_warnx("%s: stop timeout after %s, killing its cgroup",
-			    sc->name, fmt_duration(sc->stop_timeout_ms, b1,
-			    sizeof(b1)));
+			log_warnx("%s: stop timeout after %s, sending KILL to "
+			    "its cgroup", sc->name, fmt_duration(
+			    sc->stop_timeout_ms, b1, sizeof(b1)));
 			svcg_kill(sv->cg, sv->pid);
 			return;
 		}

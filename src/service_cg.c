@@ -178,7 +178,7 @@ svcg_strays_tick(int64_t now, bool all)
 {
 	for (struct stray *s = strays; s; s = s->next)
 		if (all || now >= s->kill_at) {
-			log_warnx("%s: stop timeout, killing its cgroup",
+			log_warnx("%s: stop timeout, sending KILL to its cgroup",
 			    s->cg.name);
 			track_kill(&s->cg);
 			s->kill_at = now + STRAY_TIMEOUT_MS;
