@@ -275,5 +275,8 @@ echo ready >$T/many.ready; wait" 'stop_timeout = 5s' >"$CONF"
 	echo "  200 processes: stop to stopped in $(((t1 - t0) / 1000)) ms"
 }
 
-# shellcheck disable=SC1090
-. "$SHUNIT2"
+# Sourced by test_tracking_pgroup.sh, which runs these tests itself.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	# shellcheck disable=SC1090
+	. "$SHUNIT2"
+fi
