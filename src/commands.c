@@ -65,6 +65,7 @@ status_line(struct buf *b, const struct service *sv, int64_t now)
 	    (long long)(now - sv->last_exit_ms));
 	buf_printf(b, " next_start_ms=%lld", sv->state == SV_BACKOFF &&
 	    sv->deadline_ms >= 0 ? (long long)(sv->deadline_ms - now) : -1LL);
+	buf_printf(b, " tracking=%s", sv->cg ? "cgroup" : "pgroup");
 	buf_printf(b, " cmd=");
 	buf_escaped(b, sv->conf->command, strlen(sv->conf->command));
 	buf_printf(b, "\n");

@@ -515,6 +515,7 @@ struct service {
 	struct fwd *fwd[2];	/* the current process's stdout, stderr */
 	pid_t *escaped;		/* while stopping: descendants outside the group */
 	size_t nescaped;
+	struct track_cg *cg;	/* its cgroup, NULL with process-group tracking */
 	struct service *next;
 };
 
@@ -574,6 +575,43 @@ void service_reap(void);
 void service_timers(int64_t now);
 int64_t service_next_deadline(void);
 struct service *service_list(void);
+/* The cgroups an earlier guardiand left populated (names, freed here):
+ * those of services no longer configured are stopped. */
+void service_stop_strays(char **names);
+
+/* ---- service_pg.c ---- */
+
+void svpg_send_stop(pid_t pgid, pid_t main, const pid_t *extra, size_t n,
+    int sig);
+void svpg_find_escaped(struct service *sv);
+bool svpg_escaped_gone(struct service *sv);
+bool svpg_group_alive(pid_t pgid);
+void svpg_leftover_add(const struct service *sv);
+void svpg_leftover_stop(const char *name);	/* NULL: all */
+bool svpg_leftover_check(int64_t now);
+bool svpg_has_leftovers(const char *name);	/* NULL: any */
+size_t svpg_count(void);
+void svpg_record(struct state_group *g, size_t *n);
+int64_t svpg_next_deadline(int64_t now);
+void svpg_kill_leftovers(void);
+void svpg_free_leftovers(void);
+
+/* ---- service_cg.c ---- */
+
+struct track_cg;
+void svcg_open(const char *pidfile);	/* logs which tracking is used */
+bool svcg_on(void);
+void svcg_close(void);
+struct track_cg *svcg_attach(const char *name);
+void svcg_detach(struct track_cg *cg, bool remove);
+int svcg_populated(const struct track_cg *cg);
+void svcg_signal(const struct track_cg *cg, pid_t main, int sig);
+void svcg_kill(const struct track_cg *cg, pid_t main);
+char **svcg_leftovers(void);
+void svcg_stop_stray(const char *name);
+void svcg_strays_tick(int64_t now, bool all);	/* all: SIGKILL now */
+int64_t svcg_strays_next(void);
+bool svcg_strays_left(void);
 
 /* ---- spawn.c ---- */
 

@@ -73,6 +73,7 @@ cleanup(void)
 		made_dirs[i] = NULL;
 	}
 	service_free_all();
+	svcg_close();
 	fwd_close_all();
 	control_close();
 	slog_close();
@@ -401,7 +402,7 @@ signal_ready(int fd, short revents, void *arg)
 static int
 start_daemon(struct conf *c)
 {
-	char err[256];
+	char err[256], **left;
 	int fd;
 
 	open_syslog(c);
@@ -463,9 +464,14 @@ start_daemon(struct conf *c)
 	control_set_groups(c->control_group, c->status_group);
 	log_info("guardiand %s started, pid %ld, %zu service%s", GUARDIAND_VERSION,
 	    (long)getpid(), c->nservices, c->nservices == 1 ? "" : "s");
+	/* The pidfile's lock makes the instance's cgroup subtree ours. */
+	svcg_open(pidpath);
 	state_reap_survivors();
 	owned_conf = NULL;
+	/* Before the services open their cgroups: empty ones are removed. */
+	left = svcg_leftovers();
 	service_apply(c, err, sizeof(err));
+	service_stop_strays(left);
 	return 0;
 }
 

@@ -35,7 +35,9 @@
  *
  * Status keys: name state want pid uptime_ms starts restarts fails
  * last_exit (none | exited:N | signal:NAME | exec-failed:ERRNO-TEXT-WITHOUT-BLANKS)
- * last_exit_ago_ms next_start_ms (in backoff) cmd (the command, %-escaped).
+ * last_exit_ago_ms next_start_ms (in backoff) tracking (cgroup: the service
+ * has its own cgroup v2; pgroup: process group and subreaper, the fallback)
+ * cmd (the command, %-escaped).
  */
 #ifndef GUARDIAND_PROTO_H
 #define GUARDIAND_PROTO_H

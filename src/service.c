@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,24 +22,48 @@
 
 static struct service *services;
 
-/*
- * Process groups of earlier runs that outlived their main process (a
- * grandchild still working, or a daemon the service left behind). Not
- * killed when the main process exits, since they may be finishing work and
- * their output is still forwarded; but a stop of the service, and guardiand's
- * own shutdown, stop them too and wait for them.
- */
-struct leftover {
-	struct leftover *next;
-	char *name;
-	pid_t pgid;
-	uint64_t start;		/* the leader's start time, for the state file */
-	int sig;		/* the service's stop_signal */
-	struct lo_timing t;	/* when to announce, stop, kill: the policy's */
-};
-static struct leftover *leftovers;
-
 static void act(struct service *sv, enum sv_action a);
+
+/*
+ * cgroup tracking: the service's processes are in its cgroup while no main
+ * process runs (left by the last one, or by a guardiand killed with
+ * SIGKILL): stop them, as a stop of the service would (the stop signal,
+ * SIGKILL at stop_timeout); it is down once the cgroup is empty, and
+ * starts then if it is wanted up.
+ */
+static void
+cg_stop_rest(struct service *sv)
+{
+	sv->state = SV_STOPPING;
+	sv->exited = true;
+	sv->killed = false;
+	sv->deadline_ms = now_ms() + sv->conf->stop_timeout_ms;
+	log_info("%s: stopping the processes left in its cgroup, sending %s",
+	    sv->conf->name, config_signal_name(sv->conf->stop_signal));
+	svcg_signal(sv->cg, 0, sv->conf->stop_signal);
+}
+
+/*
+ * A service removed from the config, then added back while it was still
+ * stopping: the new one shares its cgroup, and stops what is in it before
+ * it starts. The old one signals only its main process from then on (a
+ * signal to the cgroup could reach the new instance), and is gone once
+ * that is reaped.
+ */
+static bool
+handed_over(const struct service *sv)
+{
+	return sv->cg && sv->removed && service_find(sv->conf->name) != NULL;
+}
+
+/* After a stop: what is left in the cgroup of a service that is not
+ * running is stopped too. */
+static void
+cg_stop_left(struct service *sv)
+{
+	if (sv->pid == 0 && sv->state != SV_STOPPING && svcg_populated(sv->cg))
+		cg_stop_rest(sv);
+}
 
 static bool groups_changed;	/* since the state file was handed them */
 
@@ -64,8 +89,7 @@ service_record_state(void)
 	groups_changed = false;
 	for (struct service *sv = services; sv; sv = sv->next)
 		max++;
-	for (struct leftover *l = leftovers; l; l = l->next)
-		max++;
+	max += svpg_count();
 	if ((g = calloc(max ? max : 1, sizeof(*g))) == NULL) {
 		log_warnx("guardiand: out of memory, state file not updated");
 		return;
@@ -74,8 +98,7 @@ service_record_state(void)
 		if (sv->pgid > 0)
 			g[n++] = (struct state_group){ sv->conf->name, sv->pgid,
 			    sv->pg_start };
-	for (struct leftover *l = leftovers; l; l = l->next)
-		g[n++] = (struct state_group){ l->name, l->pgid, l->start };
+	svpg_record(g, &n);
 	state_record(g, n);
 	free(g);
 }
@@ -119,65 +142,6 @@ fmt_status(int st, char *buf, size_t len)
 	return buf;
 }
 
-/*
- * Sends a stop signal to a process group (before the child's setsid ran the
- * group does not exist yet: then to main itself) and to the extra processes
- * outside it; a stopped process cannot act on it until continued, so
- * SIGCONT follows.
- */
-static void
-send_stop(pid_t pgid, pid_t main, const pid_t *extra, size_t n, int sig)
-{
-	int sigs[2] = { sig, SIGCONT };
-
-	if (pgid <= 0)
-		return;		/* never kill(0) or kill(-1) */
-	for (int i = 0; i < (sig == SIGKILL || sig == SIGCONT ? 1 : 2); i++) {
-		if (kill(-pgid, sigs[i]) < 0 && errno == ESRCH && main > 0)
-			kill(main, sigs[i]);
-		for (size_t j = 0; j < n; j++)
-			kill(extra[j], sigs[i]);
-	}
-}
-
-/* Adds the service's processes outside its group (setsid, setpgid) to
- * what a stop signals and waits for. */
-static void
-find_escaped(struct service *sv)
-{
-	pid_t found[MAX_ESCAPED];
-	size_t n = proctree_escaped(sv->pid, sv->pgid, sv->conf->name, found,
-	    MAX_ESCAPED);
-
-	if (sv->escaped == NULL &&
-	    (sv->escaped = calloc(MAX_ESCAPED, sizeof(pid_t))) == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		bool known = false;
-
-		for (size_t j = 0; j < sv->nescaped && !known; j++)
-			known = sv->escaped[j] == found[i];
-		if (!known && sv->nescaped < MAX_ESCAPED) {
-			sv->escaped[sv->nescaped++] = found[i];
-			log_info("%s: pid %ld left the process group; stopping it "
-			    "too", sv->conf->name, (long)found[i]);
-		}
-	}
-}
-
-/* Whether every process outside the group that a stop waits for is gone. */
-static bool
-escaped_gone(struct service *sv)
-{
-	for (size_t i = 0; i < sv->nescaped; i++)
-		if (proc_live(sv->escaped[i], NULL))
-			return false;
-	free(sv->escaped);
-	sv->escaped = NULL;
-	sv->nescaped = 0;
-	return true;
-}
-
 static void
 act(struct service *sv, enum sv_action a)
 {
@@ -189,6 +153,13 @@ act(struct service *sv, enum sv_action a)
 	case ACT_NONE:
 		return;
 	case ACT_SPAWN:
+		if (svcg_populated(sv->cg)) {
+			/* Never two instances: the last one's processes go first. */
+			log_info("%s: processes of its last run are left in its "
+			    "cgroup; stopping them before it starts", sc->name);
+			cg_stop_rest(sv);
+			return;
+		}
 		if ((r = spawn_start(sv, why, sizeof(why))) == -2) {
 			service_step(sv, EV_CANNOT_START, now_ms());
 			log_warnx("%s: %s; " NOT_RETRYING, sc->name, why);
@@ -208,16 +179,37 @@ act(struct service *sv, enum sv_action a)
 	case ACT_TERM:
 		log_info("%s: stopping, pid %ld, sending %s", sc->name,
 		    (long)sv->pid, config_signal_name(sc->stop_signal));
-		find_escaped(sv);
-		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped,
+		if (handed_over(sv)) {
+			if (sv->pid > 0)
+				kill(sv->pid, sc->stop_signal);
+			return;
+		}
+		if (sv->cg) {
+			svcg_signal(sv->cg, sv->pid, sc->stop_signal);
+			return;
+		}
+		svpg_find_escaped(sv);
+		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped,
 		    sc->stop_signal);
 		return;
 	case ACT_KILL:
+		if (handed_over(sv)) {
+			if (sv->pid > 0)
+				kill(sv->pid, SIGKILL);
+			return;
+		}
+		if (sv->cg) {
+			log_warnx("%s: stop timeout after %s, sending KILL to "
+			    "its cgroup", sc->name, fmt_duration(
+			    sc->stop_timeout_ms, b1, sizeof(b1)));
+			svcg_kill(sv->cg, sv->pid);
+			return;
+		}
 		log_warnx("%s: stop timeout after %s, sending KILL to process "
 		    "group %ld", sc->name, fmt_duration(sc->stop_timeout_ms, b1,
 		    sizeof(b1)), (long)sv->pgid);
-		find_escaped(sv);
-		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
+		svpg_find_escaped(sv);
+		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
 		return;
 	}
 }
@@ -225,6 +217,11 @@ act(struct service *sv, enum sv_action a)
 static void
 service_free(struct service *sv)
 {
+	if (sv->cg) {
+		loop_del(sv->cg->events_fd);
+		/* A service of the same name added back shares the cgroup. */
+		svcg_detach(sv->cg, service_find(sv->conf->name) == NULL);
+	}
 	fwd_forget(sv->fwd[0]);
 	fwd_forget(sv->fwd[1]);
 	free(sv->escaped);
@@ -252,98 +249,14 @@ settle(void)
 	}
 }
 
-static bool
-group_alive(pid_t pgid)
-{
-	return pgid > 0 && (kill(-pgid, 0) == 0 || errno != ESRCH);
-}
-
-/* The main process is gone but its group lives on: remember the group. */
-static void
-leftover_add(const struct service *sv)
-{
-	struct leftover *l = calloc(1, sizeof(*l));
-
-	if (l == NULL || (l->name = strdup(sv->conf->name)) == NULL) {
-		free(l);
-		log_warnx("%s: out of memory, process group %ld forgotten",
-		    sv->conf->name, (long)sv->pgid);
-		return;
-	}
-	l->pgid = sv->pgid;
-	l->start = sv->pg_start;
-	l->sig = sv->conf->stop_signal;
-	service_leftover_init(&l->t, sv->conf->stop_timeout_ms);
-	l->next = leftovers;
-	leftovers = l;
-	record_groups();
-}
-
-/* Asks the leftover groups of a service (NULL: of all) to stop: the stop
- * signal now, SIGKILL after the service's stop_timeout. */
-static void
-leftover_stop(const char *name)
-{
-	int64_t now = now_ms();
-
-	for (struct leftover *l = leftovers; l; l = l->next) {
-		pid_t found[MAX_ESCAPED];
-		size_t n;
-
-		if (name && strcmp(name, l->name) != 0)
-			continue;
-		if (!(service_leftover_step(&l->t, LO_EV_STOP, true, now) &
-		    LO_TERM))
-			continue;
-		log_info("%s: stopping leftover process group %ld, sending %s",
-		    l->name, (long)l->pgid, config_signal_name(l->sig));
-		/* Its members' descendants in other sessions, and marked
-		 * orphans, go too. */
-		n = proctree_escaped(0, l->pgid, l->name, found, MAX_ESCAPED);
-		send_stop(l->pgid, 0, found, n, l->sig);
-	}
-}
-
-/* Does what the policy says for each leftover group: forget the ones that
- * are gone, announce new ones, SIGKILL the ones past their time. */
-static void
-leftover_check(int64_t now)
-{
-	struct leftover **pp = &leftovers;
-
-	while (*pp) {
-		struct leftover *l = *pp;
-		unsigned what = service_leftover_step(&l->t, LO_EV_CHECK,
-		    group_alive(l->pgid), now);
-
-		if (what & LO_FORGET) {
-			if (what & LO_WAS_STOPPING)
-				log_info("%s: leftover process group %ld stopped",
-				    l->name, (long)l->pgid);
-			*pp = l->next;
-			free(l->name);
-			free(l);
-			record_groups();
-			continue;
-		}
-		if (what & LO_ANNOUNCE)
-			log_info("%s: process group %ld lives on after its main "
-			    "process; it will be stopped with the service",
-			    l->name, (long)l->pgid);
-		if (what & LO_KILL) {
-			log_warnx("%s: leftover process group %ld: stop timeout, "
-			    "sending KILL", l->name, (long)l->pgid);
-			send_stop(l->pgid, 0, NULL, 0, SIGKILL);
-		}
-		pp = &l->next;
-	}
-}
-
 bool
 service_has_leftovers(const char *name)
 {
-	for (struct leftover *l = leftovers; l; l = l->next)
-		if (name == NULL || strcmp(name, l->name) == 0)
+	if (svpg_has_leftovers(name))
+		return true;
+	for (struct service *sv = services; sv; sv = sv->next)
+		if ((name == NULL || strcmp(name, sv->conf->name) == 0) &&
+		    svcg_populated(sv->cg))
 			return true;
 	return false;
 }
@@ -355,7 +268,10 @@ check_group(struct service *sv)
 {
 	if (sv->state != SV_STOPPING || !sv->exited)
 		return;
-	if (group_alive(sv->pgid) || !escaped_gone(sv))
+	if (handed_over(sv))
+		;	/* the rest of the cgroup is its successor's to stop */
+	else if (sv->cg ? svcg_populated(sv->cg) :
+	    svpg_group_alive(sv->pgid) || !svpg_escaped_gone(sv))
 		return;
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;
@@ -445,8 +361,10 @@ exited(struct service *sv, int status)
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		log_last_stderr(sv, pid);
 	if (sv->state != SV_STOPPING) {
-		if (group_alive(sv->pgid))
-			leftover_add(sv);
+		/* Recorded in the state file in both modes; with a cgroup,
+		 * the whole cgroup is stopped before the next start too. */
+		if (svpg_group_alive(sv->pgid))
+			svpg_leftover_add(sv);
 		sv->pgid = 0;
 		record_groups();
 	}
@@ -472,7 +390,8 @@ service_reap(void)
 	}
 	for (struct service *sv = services; sv; sv = sv->next)
 		check_group(sv);
-	leftover_check(now_ms());
+	if (svpg_leftover_check(now_ms()))
+		record_groups();
 	settle();
 }
 
@@ -484,7 +403,9 @@ service_timers(int64_t now)
 		if (sv->deadline_ms >= 0 && now >= sv->deadline_ms)
 			act(sv, service_step(sv, EV_TIMER, now));
 	}
-	leftover_check(now);
+	if (svpg_leftover_check(now))
+		record_groups();
+	svcg_strays_tick(now, false);
 	settle();
 }
 
@@ -496,7 +417,7 @@ service_next_deadline(void)
 	for (struct service *sv = services; sv; sv = sv->next) {
 		int64_t d = sv->deadline_ms;
 
-		if (sv->state == SV_STOPPING && sv->exited) {
+		if (sv->state == SV_STOPPING && sv->exited && sv->cg == NULL) {
 			int64_t poll_at = now_ms() + GROUP_POLL_MS;
 			if (d < 0 || poll_at < d)
 				d = poll_at;
@@ -504,15 +425,35 @@ service_next_deadline(void)
 		if (d >= 0 && (next < 0 || d < next))
 			next = d;
 	}
-	/* Stopping leftovers: their deadline, and a look now and then in case
-	 * no SIGCHLD tells that they are gone. */
-	for (struct leftover *l = leftovers; l; l = l->next) {
-		int64_t d = service_leftover_deadline(&l->t, now_ms());
+	{
+		int64_t d = svcg_strays_next();
+
+		if (d >= 0 && (next < 0 || d < next))
+			next = d;
+	}
+	{
+		int64_t d = svpg_next_deadline(now_ms());
 
 		if (d >= 0 && (next < 0 || d < next))
 			next = d;
 	}
 	return next;
+}
+
+/*
+ * The service's cgroup changed (populated 1 or 0): the read resets the
+ * event. An empty cgroup can come before the reaping of the main process
+ * (zombies do not count), so reap first: check_group needs both.
+ */
+static void
+cg_events(int fd, short revents, void *arg)
+{
+	struct service *sv = arg;
+
+	(void)fd;
+	(void)revents;
+	(void)svcg_populated(sv->cg);
+	service_reap();
 }
 
 static struct service *
@@ -533,6 +474,10 @@ service_new(struct svc_conf *sc)
 		free(sv);
 		return NULL;
 	}
+	/* Its cgroup's cgroup.events tells (POLLPRI) when it empties. */
+	if ((sv->cg = svcg_attach(sc->name)) != NULL &&
+	    loop_add(sv->cg->events_fd, POLLPRI, cg_events, sv) < 0)
+		log_warn("%s: watching its cgroup", sc->name);
 	return sv;
 }
 
@@ -540,8 +485,10 @@ void
 service_do(struct service *sv, enum sv_event ev)
 {
 	act(sv, service_step(sv, ev, now_ms()));
-	if (ev == EV_STOP)
-		leftover_stop(sv->conf->name);
+	if (ev == EV_STOP) {
+		svpg_leftover_stop(sv->conf->name);
+		cg_stop_left(sv);
+	}
 	settle();
 }
 
@@ -559,7 +506,8 @@ service_apply(struct conf *c, char *summary, size_t len)
 		sv->removed = true;
 		removed++;
 		act(sv, service_step(sv, EV_STOP, now));
-		leftover_stop(sv->conf->name);
+		svpg_leftover_stop(sv->conf->name);
+		cg_stop_left(sv);
 	}
 	for (sc = c->services; sc; sc = next) {
 		struct service *sv = service_find(sc->name);
@@ -619,17 +567,20 @@ service_apply(struct conf *c, char *summary, size_t len)
 	settle();
 }
 
+void
+service_stop_strays(char **names)
+{
+	for (size_t i = 0; names && names[i]; i++)
+		if (service_find(names[i]) == NULL)
+			svcg_stop_stray(names[i]);
+	track_free_list(names);
+}
+
 /* At exit: nothing is running any more; give the memory back. */
 void
 service_free_all(void)
 {
-	while (leftovers) {
-		struct leftover *l = leftovers;
-
-		leftovers = l->next;
-		free(l->name);
-		free(l);
-	}
+	svpg_free_leftovers();
 	while (services) {
 		struct service *sv = services;
 
@@ -647,9 +598,11 @@ service_stop_all(void)
 {
 	int64_t now = now_ms();
 
-	for (struct service *sv = services; sv; sv = sv->next)
+	for (struct service *sv = services; sv; sv = sv->next) {
 		act(sv, service_step(sv, EV_STOP, now));
-	leftover_stop(NULL);
+		cg_stop_left(sv);
+	}
+	svpg_leftover_stop(NULL);
 	settle();
 }
 
@@ -659,24 +612,23 @@ void
 service_kill_all(void)
 {
 	for (struct service *sv = services; sv; sv = sv->next) {
+		if (sv->cg) {
+			svcg_kill(sv->cg, sv->pid);
+			continue;
+		}
 		if (sv->pgid <= 0)
 			continue;
-		find_escaped(sv);
-		send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
+		svpg_find_escaped(sv);
+		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
 	}
-	for (struct leftover *l = leftovers; l; l = l->next) {
-		pid_t found[MAX_ESCAPED];
-		size_t n = proctree_escaped(0, l->pgid, l->name, found,
-		    MAX_ESCAPED);
-
-		send_stop(l->pgid, 0, found, n, SIGKILL);
-	}
+	svcg_strays_tick(now_ms(), true);
+	svpg_kill_leftovers();
 }
 
 bool
 service_all_down(void)
 {
-	if (leftovers)
+	if (svpg_has_leftovers(NULL) || svcg_strays_left())
 		return false;
 	for (struct service *sv = services; sv; sv = sv->next)
 		if (sv->pid != 0 || sv->state == SV_STOPPING ||

@@ -27,7 +27,7 @@
 
 /* Which step of the child's recipe failed; sent back on the exec pipe. */
 enum child_step { STEP_DIRECTORY = 1, STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC,
-	STEP_NICE, STEP_NNP, STEP_LIMIT_FIRST };
+	STEP_NICE, STEP_NNP, STEP_CGROUP, STEP_LIMIT_FIRST };
 
 struct child_err {
 	int step;
@@ -246,11 +246,15 @@ static char **volatile child_envp;
 /* The one recipe every child follows between fork and exec (DESIGN.md 7). */
 static void __attribute__((noreturn))
 child(const struct svc_conf *sc, const char *prog, const struct ident *id,
-    char **envp, int errfd, int outfd, int errout)
+    char **envp, int errfd, int outfd, int errout, int procs_fd)
 {
 	int null, step;
 
 	child_envp = envp;
+	/* Into the service's cgroup first, so that nothing it starts escapes,
+	 * and while the credentials still allow the write. */
+	if (procs_fd >= 0 && track_join(procs_fd) < 0)
+		child_fail(errfd, STEP_CGROUP);
 	setsid();
 	daemon_reset_sigs(-1);
 	daemon_unblock_sigs(-1);
@@ -293,7 +297,8 @@ child(const struct svc_conf *sc, const char *prog, const struct ident *id,
 
 /* What failed in the child, as "cannot ... WHAT". */
 static void
-step_message(const struct svc_conf *sc, int step, char *buf, size_t len)
+step_message(const struct svc_conf *sc, const char *cg_rel, int step,
+    char *buf, size_t len)
 {
 	switch (step) {
 	case STEP_DIRECTORY:
@@ -316,6 +321,10 @@ step_message(const struct svc_conf *sc, int step, char *buf, size_t len)
 		break;
 	case STEP_NNP:
 		snprintf(buf, len, "cannot set no_new_privileges");
+		break;
+	case STEP_CGROUP:
+		snprintf(buf, len, "cannot join cgroup %s",
+		    cg_rel ? cg_rel : "?");
 		break;
 	case STEP_EXEC:
 		snprintf(buf, len, "cannot execute %s", sc->argv[0]);
@@ -358,7 +367,8 @@ spawn_exec_result(struct service *sv)
 	if (n == (ssize_t)sizeof(ce)) {
 		char what[256];
 
-		step_message(sc, ce.step, what, sizeof(what));
+		step_message(sc, sv->cg ? sv->cg->rel : NULL, ce.step, what,
+		    sizeof(what));
 		sv->exec_errno = ce.err;
 		if (cannot_work(ce.step, ce.err)) {
 			log_warnx("%s: %s: %s; " NOT_RETRYING, sc->name, what,
@@ -445,7 +455,8 @@ spawn_start(struct service *sv, char *why, size_t len)
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child(sc, prog, &id, envp, ep[1], op[1], eo[1]);
+		child(sc, prog, &id, envp, ep[1], op[1], eo[1],
+		    sv->cg ? sv->cg->procs_fd : -1);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		log_warn("%s: fork", sc->name);
