@@ -76,7 +76,8 @@ check-asan: deps
 	@# The package suite builds and tests the .deb, not this build: not twice.
 	@# ASan keeps 256 MiB of freed memory in quarantine by default, which a
 	@# test of bounded memory would take for growth: 8 MiB is plenty here.
-	ASAN_OPTIONS=$${ASAN_OPTIONS:-quarantine_size_mb=8} \
+	@# Time bounds of the tests that measure answers under load scale by 3.
+	ASAN_OPTIONS=$${ASAN_OPTIONS:-quarantine_size_mb=8} GUARDIAND_TEST_SLOW=3 \
 		GUARDIAND_NO_PACKAGE_TESTS=1 B=build-asan tests/run
 
 # The shunit2 suites against guardiand under valgrind's memcheck (see
