@@ -374,9 +374,11 @@ reopen_dir(int dirfd)
 	return openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* Removes the cgroups a service made inside dirfd, deepest first. */
+/* Calls fn for each child cgroup of dirfd (an open directory of it, and
+ * its name), down to TRACK_DEPTH_MAX: the one walk of a cgroup's subtree. */
 static void
-remove_children(int dirfd, int depth)
+each_child(int dirfd, int depth, void (*fn)(int dirfd, const char *name,
+    int sub, int depth, void *arg), void *arg)
 {
 	struct dirent *de;
 	DIR *d;
@@ -395,12 +397,26 @@ remove_children(int dirfd, int depth)
 		sub = openat(dirfd, de->d_name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub >= 0) {
-			remove_children(sub, depth + 1);
+			fn(dirfd, de->d_name, sub, depth + 1, arg);
 			close(sub);
 		}
-		(void)unlinkat(dirfd, de->d_name, AT_REMOVEDIR);
 	}
 	closedir(d);
+}
+
+/* Removes a child cgroup, its own children first. */
+static void
+remove_child(int dirfd, const char *name, int sub, int depth, void *arg)
+{
+	each_child(sub, depth, remove_child, arg);
+	(void)unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* Removes the cgroups a service made inside dirfd, deepest first. */
+static void
+remove_children(int dirfd, int depth)
+{
+	each_child(dirfd, depth, remove_child, NULL);
 }
 
 /*
@@ -440,15 +456,23 @@ struct pidvec {
 };
 
 /* Adds the pids of dirfd's cgroup.procs, and those of the cgroups below it. */
+static int collect(int dirfd, struct pidvec *pv, int depth);
+
+static void
+collect_child(int dirfd, const char *name, int sub, int depth, void *arg)
+{
+	(void)dirfd;
+	(void)name;
+	(void)collect(sub, arg, depth);
+}
+
 static int
 collect(int dirfd, struct pidvec *pv, int depth)
 {
-	struct dirent *de;
 	char buf[4096], *p, *end;
 	size_t have = 0;
 	ssize_t n;
-	DIR *d;
-	int fd, sub;
+	int fd;
 
 	if ((fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
@@ -476,24 +500,7 @@ collect(int dirfd, struct pidvec *pv, int depth)
 	close(fd);
 	if (n < 0)
 		return -1;
-	if (depth >= TRACK_DEPTH_MAX || (fd = reopen_dir(dirfd)) < 0)
-		return 0;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return 0;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		sub = openat(dirfd, de->d_name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub >= 0) {
-			(void)collect(sub, pv, depth + 1);
-			close(sub);
-		}
-	}
-	closedir(d);
+	each_child(dirfd, depth, collect_child, pv);
 	return 0;
 }
 
