@@ -32,6 +32,7 @@ enum {
 
 /* Defaults that shape behaviour; the config keys of the same names override them. */
 #define DEF_STOP_TIMEOUT_MS	10000
+#define DEF_START_TIMEOUT_MS	90000	/* systemd's TimeoutStartSec */
 #define DEF_BACKOFF_INITIAL_MS	100
 #define DEF_BACKOFF_MAX_MS	60000
 #define DEF_HEALTHY_AFTER_MS	10000
@@ -49,6 +50,9 @@ enum {
 /* ---- config.c ---- */
 
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+/* simple: the process started is the service; forking: it starts the
+ * service and exits 0, and the service's main process is found after. */
+enum svc_type { TYPE_SIMPLE, TYPE_FORKING };
 enum out_dest { OUT_SYSLOG, OUT_NULL, OUT_FILE };
 
 /* Where one of a service's output streams goes. */
@@ -80,6 +84,9 @@ struct svc_conf {
 	char **env;		/* "KEY=VALUE" strings added to the environment; NULL-terminated */
 	mode_t umask;
 	enum restart_policy restart;
+	enum svc_type type;
+	char *pidfile;		/* type = forking: where the main pid is, or NULL */
+	int64_t start_timeout_ms;	/* forking: until its main process is known */
 	int stop_signal;
 	int64_t stop_timeout_ms;
 	int64_t backoff_initial_ms;
@@ -160,7 +167,8 @@ enum key_kind {
 	KK_ENV,		/* char **, KEY=VALUE entries; each line adds to it */
 	KK_ENV_FILE,	/* char * path at off; bool at off2: "-/path", optional */
 	KK_UMASK,	/* mode_t */
-	KK_RESTART,	/* enum restart_policy */
+	KK_CHOICE,	/* an int-sized enum: the index of the value in
+			 * choices[]; doc lists them, for the error */
 	KK_SIGNAL,	/* int */
 	KK_DURATION,	/* int64_t milliseconds, at least min, at most 24h */
 	KK_UINT,	/* unsigned or size_t (size says), min to max */
@@ -189,6 +197,7 @@ struct config_key {
 	int		 arg;		/* KK_LIMIT: which limit */
 	const char	*def_s;		/* what NULL means, for the comparison */
 	const char	*hint;		/* "(...)" after "invalid KEY \"VALUE\"" */
+	const char *const *choices;	/* KK_CHOICE: the values, NULL-ended */
 	unsigned	 flags;		/* KEY_EMPTY_OK, KEY_NO_RESTART */
 	const char	*doc;		/* one line */
 };
@@ -439,6 +448,7 @@ int proc_walk(bool (*fn)(void *arg, pid_t pid, const struct procstat *ps),
     void *arg);
 size_t proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
     size_t max);
+bool proc_has_mark(pid_t pid, const char *name);
 
 /* ---- service.c ---- */
 
@@ -461,12 +471,15 @@ enum sv_event {
 	EV_EXITED,	/* the main process was reaped */
 	EV_GROUP_GONE,	/* no process of the group is left */
 	EV_TIMER,	/* the deadline passed */
+	EV_MAIN_FOUND,	/* forking: sv->pid is its main process now */
+	EV_START_FAILED,/* forking: no main process found (start_why says) */
 };
 enum sv_action {
 	ACT_NONE,
 	ACT_SPAWN,	/* fork and exec now */
 	ACT_TERM,	/* send stop_signal to the process group */
 	ACT_KILL,	/* send SIGKILL to the process group */
+	ACT_FIND_MAIN,	/* forking: look for the main process (again) */
 };
 /* What came of the last start, as service_step recorded it: set by an exit
  * of the main process, by a start that failed, and by an operator's stop.
@@ -505,6 +518,12 @@ struct service {
 				 * failure of it does not lengthen the backoff */
 	bool exited;		/* the main process is reaped, the group may linger */
 	bool killed;		/* SIGKILL was sent */
+	bool forked;		/* forking: its starter exited 0, main not known */
+	bool start_failed;	/* forking: the start failed (start_why says);
+				 * once its processes are gone, it counts as a
+				 * failed run for the restart policy */
+	int64_t start_by_ms;	/* forking: the main process is known by then */
+	int64_t find_delay_ms;	/* forking: the next look for it is this later */
 	enum sv_outcome outcome;	/* what came of the last start */
 
 	/* runtime plumbing, owned by service.c */
@@ -516,6 +535,7 @@ struct service {
 	pid_t *escaped;		/* while stopping: descendants outside the group */
 	size_t nescaped;
 	struct track_cg *cg;	/* its cgroup, NULL with process-group tracking */
+	char *start_why;	/* forking: why the last start failed */
 	struct service *next;
 };
 
@@ -523,6 +543,11 @@ struct service {
  * (or a leftover group is stopping), look again this often in case no
  * SIGCHLD tells. */
 #define GROUP_POLL_MS	50
+
+/* A forking service's main process is looked for at its starter's exit,
+ * then again after 10 ms, doubling up to 1 s, until start_timeout. */
+#define FIND_MAIN_FIRST_MS	10
+#define FIND_MAIN_MAX_MS	1000
 
 /*
  * The timing of a leftover process group: one that outlived its main
@@ -703,6 +728,10 @@ void track_free_list(char **list);
 /* The child's side, between fork and exec: joins the service's cgroup with
  * one write(2) (async-signal-safe); 0, or -1 with errno. */
 int track_join(int procs_fd);
+
+/* ---- service_fork.c: the main process of a type = forking service ---- */
+
+int svfork_look(struct service *sv, int64_t now);
 
 /* ---- mainpid.c ---- */
 

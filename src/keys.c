@@ -98,8 +98,14 @@ const struct config_key config_keys[] = {
 	  .doc = "the scheduling priority" },
 	{ "no_new_privileges", KK_BOOL, SVC(no_new_privileges),
 	  .doc = "PR_SET_NO_NEW_PRIVS before the exec" },
-	{ "restart", KK_RESTART, SVC(restart), .def = RESTART_ALWAYS,
-	  .doc = "always, on-failure or never" },
+	{ "pidfile", KK_PATH, SVC(pidfile), .flags = KEY_EMPTY_OK,
+	  .doc = "type = forking: the file its main process's pid is in" },
+	{ "restart", KK_CHOICE, SVC(restart), .def = RESTART_ALWAYS,
+	  .choices = (const char *const[]){ "always", "on-failure", "never",
+	  NULL }, .doc = "always, on-failure or never" },
+	{ "start_timeout", KK_DURATION, SVC(start_timeout_ms),
+	  .def = DEF_START_TIMEOUT_MS,
+	  .doc = "type = forking: how long until its main process is known" },
 	{ "status_group", KK_GROUP, MAIN(status_group),
 	  .doc = "a group that may use the read-only guardianctl commands" },
 	{ "stderr", KK_OUTPUT, SVC(out[1]), .def = OUT_SYSLOG,
@@ -126,6 +132,9 @@ const struct config_key config_keys[] = {
 	  .hint = "(at most " XSTR(SYSLOG_TAG_MAX) " characters, no blanks, "
 	  "brackets or colons)",
 	  .doc = "the tag of the service's lines (default: its name)" },
+	{ "type", KK_CHOICE, SVC(type), .def = TYPE_SIMPLE,
+	  .choices = (const char *const[]){ "simple", "forking", NULL },
+	  .doc = "simple or forking" },
 	{ "umask", KK_UMASK, SVC(umask), .def = DEF_UMASK,
 	  .doc = "the umask the service starts with" },
 	{ "user", KK_STRING, SVC(user),
@@ -273,6 +282,11 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 	case KK_STRING:
 		return set_string(slot, value, err, errlen);
 	case KK_PATH:
+		if (value[0] == '\0') {	/* KEY_EMPTY_OK: the default */
+			free(*(char **)slot);
+			*(char **)slot = NULL;
+			return 0;
+		}
 		if (value[0] != '/')
 			goto not_absolute;
 		return set_string(slot, value, err, errlen);
@@ -293,19 +307,15 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 		if (config_parse_umask(value, slot) == -1)
 			goto invalid;
 		return 0;
-	case KK_RESTART:
-		if (strcmp(value, "always") == 0)
-			*(enum restart_policy *)slot = RESTART_ALWAYS;
-		else if (strcmp(value, "on-failure") == 0)
-			*(enum restart_policy *)slot = RESTART_ON_FAILURE;
-		else if (strcmp(value, "never") == 0)
-			*(enum restart_policy *)slot = RESTART_NEVER;
-		else {
-			fmt_err(err, errlen, "invalid restart policy "
-			    "\"%s\" (always, on-failure or never)", value);
-			return -1;
-		}
-		return 0;
+	case KK_CHOICE:
+		for (n = 0; k->choices[n] != NULL; n++)
+			if (strcmp(value, k->choices[n]) == 0) {
+				*(int *)slot = n;
+				return 0;
+			}
+		fmt_err(err, errlen, "invalid %s \"%s\" (%s)", k->name, value,
+		    k->doc);
+		return -1;
 	case KK_SIGNAL:
 		if ((n = config_parse_signal(value)) == -1) {
 			fmt_err(err, errlen, "unknown signal \"%s\"", value);
@@ -432,9 +442,7 @@ config_svc_new(const char *name)
 		case KK_UMASK:
 			*(mode_t *)slot = (mode_t)k->def;
 			break;
-		case KK_RESTART:
-			*(enum restart_policy *)slot = (enum restart_policy)k->def;
-			break;
+		case KK_CHOICE:
 		case KK_SIGNAL:
 		case KK_PRIORITY:
 		case KK_FACILITY:
@@ -538,6 +546,12 @@ config_svc_check(const struct svc_conf *sc, char *err, size_t errlen)
 		    "less than backoff_initial (%s)", sc->name,
 		    config_fmt_duration(sc->backoff_max_ms, a, sizeof(a)),
 		    config_fmt_duration(sc->backoff_initial_ms, b, sizeof(b)));
+		return -1;
+	}
+	if (sc->pidfile != NULL && sc->type != TYPE_FORKING) {
+		fmt_err(err, errlen, "service \"%s\": pidfile is for type = "
+		    "forking (a simple service's main process is the one "
+		    "started)", sc->name);
 		return -1;
 	}
 	if ((uint64_t)sc->log_lines * sc->line_max > LOG_BYTES_MAX) {

@@ -206,3 +206,10 @@ proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
 	free(all);
 	return found;
 }
+
+/* Whether the process carries GUARDIAND_SERVICE=name in its environment. */
+bool
+proc_has_mark(pid_t pid, const char *name)
+{
+	return has_mark(pid, name);
+}

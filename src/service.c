@@ -23,6 +23,8 @@
 static struct service *services;
 
 static void act(struct service *sv, enum sv_action a);
+static void record_groups(void);
+static void log_end(const struct service *sv, const char *st);
 
 /*
  * cgroup tracking: the service's processes are in its cgroup while no main
@@ -177,8 +179,12 @@ act(struct service *sv, enum sv_action a)
 		log_info("%s: started, pid %ld", sc->name, (long)sv->pid);
 		return;
 	case ACT_TERM:
-		log_info("%s: stopping, pid %ld, sending %s", sc->name,
-		    (long)sv->pid, config_signal_name(sc->stop_signal));
+		if (sv->pid > 0)
+			log_info("%s: stopping, pid %ld, sending %s", sc->name,
+			    (long)sv->pid, config_signal_name(sc->stop_signal));
+		else
+			log_info("%s: stopping what it started, sending %s",
+			    sc->name, config_signal_name(sc->stop_signal));
 		if (handed_over(sv)) {
 			if (sv->pid > 0)
 				kill(sv->pid, sc->stop_signal);
@@ -191,6 +197,13 @@ act(struct service *sv, enum sv_action a)
 		svpg_find_escaped(sv);
 		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped,
 		    sc->stop_signal);
+		return;
+	case ACT_FIND_MAIN:
+		/* EV_MAIN_FOUND, EV_START_FAILED, or look again later */
+		if ((r = svfork_look(sv, now_ms())) >= 0) {
+			act(sv, service_step(sv, (enum sv_event)r, now_ms()));
+			record_groups();
+		}
 		return;
 	case ACT_KILL:
 		if (handed_over(sv)) {
@@ -225,6 +238,7 @@ service_free(struct service *sv)
 	fwd_forget(sv->fwd[0]);
 	fwd_forget(sv->fwd[1]);
 	free(sv->escaped);
+	free(sv->start_why);
 	config_svc_free(sv->conf);
 	outlog_unref(sv->log);
 	free(sv);
@@ -276,17 +290,24 @@ check_group(struct service *sv)
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;
 	record_groups();
+	if (sv->start_failed) {
+		enum sv_action a = service_step(sv, EV_GROUP_GONE, now_ms());
+
+		log_end(sv, "its start failed");
+		act(sv, a);
+		return;
+	}
 	act(sv, service_step(sv, EV_GROUP_GONE, now_ms()));
 }
 
-/* Logs one exit of a main process, with what service_step made of it. */
+/* Logs the end of a run (st: how it ended), with what service_step made of
+ * it. */
 static void
-log_exit(const struct service *sv)
+log_end(const struct service *sv, const char *st)
 {
 	const struct svc_conf *sc = sv->conf;
-	char st[64], rt[32], d[32];
+	char rt[32], d[32];
 
-	fmt_status(sv->last_status, st, sizeof(st));
 	fmt_duration(sv->last_runtime_ms, rt, sizeof(rt));
 	switch (sv->outcome) {
 	case SVO_HOPELESS:
@@ -317,6 +338,15 @@ log_exit(const struct service *sv)
 		    sc->name, st, rt);
 		break;
 	}
+}
+
+/* Logs one exit of a main process, with what service_step made of it. */
+static void
+log_exit(const struct service *sv)
+{
+	char st[64];
+
+	log_end(sv, fmt_status(sv->last_status, st, sizeof(st)));
 }
 
 /* After an abnormal exit: the process's last stderr lines, for context. */
@@ -356,6 +386,15 @@ exited(struct service *sv, int status)
 	sv->pid = 0;
 	sv->last_status = status;
 	a = service_step(sv, EV_EXITED, now_ms());
+	if (a == ACT_FIND_MAIN) {
+		char rt[32];
+
+		log_info("%s: its starter exited with status 0 after %s",
+		    sv->conf->name, fmt_duration(sv->last_runtime_ms, rt,
+		    sizeof(rt)));
+		act(sv, a);	/* its process group is the service's still */
+		return;
+	}
 	log_exit(sv);
 	if (sv->state != SV_STOPPING && !sv->exec_failed &&
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))

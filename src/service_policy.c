@@ -55,7 +55,8 @@ wants_restart(const struct service *sv)
 	case RESTART_ALWAYS:
 		return true;
 	case RESTART_ON_FAILURE:
-		return sv->exec_failed || !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+		return sv->exec_failed || sv->start_failed || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0;
 	case RESTART_NEVER:
 		return false;
 	}
@@ -89,11 +90,12 @@ unexpected_exit(struct service *sv, int64_t now)
 	if (!wants_restart(sv)) {
 		sv->state = SV_DOWN;
 		sv->outcome = WIFEXITED(sv->last_status) &&
-		    WEXITSTATUS(sv->last_status) == 0 ? SVO_DONE_OK :
-		    SVO_DONE_FAIL;
+		    WEXITSTATUS(sv->last_status) == 0 && !sv->start_failed ?
+		    SVO_DONE_OK : SVO_DONE_FAIL;
 		return ACT_NONE;
 	}
-	if (sv->last_runtime_ms >= sc->healthy_after_ms && !sv->exec_failed)
+	if (sv->last_runtime_ms >= sc->healthy_after_ms && !sv->exec_failed &&
+	    !sv->start_failed)
 		sv->fails = 0;
 	else if (!by_operator || sv->fails == 0)
 		sv->fails++;	/* an operator's try keeps the delay it cut short */
@@ -166,9 +168,38 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->killed = false;
 		sv->exec_failed = false;
 		sv->hopeless = false;
+		sv->forked = false;
+		sv->start_failed = false;
 		sv->outcome = SVO_NONE;
 		sv->deadline_ms = -1;
+		if (sv->conf->type == TYPE_FORKING) {
+			/* Its main process is known by then, or it failed. */
+			sv->start_by_ms = now + sv->conf->start_timeout_ms;
+			sv->deadline_ms = sv->start_by_ms;
+		}
 		return ACT_NONE;
+
+	case EV_MAIN_FOUND:
+		if (sv->state != SV_STARTING || !sv->forked)
+			return ACT_NONE;
+		sv->state = SV_UP;
+		sv->forked = false;
+		sv->exited = false;
+		sv->deadline_ms = -1;
+		return ACT_NONE;
+
+	case EV_START_FAILED:
+		/* What it started is stopped; once gone, the restart policy
+		 * sees a failed run (EV_GROUP_GONE). */
+		if (sv->state != SV_STARTING)
+			return ACT_NONE;
+		sv->start_failed = true;
+		sv->forked = false;
+		sv->last_runtime_ms = now - sv->started_ms;
+		sv->state = SV_STOPPING;
+		sv->killed = false;
+		sv->deadline_ms = now + sv->conf->stop_timeout_ms;
+		return ACT_TERM;
 
 	case EV_CANNOT_START:
 		/* Nothing runs: no exit will come. It counts as a start, so
@@ -195,7 +226,8 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		return ACT_NONE;
 
 	case EV_EXEC_OK:
-		if (sv->state == SV_STARTING)
+		/* A forking service is up once its main process is known. */
+		if (sv->state == SV_STARTING && sv->conf->type == TYPE_SIMPLE)
 			sv->state = SV_UP;
 		return ACT_NONE;
 
@@ -213,6 +245,15 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->exited = true;
 		sv->last_exit_ms = now;
 		sv->last_runtime_ms = now - sv->started_ms;
+		if (sv->state == SV_STARTING && sv->conf->type == TYPE_FORKING &&
+		    !sv->forked && !sv->exec_failed &&
+		    WIFEXITED(sv->last_status) &&
+		    WEXITSTATUS(sv->last_status) == 0) {
+			/* The starter did its part: now its main process. */
+			sv->forked = true;
+			sv->find_delay_ms = FIND_MAIN_FIRST_MS;
+			return ACT_FIND_MAIN;
+		}
 		if (sv->state == SV_STOPPING) {
 			sv->outcome = SVO_STOPPED;
 			return ACT_NONE;	/* the group may linger: EV_GROUP_GONE */
@@ -228,9 +269,13 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			return ACT_NONE;
 		sv->state = SV_DOWN;
 		sv->deadline_ms = -1;
-		if (sv->want == WANT_UP)
-			return ACT_SPAWN;
-		return ACT_NONE;
+		if (sv->want != WANT_UP) {
+			sv->outcome = SVO_STOPPED;
+			return ACT_NONE;
+		}
+		if (sv->start_failed)
+			return unexpected_exit(sv, now);	/* backs off */
+		return ACT_SPAWN;
 
 	case EV_TIMER:
 		if (sv->deadline_ms < 0 || now < sv->deadline_ms)
@@ -246,6 +291,12 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			sv->restarts++;
 			sv->by_operator = false;
 			return ACT_SPAWN;
+		case SV_STARTING:
+			/* forking: look for its main process again, or give
+			 * up at start_by_ms (service.c decides, it knows why) */
+			sv->deadline_ms = -1;
+			return sv->conf->type == TYPE_FORKING ? ACT_FIND_MAIN :
+			    ACT_NONE;
 		case SV_STOPPING:
 			/* stop_timeout passed: SIGKILL, and again each timeout after
 			 * (a process in uninterruptible sleep takes its time). */

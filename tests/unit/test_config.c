@@ -512,9 +512,9 @@ test_svc_set_errors(void)
 	CHECK_STR(set(sc, "backoff_initial", "0ms"),
 	    "backoff_initial must be at least 1ms");
 	CHECK_STR(set(sc, "restart", "sometimes"),
-	    "invalid restart policy \"sometimes\" (always, on-failure or never)");
+	    "invalid restart \"sometimes\" (always, on-failure or never)");
 	CHECK_STR(set(sc, "restart", "Always"),
-	    "invalid restart policy \"Always\" (always, on-failure or never)");
+	    "invalid restart \"Always\" (always, on-failure or never)");
 	CHECK_STR(set(sc, "stop_signal", "FOO"), "unknown signal \"FOO\"");
 	CHECK_STR(set(sc, "stop_signal", "0"), "unknown signal \"0\"");
 	CHECK_STR(set(sc, "foo", "1"), "unknown key \"foo\"");
@@ -1510,7 +1510,7 @@ test_error_values(void)
 	    "main.conf:4: empty value for user\n"
 	    "main.conf:5: invalid environment entry \"9=x\" (expected KEY=VALUE)\n"
 	    "main.conf:6: invalid umask \"999\"\n"
-	    "main.conf:7: invalid restart policy \"sometimes\" (always, on-failure or never)\n"
+	    "main.conf:7: invalid restart \"sometimes\" (always, on-failure or never)\n"
 	    "main.conf:8: unknown signal \"FOO\"\n"
 	    "main.conf:9: invalid duration \"10x\" for stop_timeout (use ms, s, m or h)\n"
 	    "main.conf:10: backoff_initial must be at least 1ms\n"

@@ -199,7 +199,7 @@ test_fuzz_dict(void)
 	free(dict);
 }
 
-/* One "key = value" line of every-key.conf, and its section. */
+/* One "key = value" (or "key =") line of every-key.conf, and its section. */
 struct kv {
 	char section[512];
 	char key[512];
@@ -231,7 +231,7 @@ read_every_key(void)
 			continue;
 		}
 		if (buf[0] == '#' || buf[0] == '\0' ||
-		    (eq = strstr(buf, " = ")) == NULL ||
+		    (eq = strstr(buf, " =")) == NULL ||
 		    nkvs == sizeof(kvs) / sizeof(kvs[0]))
 			continue;
 		*eq = '\0';
@@ -239,7 +239,7 @@ read_every_key(void)
 		    section);
 		snprintf(kvs[nkvs].key, sizeof(kvs[nkvs].key), "%s", buf);
 		snprintf(kvs[nkvs].value, sizeof(kvs[nkvs].value), "%s",
-		    eq + 3);
+		    eq + 2 + strspn(eq + 2, " "));	/* "key =": empty */
 		nkvs++;
 	}
 	return text;

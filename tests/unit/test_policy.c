@@ -364,6 +364,111 @@ test_backoff_function(void)
 	CHECK_INT(service_backoff(&sc, 4000000000u), 60000);
 }
 
+/* type = forking: a service spawned at 0 whose starter exits 0 at 50. */
+static void
+forking_started(void)
+{
+	setup();
+	sc.type = TYPE_FORKING;
+	sc.start_timeout_ms = 1000;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(sv.state, SV_STARTING);	/* not up at its exec */
+	CHECK_INT(sv.deadline_ms, 1000);
+	CHECK_INT(exit_at(50, STATUS(0)), ACT_FIND_MAIN);
+	CHECK_INT(sv.state, SV_STARTING);
+	CHECK(sv.forked);
+	CHECK_INT(sv.find_delay_ms, FIND_MAIN_FIRST_MS);
+}
+
+static void
+test_forking_up_once_its_main_is_found(void)
+{
+	forking_started();
+	/* the look after the starter's exit found nothing: on the timer again */
+	sv.deadline_ms = 60;
+	CHECK_INT(service_step(&sv, EV_TIMER, 60), ACT_FIND_MAIN);
+	sv.pid = 200;
+	CHECK_INT(service_step(&sv, EV_MAIN_FOUND, 70), ACT_NONE);
+	CHECK_INT(sv.state, SV_UP);
+	CHECK(!sv.forked && !sv.exited);
+	CHECK_INT(sv.deadline_ms, -1);
+	/* its main process's end is an exit like any other */
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, KILLED9), ACT_SPAWN);
+	CHECK_INT(sv.fails, 0);
+}
+
+static void
+test_forking_starter_failing_is_a_failed_run(void)
+{
+	setup();
+	sc.type = TYPE_FORKING;
+	sc.start_timeout_ms = 1000;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(exit_at(50, STATUS(3)), ACT_NONE);
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK(!sv.forked);
+	CHECK_INT(sv.fails, 1);
+}
+
+static void
+test_forking_start_failed_backs_off_once_stopped(void)
+{
+	forking_started();
+	CHECK_INT(service_step(&sv, EV_START_FAILED, 1000), ACT_TERM);
+	CHECK_INT(sv.state, SV_STOPPING);
+	CHECK(sv.start_failed);
+	CHECK_INT(sv.deadline_ms, 1000 + DEF_STOP_TIMEOUT_MS);
+	/* once what it started is gone: a failed run, backing off */
+	CHECK_INT(service_step(&sv, EV_GROUP_GONE, 1100), ACT_NONE);
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(sv.fails, 1);
+	CHECK_INT(sv.outcome, SVO_RESTART_LATER);
+	CHECK_INT(sv.deadline_ms, 1100 + DEF_BACKOFF_INITIAL_MS);
+	/* restart = never: down, a failure */
+	forking_started();
+	sc.restart = RESTART_NEVER;
+	service_step(&sv, EV_START_FAILED, 1000);
+	service_step(&sv, EV_GROUP_GONE, 1100);
+	CHECK_INT(sv.state, SV_DOWN);
+	CHECK_INT(sv.outcome, SVO_DONE_FAIL);
+	/* stopped by the operator meanwhile: down, stopped */
+	forking_started();
+	service_step(&sv, EV_START_FAILED, 1000);
+	service_step(&sv, EV_STOP, 1050);
+	CHECK_INT(service_step(&sv, EV_GROUP_GONE, 1100), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+	CHECK_INT(sv.outcome, SVO_STOPPED);
+}
+
+static void
+test_forking_stop_before_its_main_is_known(void)
+{
+	forking_started();
+	CHECK_INT(service_step(&sv, EV_STOP, 60), ACT_TERM);
+	CHECK_INT(sv.state, SV_STOPPING);
+	/* a main found late changes nothing */
+	CHECK_INT(service_step(&sv, EV_MAIN_FOUND, 70), ACT_NONE);
+	CHECK_INT(sv.state, SV_STOPPING);
+	CHECK_INT(service_step(&sv, EV_GROUP_GONE, 80), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+	CHECK_INT(sv.outcome, SVO_STOPPED);
+}
+
+static void
+test_simple_ignores_forking_events(void)
+{
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(sv.state, SV_UP);
+	CHECK_INT(service_step(&sv, EV_MAIN_FOUND, 10), ACT_NONE);
+	CHECK_INT(service_step(&sv, EV_START_FAILED, 10), ACT_NONE);
+	CHECK_INT(sv.state, SV_UP);
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, STATUS(0)), ACT_SPAWN);
+}
+
 int
 main(void)
 {
@@ -383,5 +488,10 @@ main(void)
 	RUN(test_start_in_backoff_keeps_the_delay);
 	RUN(test_fork_failure_backs_off);
 	RUN(test_backoff_function);
+	RUN(test_forking_up_once_its_main_is_found);
+	RUN(test_forking_starter_failing_is_a_failed_run);
+	RUN(test_forking_start_failed_backs_off_once_stopped);
+	RUN(test_forking_stop_before_its_main_is_known);
+	RUN(test_simple_ignores_forking_events);
 	T_END();
 }
