@@ -117,8 +117,15 @@ chroot_create() {
 	mkdir -p "$APT_CACHE/archives/partial" || return 1
 	mount --bind "$APT_CACHE/archives" "$CHROOT/var/cache/apt/archives" || return 1
 	# Services may start: no systemd here, invoke-rc.d asks this policy,
-	# which allows everything (no runlevel is known in a chroot).
-	printf '#!/bin/sh\nexit 0\n' >"$CHROOT/usr/sbin/policy-rc.d"
+	# which allows guardiand (no runlevel is known in a chroot), but not
+	# the daemons the tests start by themselves (nginx would take port 80
+	# of the host: a chroot shares its network).
+	cat >"$CHROOT/usr/sbin/policy-rc.d" <<-'POLICY'
+	#!/bin/sh
+	while [ "${1#--}" != "$1" ]; do shift; done
+	case "$1" in nginx) exit 101 ;; esac
+	exit 0
+	POLICY
 	chmod 755 "$CHROOT/usr/sbin/policy-rc.d"
 	cp /etc/resolv.conf "$CHROOT/etc/resolv.conf" 2>/dev/null
 	return 0
