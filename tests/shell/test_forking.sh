@@ -39,6 +39,12 @@ kids_ge() { lines_ge "$T/$1.kids" "$2"; }
 kid_n() { sed -n "${2}p" "$T/$1.kids" 2>/dev/null; }
 # main_is NAME PID: status --json says PID is NAME's main process.
 main_is() { jfield_is "$1" pid "$2"; }
+# new_main NAME OLD: NAME is up with a main process other than OLD.
+new_main() {
+	local p
+	p=$(jfield "$1" pid)
+	[ -n "$p" ] && [ "$p" != "$2" ] && [ "$p" != 0 ] && state_is "$1" up
+}
 # sleep_in PID: the detached daemon became `sleep 1000` (its pid kept).
 sleep_in() { [ "$(proc_comm "$1")" = sleep ]; }
 
@@ -244,7 +250,7 @@ test_nginx_restarted_after_kill9_of_its_master() {
 	assertEquals "two workers" 2 "${#w1[@]}"
 	kill -KILL "$m1"
 	# its workers hold the port: they are stopped before it starts again
-	wait_for "a new master" "$WAIT" eval '[ "$(jfield web pid)" != "$m1" ] && [ "$(jfield web pid)" != 0 ] && state_is web up' || return
+	wait_for "a new master" "$WAIT" new_main web "$m1" || return
 	m2=$(jfield web pid)
 	wait_for "nginx answers again" "$WAIT" http_ok "$port" || return
 	assertEquals "the new master is the pidfile's" "$m2" "$(tr -d ' \n' <"$T/nginx/nginx.pid")"
@@ -256,6 +262,67 @@ test_nginx_restarted_after_kill9_of_its_master() {
 	assertEquals "stop; $ERR" 0 "$RC"
 	wait_state web down || return
 	assertTrue "nothing of nginx left" "all_gone $m2 ${w2[*]}"
+}
+
+# pg_bin: the directory of Debian's newest postgres programs, if any.
+pg_bin() {
+	local d found=
+	for d in /usr/lib/postgresql/*/bin; do
+		[ -x "$d/pg_ctl" ] && found=$d	# Debian 12 has one: 15
+	done
+	[ -n "$found" ] && echo "$found"
+}
+# pg_children PID: how many children the postmaster has.
+pg_children() { children_of "$1" | wc -l; }
+pg_children_ge() { [ "$(pg_children "$1")" -ge "$2" ]; }
+
+test_pg_ctl_restarted_after_kill9_of_the_postmaster() {
+	# pg_ctl start returns once the server accepts connections; the
+	# postmaster writes postmaster.pid (0600, owned by postgres): its pid
+	# is accepted because its cgroup holds it.
+	local bin port m1 m2 kids
+	bin=$(pg_bin)
+	if [ -z "$bin" ] || ! id postgres >/dev/null 2>&1; then
+		echo "  needs postgresql (not in Build-Depends: 40 MB): skipped"
+		startSkipping
+		return 0
+	fi
+	needs_root || return 0
+	if [ "${GUARDIAND_CGROUP:-}" = off ]; then
+		echo "  needs cgroup tracking (a pidfile of postgres' own is trusted only when its cgroup holds the pid): skipped"
+		startSkipping
+		return 0
+	fi
+	port=$(free_port)
+	mkdir -p "$T/pg" && chown postgres: "$T/pg" || return
+	run setpriv --reuid=postgres --regid=postgres --init-groups \
+		"$bin/initdb" -D "$T/pg/data" -A trust
+	assertEquals "initdb; $ERR" 0 "$RC" || return
+	cat >"$CONF" <<-CONF
+	[service pg]
+	command = $bin/pg_ctl start -D $T/pg/data -l $T/pg/log -o "-k $T/pg -p $port -c listen_addresses=''"
+	user = postgres
+	type = forking
+	pidfile = $T/pg/data/postmaster.pid
+	stop_signal = INT
+	stop_timeout = 10s
+	backoff_initial = 100ms
+	CONF
+	start_ready || return
+	WAIT=$((WAIT * 3)) wait_state pg up || return
+	m1=$(jfield pg pid)
+	assertEquals "the postmaster is its main process" "$m1" "$(sed -n 1p "$T/pg/data/postmaster.pid")"
+	wait_for "the postmaster's helpers" "$WAIT" pg_children_ge "$m1" 3 || return
+	mapfile -t kids < <(children_of "$m1")
+	kill -KILL "$m1"
+	wait_for "a new postmaster" "$WAIT" new_main pg "$m1" || return
+	m2=$(jfield pg pid)
+	assertTrue "the old postmaster's children were stopped" "all_gone ${kids[*]}"
+	mapfile -t kids < <(children_of "$m2")
+	ctl stop pg
+	assertEquals "stop; $ERR" 0 "$RC"
+	wait_state pg down || return
+	assertTrue "nothing of postgres left" "all_gone $m2 ${kids[*]}"
 }
 
 # Sourced by test_forking_pgroup.sh, which runs these tests itself.
