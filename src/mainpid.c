@@ -6,18 +6,19 @@
  * The rule (systemd's since CVE-2018-16888, made stricter): the path is
  * walked one component at a time, never following a symlink blindly. The
  * file is trusted if it, every symlink on the way and every directory it is
- * reached through are owned by root, and no directory is writable by group
- * or others unless it is sticky (/tmp: entries there belong to whoever made
- * them, so the owner test catches them). The content's first line is one
- * decimal pid (what follows it is ignored, as systemd does), greater than 1, not guardiand itself, of a live
+ * reached through are owned by root (or by guardiand's own user), and no
+ * directory is writable by group or others unless it is sticky (/tmp:
+ * entries there belong to whoever made them, so the owner test catches
+ * them). The content's first line is one decimal pid (what follows it is
+ * ignored, as systemd does), greater than 1, not guardiand itself, of a live
  * process that is not a zombie. A pid of the service (member() says 1: its
- * cgroup, or its process tree in the fallback) is accepted from any file.
- * A pid member() knows to be outside the service (0: not in its cgroup) is
- * refused from any file: stricter than systemd, which accepts it from a
- * file of root's, as a stale pidfile (nginx's, after kill -9 of its master)
- * may name a pid reused by an unrelated process. When member() cannot tell
- * (-1, or no member: the fallback), the pid is accepted only from a trusted
- * file. Anything else is refused with the reason.
+ * cgroup, or its process tree in the fallback) is accepted from any file. A
+ * pid member() knows to be outside the service (0: not in its cgroup) is
+ * refused from any file: stricter than systemd, which accepts it from a file
+ * of root's, as a stale pidfile (nginx's, after kill -9 of its master) may
+ * name a pid reused by an unrelated process. When member() cannot tell (-1,
+ * or no member: the fallback), the pid is accepted only from a trusted file.
+ * Anything else is refused with the reason.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,18 +33,27 @@
 #define MAINPID_SYMLINKS_MAX	16	/* symlinks followed on the way */
 #define MAINPID_FILE_MAX	32	/* bytes read: the first line is in them */
 
-/* Whether a directory leaves its entries to root alone. */
+/* Whether an owner is trusted: root, or guardiand's own user (a guardiand
+ * that is not root can signal only its user's processes anyway). */
+static bool
+owner_ok(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* Whether a directory leaves its entries to a trusted owner alone. */
 static bool
 dir_trusted(const struct stat *st)
 {
-	return st->st_uid == 0 &&
+	return owner_ok(st->st_uid) &&
 	    ((st->st_mode & 022) == 0 || (st->st_mode & S_ISVTX) != 0);
 }
 
 /*
  * Walks path down to its file without following a symlink unawares: an
  * O_PATH descriptor of the regular file, or -1 with why and errno. *trusted
- * turns false at the first thing a user other than root controls, and note
+ * turns false at the first thing a user other than root (or guardiand's
+ * own) controls, and note
  * says which.
  */
 static int
@@ -103,7 +113,7 @@ walk(const char *path, bool *trusted, char *note, size_t nlen, char *why,
 				errno = ELOOP;
 				goto sys;
 			}
-			if (st.st_uid != 0 && *trusted) {
+			if (!owner_ok(st.st_uid) && *trusted) {
 				*trusted = false;
 				fmt_err(note, nlen, "symlink %s is owned by uid %ld",
 				    comp, (long)st.st_uid);
@@ -153,7 +163,7 @@ walk(const char *path, bool *trusted, char *note, size_t nlen, char *why,
 			errno = EINVAL;
 			return -1;
 		}
-		if (st.st_uid != 0 && *trusted) {
+		if (!owner_ok(st.st_uid) && *trusted) {
 			*trusted = false;
 			fmt_err(note, nlen, "it is owned by uid %ld", (long)st.st_uid);
 		}
