@@ -32,7 +32,7 @@ enum {
 
 /* Defaults that shape behaviour; the config keys of the same names override them. */
 #define DEF_STOP_TIMEOUT_MS	10000
-#define DEF_START_TIMEOUT_MS	90000	/* systemd's TimeoutStartSec */
+#define DEF_READY_TIMEOUT_MS	90000	/* systemd's TimeoutStartSec */
 #define DEF_BACKOFF_INITIAL_MS	100
 #define DEF_BACKOFF_MAX_MS	60000
 #define DEF_HEALTHY_AFTER_MS	10000
@@ -86,7 +86,7 @@ struct svc_conf {
 	enum restart_policy restart;
 	enum svc_type type;
 	char *pidfile;		/* type = forking: where the main pid is, or NULL */
-	int64_t start_timeout_ms;	/* forking: until its main process is known */
+	int64_t ready_timeout_ms;	/* forking: until its main process is known */
 	int stop_signal;
 	int64_t stop_timeout_ms;
 	int64_t backoff_initial_ms;
@@ -545,7 +545,7 @@ struct service {
 #define GROUP_POLL_MS	50
 
 /* A forking service's main process is looked for at its starter's exit,
- * then again after 10 ms, doubling up to 1 s, until start_timeout. */
+ * then again after 10 ms, doubling up to 1 s, until ready_timeout. */
 #define FIND_MAIN_FIRST_MS	10
 #define FIND_MAIN_MAX_MS	1000
 

@@ -4,7 +4,7 @@
  * 0, the main process is read from the pidfile (mainpid.c's rules), or,
  * without one, is the one process the starter left that came to guardiand
  * (a child subreaper gets the orphans of its children). service.c asks again
- * on a timer until start_timeout; nothing here waits.
+ * on a timer until ready_timeout; nothing here waits.
  */
 #include <sys/types.h>
 
@@ -165,7 +165,7 @@ start_failed(struct service *sv, const char *why)
  * ACT_FIND_MAIN: its starter has exited 0 (or the timer of the next look
  * fired). The main process is looked for: EV_MAIN_FOUND with sv->pid set,
  * EV_START_FAILED, or -1 with the next look on sv's timer, until
- * start_timeout.
+ * ready_timeout.
  */
 int
 svfork_look(struct service *sv, int64_t now)
@@ -180,8 +180,8 @@ svfork_look(struct service *sv, int64_t now)
 			return -1;
 		}
 		snprintf(why, sizeof(why), "its starter, pid %ld, did not exit "
-		    "within start_timeout = %s", (long)sv->pid, fmt_duration(
-		    sv->conf->start_timeout_ms, b, sizeof(b)));
+		    "within ready_timeout = %s", (long)sv->pid, fmt_duration(
+		    sv->conf->ready_timeout_ms, b, sizeof(b)));
 		return start_failed(sv, why);
 	}
 	if ((r = find(sv, &pid, why, sizeof(why))) == 1 &&
@@ -214,8 +214,8 @@ svfork_look(struct service *sv, int64_t now)
 			size_t n = strlen(why);
 
 			snprintf(why + n, sizeof(why) - n, "%s(after "
-			    "start_timeout = %s)", n ? " " : "", fmt_duration(
-			    sv->conf->start_timeout_ms, b, sizeof(b)));
+			    "ready_timeout = %s)", n ? " " : "", fmt_duration(
+			    sv->conf->ready_timeout_ms, b, sizeof(b)));
 		}
 		return start_failed(sv, why);
 	}

@@ -174,7 +174,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->deadline_ms = -1;
 		if (sv->conf->type == TYPE_FORKING) {
 			/* Its main process is known by then, or it failed. */
-			sv->start_by_ms = now + sv->conf->start_timeout_ms;
+			sv->start_by_ms = now + sv->conf->ready_timeout_ms;
 			sv->deadline_ms = sv->start_by_ms;
 		}
 		return ACT_NONE;

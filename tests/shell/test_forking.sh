@@ -133,14 +133,14 @@ test_starter_failing_is_a_failed_run() {
 }
 
 test_pidfile_never_written_fails_the_start() {
-	# the daemon runs, but its pidfile never comes: after start_timeout
+	# the daemon runs, but its pidfile never comes: after ready_timeout
 	# the start has failed, and what it started is stopped
 	daemon_conf d '' 'restart = on-failure' 'backoff_initial = 30s' \
-		'start_timeout = 1s' >"$CONF"
+		'ready_timeout = 1s' >"$CONF"
 	printf 'pidfile = %s/never.pid\n' "$T" >>"$CONF"
 	start_ready || return
 	wait_for "the daemon" "$WAIT" kids_ge d 1 || return
-	wait_log "d: start failed: .*never.pid.*start_timeout = 1(\\.0)?s" || return
+	wait_log "d: start failed: .*never.pid.*ready_timeout = 1(\\.0)?s" || return
 	wait_for "the daemon stopped" "$WAIT" kids_alive_is d 0 || return
 	wait_state d backoff || return
 	wait_log "d: its start failed after .*, restarting in 30(\\.0)?s"
@@ -160,7 +160,7 @@ test_pidfile_naming_a_stranger_is_refused() {
 	exit 0
 	SCRIPT
 	chmod 755 "$T/s.sh"
-	printf '[service s]\ncommand = %s\ntype = forking\npidfile = %s/s.pid\nstart_timeout = 1s\nrestart = never\n' \
+	printf '[service s]\ncommand = %s\ntype = forking\npidfile = %s/s.pid\nready_timeout = 1s\nrestart = never\n' \
 		"$T/s.sh" "$T" >"$CONF"
 	start_ready || return
 	wait_log "s: start failed: " || return
@@ -170,13 +170,13 @@ test_pidfile_naming_a_stranger_is_refused() {
 }
 
 test_starter_that_does_not_exit() {
-	recording_conf st 'exec sleep 1000' 'type = forking' 'start_timeout = 500ms' \
+	recording_conf st 'exec sleep 1000' 'type = forking' 'ready_timeout = 500ms' \
 		'restart = never' >"$CONF"
 	start_ready || return
 	wait_starts st 1 || return
 	local p
 	p=$(pid_n st 1)
-	wait_log "st: start failed: its starter, pid $p, did not exit within start_timeout = 500ms" || return
+	wait_log "st: start failed: its starter, pid $p, did not exit within ready_timeout = 500ms" || return
 	wait_for "it is stopped" "$WAIT" is_gone "$p" || return
 	wait_state st down
 }

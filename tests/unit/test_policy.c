@@ -370,7 +370,7 @@ forking_started(void)
 {
 	setup();
 	sc.type = TYPE_FORKING;
-	sc.start_timeout_ms = 1000;
+	sc.ready_timeout_ms = 1000;
 	service_step(&sv, EV_START, 0);
 	spawn_at(0);
 	CHECK_INT(sv.state, SV_STARTING);	/* not up at its exec */
@@ -403,7 +403,7 @@ test_forking_starter_failing_is_a_failed_run(void)
 {
 	setup();
 	sc.type = TYPE_FORKING;
-	sc.start_timeout_ms = 1000;
+	sc.ready_timeout_ms = 1000;
 	service_step(&sv, EV_START, 0);
 	spawn_at(0);
 	CHECK_INT(exit_at(50, STATUS(3)), ACT_NONE);
