@@ -33,6 +33,9 @@ enum {
 /* Defaults that shape behaviour; the config keys of the same names override them. */
 #define DEF_STOP_TIMEOUT_MS	10000
 #define DEF_READY_TIMEOUT_MS	90000	/* systemd's TimeoutStartSec */
+#define DEF_HEALTH_INTERVAL_MS	30000
+#define DEF_HEALTH_TIMEOUT_MS	5000
+#define DEF_HEALTH_RETRIES	3
 #define DEF_BACKOFF_INITIAL_MS	100
 #define DEF_BACKOFF_MAX_MS	60000
 #define DEF_HEALTHY_AFTER_MS	10000
@@ -50,6 +53,22 @@ enum {
 /* ---- config.c ---- */
 
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+/* How guardiand learns that a service is ready (ready =) or still
+ * healthy (health =); probe_conf.c reads them. */
+enum probe_kind { PROBE_NONE, PROBE_NOTIFY, PROBE_FD, PROBE_TCP, PROBE_EXEC,
+	PROBE_HTTP, PROBE_NKINDS };
+#define PROBE_BIT(k)	(1u << (k))
+struct probe {
+	enum probe_kind kind;
+	int fd;			/* PROBE_FD: the service writes a line to it */
+	char *host, *port;	/* PROBE_TCP, PROBE_HTTP */
+	char *path;		/* PROBE_HTTP: what to GET */
+	char **argv;		/* PROBE_EXEC: exits 0 when ready or healthy */
+	char *text;		/* as written (NULL for none): messages, reload */
+};
+/* notify_access =: whose sd_notify messages count */
+enum notify_access { NOTIFY_MAIN, NOTIFY_ALL };
+
 /* simple: the process started is the service; forking: it starts the
  * service and exits 0, and the service's main process is found after. */
 enum svc_type { TYPE_SIMPLE, TYPE_FORKING };
@@ -86,7 +105,15 @@ struct svc_conf {
 	enum restart_policy restart;
 	enum svc_type type;
 	char *pidfile;		/* type = forking: where the main pid is, or NULL */
-	int64_t ready_timeout_ms;	/* forking: until its main process is known */
+	struct probe ready;	/* how it tells it is ready: none by default */
+	int64_t ready_timeout_ms;	/* ready (forking: main known) by then */
+	enum notify_access notify_access;
+	int64_t watchdog_ms;	/* ready = notify: WATCHDOG=1 this often; 0 off */
+	struct probe health;	/* none, tcp, exec or http, while up */
+	int64_t health_interval_ms, health_timeout_ms;
+	unsigned health_retries;	/* failures in a row that restart it */
+	char **after;		/* started once these are ready */
+	char **requires;	/* ...and stopped when these stop for good */
 	int stop_signal;
 	int64_t stop_timeout_ms;
 	int64_t backoff_initial_ms;
@@ -129,6 +156,14 @@ struct conf *config_load(const char *path, config_err_fn err, void *arg);
  * programs exist (check.c). On; off only in the parser's own unit tests. */
 extern bool config_check_host;
 
+/* ---- probe_conf.c: the values of ready = and health = ---- */
+
+int probe_parse(struct probe *p, unsigned mask, const char *key,
+    const char *value, char *err, size_t errlen);
+void probe_free(struct probe *p);
+bool probe_equal(const struct probe *a, const struct probe *b);
+const char *probe_kind_name(enum probe_kind k);
+
 /* ---- conffile.c: whether a config file may be read ---- */
 
 /* Files (or directories) met already, by device and inode. */
@@ -167,6 +202,8 @@ enum key_kind {
 	KK_ENV,		/* char **, KEY=VALUE entries; each line adds to it */
 	KK_ENV_FILE,	/* char * path at off; bool at off2: "-/path", optional */
 	KK_UMASK,	/* mode_t */
+	KK_PROBE,	/* struct probe; arg: the kinds allowed (PROBE_BIT) */
+	KK_NAMES,	/* char **, service names, space-separated */
 	KK_CHOICE,	/* an int-sized enum: the index of the value in
 			 * choices[]; doc lists them, for the error */
 	KK_SIGNAL,	/* int */
@@ -207,6 +244,8 @@ extern const size_t config_nkeys;
 
 const struct config_key *config_key_find(const char *name,
     enum key_section section);
+void config_put_uint(const struct config_key *k, void *slot,
+    unsigned long long n);
 /* Sets row k's field of base (a struct svc_conf or struct conf, as its
  * section says); 0, or -1 with a message (without file:line) in err. */
 int config_key_set(const struct config_key *k, void *base, const char *value,

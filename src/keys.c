@@ -1,10 +1,10 @@
 /*
- * keys.c: the config keys, one row each (DESIGN.md convention 14, as
- * OpenBSD ntpd's keywords[]): name, section, kind of value, where the value
- * lives, default, bounds, whether a change restarts the service at a
- * reload, and a line of doc. Setting a key, the defaults of a new service,
- * freeing one and the reload comparison all walk this table, so a key
- * cannot be parsed but forgotten by the comparison, or freed but never
+ * keys.c: the config keys, one row each (DESIGN.md convention 14, as OpenBSD
+ * ntpd's keywords[]): name, section, kind of value, where the value lives,
+ * default, bounds, whether a change restarts the service at a reload, and a
+ * line of doc; and the setting of a key. The defaults of a new service,
+ * freeing one and the reload comparison (svc_conf.c) walk this table too, so
+ * a key cannot be parsed but forgotten by the comparison, or freed but never
  * defaulted. tests/unit/test_keys.c checks the table against the man page,
  * the fuzz dictionary and an every-key config.
  */
@@ -37,6 +37,8 @@
  * with bsearch, so this has to be sorted always (test_keys checks it).
  */
 const struct config_key config_keys[] = {
+	{ "after", KK_NAMES, SVC(after), .flags = KEY_NO_RESTART,
+	  .doc = "services started (and ready) before this one" },
 	{ "backoff_initial", KK_DURATION, SVC(backoff_initial_ms),
 	  .def = DEF_BACKOFF_INITIAL_MS, .min = BACKOFF_MIN_MS,
 	  .doc = "the delay before the first restart after a quick failure" },
@@ -62,6 +64,20 @@ const struct config_key config_keys[] = {
 	  .doc = "quick failures in a row before the service is fatal" },
 	{ "group", KK_STRING, SVC(group),
 	  .doc = "the group the service runs as" },
+	{ "health", KK_PROBE, SVC(health), .arg = PROBE_BIT(PROBE_NONE) |
+	  PROBE_BIT(PROBE_TCP) | PROBE_BIT(PROBE_EXEC) | PROBE_BIT(PROBE_HTTP),
+	  .flags = KEY_NO_RESTART,
+	  .doc = "a check while up: none, tcp:HOST:PORT, exec:COMMAND or http://..." },
+	{ "health_interval", KK_DURATION, SVC(health_interval_ms),
+	  .def = DEF_HEALTH_INTERVAL_MS, .min = 100, .flags = KEY_NO_RESTART,
+	  .doc = "how often the health check runs" },
+	{ "health_retries", KK_UINT, SVC(health_retries),
+	  .def = DEF_HEALTH_RETRIES, .min = 1, .max = 1000,
+	  .flags = KEY_NO_RESTART, .hint = "(1 to 1000)",
+	  .doc = "failed checks in a row that restart the service" },
+	{ "health_timeout", KK_DURATION, SVC(health_timeout_ms),
+	  .def = DEF_HEALTH_TIMEOUT_MS, .min = 10, .flags = KEY_NO_RESTART,
+	  .doc = "how long one health check may take" },
 	{ "healthy_after", KK_DURATION, SVC(healthy_after_ms),
 	  .def = DEF_HEALTHY_AFTER_MS,
 	  .doc = "how long a run must last to reset the backoff" },
@@ -98,11 +114,20 @@ const struct config_key config_keys[] = {
 	  .doc = "the scheduling priority" },
 	{ "no_new_privileges", KK_BOOL, SVC(no_new_privileges),
 	  .doc = "PR_SET_NO_NEW_PRIVS before the exec" },
+	{ "notify_access", KK_CHOICE, SVC(notify_access), .def = NOTIFY_MAIN,
+	  .choices = (const char *const[]){ "main", "all", NULL },
+	  .doc = "main or all" },
 	{ "pidfile", KK_PATH, SVC(pidfile), .flags = KEY_EMPTY_OK,
 	  .doc = "type = forking: the file its main process's pid is in" },
+	{ "ready", KK_PROBE, SVC(ready), .arg = PROBE_BIT(PROBE_NONE) |
+	  PROBE_BIT(PROBE_NOTIFY) | PROBE_BIT(PROBE_FD) | PROBE_BIT(PROBE_TCP) |
+	  PROBE_BIT(PROBE_EXEC),
+	  .doc = "none, notify, fd:N, tcp:HOST:PORT or exec:COMMAND" },
 	{ "ready_timeout", KK_DURATION, SVC(ready_timeout_ms),
-	  .def = DEF_READY_TIMEOUT_MS,
+	  .def = DEF_READY_TIMEOUT_MS, .min = 1,
 	  .doc = "how long until it is ready (forking: its main process known)" },
+	{ "requires", KK_NAMES, SVC(requires), .flags = KEY_NO_RESTART,
+	  .doc = "like after, and stopped when one of these stops for good" },
 	{ "restart", KK_CHOICE, SVC(restart), .def = RESTART_ALWAYS,
 	  .choices = (const char *const[]){ "always", "on-failure", "never",
 	  NULL }, .doc = "always, on-failure or never" },
@@ -139,6 +164,8 @@ const struct config_key config_keys[] = {
 	  .doc = "the umask the service starts with" },
 	{ "user", KK_STRING, SVC(user),
 	  .doc = "the user the service runs as" },
+	{ "watchdog", KK_DURATION, SVC(watchdog_ms),
+	  .doc = "ready = notify: WATCHDOG=1 at least this often (0: off)" },
 };
 const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
 
@@ -202,6 +229,33 @@ set_command(char ***argvp, char **textp, const char *value, char *err,
 	return 0;
 }
 
+/* after = / requires =: service names, each once. */
+static int
+set_names(char ***slot, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	char **v;
+
+	if (config_split_words(value, &v, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *bad = !config_valid_name(v[i]) ? "not a service name" :
+		    NULL;
+
+		for (size_t j = 0; j < i && bad == NULL; j++)
+			if (strcmp(v[i], v[j]) == 0)
+				bad = "named twice";
+		if (bad) {
+			fmt_err(err, errlen, "%s: \"%s\" is %s", key, v[i], bad);
+			config_free_words(v);
+			return -1;
+		}
+	}
+	config_free_words(*slot);
+	*slot = v;
+	return 0;
+}
+
 /* Durations are bounded so that deadlines computed from them never overflow. */
 static int
 set_duration(const struct config_key *k, int64_t *dst, const char *value,
@@ -248,8 +302,8 @@ set_output(struct out_conf *oc, const char *value, char *err, size_t errlen)
 }
 
 /* A number of a KK_UINT row, into a field of the row's size. */
-static void
-put_uint(const struct config_key *k, void *slot, unsigned long long n)
+void
+config_put_uint(const struct config_key *k, void *slot, unsigned long long n)
 {
 	if (k->size == sizeof(size_t))
 		*(size_t *)slot = (size_t)n;
@@ -307,6 +361,11 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 		if (config_parse_umask(value, slot) == -1)
 			goto invalid;
 		return 0;
+	case KK_PROBE:
+		return probe_parse(slot, (unsigned)k->arg, k->name, value, err,
+		    errlen);
+	case KK_NAMES:
+		return set_names(slot, k->name, value, err, errlen);
 	case KK_CHOICE:
 		for (n = 0; k->choices[n] != NULL; n++)
 			if (strcmp(value, k->choices[n]) == 0) {
@@ -329,7 +388,7 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 		if (config_parse_uint(value, (unsigned long long)k->min,
 		    (unsigned long long)k->max, &u) == -1)
 			goto invalid;
-		put_uint(k, slot, u);
+		config_put_uint(k, slot, u);
 		return 0;
 	case KK_INT:
 		if (config_parse_int(value, (long)k->min, (long)k->max, &l) == -1)
@@ -414,290 +473,3 @@ config_svc_set(struct svc_conf *sc, const char *key, const char *value,
 	return config_key_set(k, sc, value, err, errlen);
 }
 
-struct conf *
-config_new(void)
-{
-	return calloc(1, sizeof(struct conf));
-}
-
-/* A new service with every key at its default. */
-struct svc_conf *
-config_svc_new(const char *name)
-{
-	struct svc_conf *sc;
-	const struct config_key *k;
-	void *slot;
-
-	if ((sc = calloc(1, sizeof(*sc))) == NULL)
-		return NULL;
-	if ((sc->name = strdup(name)) == NULL) {
-		free(sc);
-		return NULL;
-	}
-	for (k = config_keys; k < config_keys + config_nkeys; k++) {
-		if (k->section != KEY_SERVICE)
-			continue;
-		slot = (char *)sc + k->off;
-		switch (k->kind) {
-		case KK_UMASK:
-			*(mode_t *)slot = (mode_t)k->def;
-			break;
-		case KK_CHOICE:
-		case KK_SIGNAL:
-		case KK_PRIORITY:
-		case KK_FACILITY:
-		case KK_INT:
-			*(int *)slot = (int)k->def;
-			break;
-		case KK_DURATION:
-			*(int64_t *)slot = k->def;
-			break;
-		case KK_UINT:
-			put_uint(k, slot, (unsigned long long)k->def);
-			break;
-		case KK_BOOL:
-			*(bool *)slot = k->def != 0;
-			break;
-		case KK_OUTPUT:
-			((struct out_conf *)slot)->dest = (enum out_dest)k->def;
-			break;
-		default:
-			break;		/* pointers: NULL; limits: not set */
-		}
-	}
-	return sc;
-}
-
-/* Frees what the row's field of base owns. */
-static void
-key_free(const struct config_key *k, void *base)
-{
-	void *slot = (char *)base + k->off;
-
-	switch (k->kind) {
-	case KK_COMMAND:
-		free(*(char **)((char *)base + k->off2));
-		/* FALLTHROUGH */
-	case KK_ENV:
-		config_free_words(*(char ***)slot);
-		break;
-	case KK_STRING:
-	case KK_PATH:
-	case KK_TAG:
-	case KK_ENV_FILE:
-	case KK_GROUP:
-		free(*(char **)slot);
-		break;
-	case KK_OUTPUT:
-		free(((struct out_conf *)slot)->file);
-		break;
-	default:
-		break;
-	}
-}
-
-void
-config_svc_free(struct svc_conf *sc)
-{
-	const struct config_key *k;
-
-	if (sc == NULL)
-		return;
-	for (k = config_keys; k < config_keys + config_nkeys; k++)
-		if (k->section == KEY_SERVICE)
-			key_free(k, sc);
-	free(sc->name);
-	free(sc->file);
-	free(sc);
-}
-
-void
-config_free(struct conf *c)
-{
-	const struct config_key *k;
-	struct svc_conf *sc, *next;
-
-	if (c == NULL)
-		return;
-	for (sc = c->services; sc != NULL; sc = next) {
-		next = sc->next;
-		config_svc_free(sc);
-	}
-	for (k = config_keys; k < config_keys + config_nkeys; k++)
-		if (k->section == KEY_MAIN && k->kind != KK_INCLUDE)
-			key_free(k, c);
-	free(c->path);
-	free(c);
-}
-
-/* The checks that depend on several keys, which may come in any order. */
-int
-config_svc_check(const struct svc_conf *sc, char *err, size_t errlen)
-{
-	char a[32], b[32];
-
-	if (sc->argv == NULL || sc->argv[0] == NULL) {
-		fmt_err(err, errlen, "service \"%s\" has no command",
-		    sc->name);
-		return -1;
-	}
-	if (sc->backoff_max_ms < sc->backoff_initial_ms) {
-		fmt_err(err, errlen, "service \"%s\": backoff_max (%s) is "
-		    "less than backoff_initial (%s)", sc->name,
-		    config_fmt_duration(sc->backoff_max_ms, a, sizeof(a)),
-		    config_fmt_duration(sc->backoff_initial_ms, b, sizeof(b)));
-		return -1;
-	}
-	if (sc->pidfile != NULL && sc->type != TYPE_FORKING) {
-		fmt_err(err, errlen, "service \"%s\": pidfile is for type = "
-		    "forking (a simple service's main process is the one "
-		    "started)", sc->name);
-		return -1;
-	}
-	if ((uint64_t)sc->log_lines * sc->line_max > LOG_BYTES_MAX) {
-		fmt_err(err, errlen, "service \"%s\": log_lines = %u lines "
-		    "of up to line_max = %zu bytes could take %llu MiB; at most "
-		    "%d MiB (lower log_lines or line_max)", sc->name,
-		    sc->log_lines, sc->line_max,
-		    (unsigned long long)(((uint64_t)sc->log_lines *
-		    sc->line_max + 1024 * 1024 - 1) / (1024 * 1024)),
-		    LOG_BYTES_MAX / (1024 * 1024));
-		return -1;
-	}
-	return 0;
-}
-
-struct svc_conf *
-config_find(const struct conf *c, const char *name)
-{
-	struct svc_conf *sc;
-
-	for (sc = c->services; sc != NULL; sc = sc->next)
-		if (strcmp(sc->name, name) == 0)
-			return sc;
-	return NULL;
-}
-
-int
-config_add(struct conf *c, struct svc_conf *sc)
-{
-	struct svc_conf **tail;
-
-	if (config_find(c, sc->name) != NULL)
-		return -1;
-	for (tail = &c->services; *tail != NULL; tail = &(*tail)->next)
-		;
-	sc->next = NULL;
-	*tail = sc;
-	c->nservices++;
-	return 0;
-}
-
-/* NULL means dflt (which may be NULL too). */
-static bool
-str_equal(const char *a, const char *b, const char *dflt)
-{
-	a = a ? a : dflt;
-	b = b ? b : dflt;
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static bool
-words_equal(char *const *a, char *const *b)
-{
-	size_t i, n = config_nwords(a);
-
-	if (n != config_nwords(b))
-		return false;
-	for (i = 0; i < n; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return false;
-	return true;
-}
-
-/* Environment order does not matter: each KEY appears at most once. */
-static bool
-env_equal(char *const *a, char *const *b)
-{
-	size_t i, j, n = config_nwords(a);
-
-	if (n != config_nwords(b))
-		return false;
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < n; j++)
-			if (strcmp(a[i], b[j]) == 0)
-				break;
-		if (j == n)
-			return false;
-	}
-	return true;
-}
-
-/* Whether row k's value is the same in two services. */
-static bool
-key_equal(const struct config_key *k, const struct svc_conf *a,
-    const struct svc_conf *b)
-{
-	const void *x = (const char *)a + k->off;
-	const void *y = (const char *)b + k->off;
-	const void *x2 = (const char *)a + k->off2;
-	const void *y2 = (const char *)b + k->off2;
-	const struct out_conf *ox = x, *oy = y;
-	const struct svc_limit *lx = x, *ly = y;
-
-	switch (k->kind) {
-	case KK_COMMAND:
-		return words_equal(*(char *const *const *)x,
-		    *(char *const *const *)y);
-	case KK_ENV:
-		return env_equal(*(char *const *const *)x,
-		    *(char *const *const *)y);
-	case KK_STRING:
-	case KK_PATH:
-	case KK_GROUP:
-		return str_equal(*(const char *const *)x,
-		    *(const char *const *)y, k->def_s);
-	case KK_TAG:
-		return str_equal(*(const char *const *)x ?
-		    *(const char *const *)x : a->name,
-		    *(const char *const *)y ?
-		    *(const char *const *)y : b->name, NULL);
-	case KK_ENV_FILE:
-		return str_equal(*(const char *const *)x,
-		    *(const char *const *)y, NULL) &&
-		    *(const bool *)x2 == *(const bool *)y2;
-	case KK_INT:
-		return *(const bool *)x2 == *(const bool *)y2 &&
-		    memcmp(x, y, k->size) == 0;
-	case KK_OUTPUT:
-		return ox->dest == oy->dest && str_equal(ox->file, oy->file,
-		    NULL);
-	case KK_LIMIT:
-		return lx->set == ly->set && (!lx->set ||
-		    (lx->soft == ly->soft && lx->hard == ly->hard));
-	case KK_INCLUDE:
-		return true;
-	default:
-		return memcmp(x, y, k->size) == 0;	/* a number */
-	}
-}
-
-/*
- * Whether a reload must restart a service: only what the process sees
- * counts, and every key does unless its row says otherwise.
- */
-bool
-config_svc_equal(const struct svc_conf *a, const struct svc_conf *b)
-{
-	const struct config_key *k;
-
-	if (!str_equal(a->name, b->name, NULL))
-		return false;
-	for (k = config_keys; k < config_keys + config_nkeys; k++)
-		if (k->section == KEY_SERVICE && !(k->flags & KEY_NO_RESTART) &&
-		    !key_equal(k, a, b))
-			return false;
-	return true;
-}
