@@ -511,14 +511,17 @@ enum sv_event {
 	EV_GROUP_GONE,	/* no process of the group is left */
 	EV_TIMER,	/* the deadline passed */
 	EV_MAIN_FOUND,	/* forking: sv->pid is its main process now */
-	EV_START_FAILED,/* forking: no main process found (start_why says) */
+	EV_READY,	/* its readiness check passed (ready =) */
+	EV_START_FAILED,/* not ready (forking: no main process) in time; fail_why */
+	EV_UNHEALTHY,	/* health_retries checks failed in a row; fail_why */
 };
 enum sv_action {
 	ACT_NONE,
 	ACT_SPAWN,	/* fork and exec now */
 	ACT_TERM,	/* send stop_signal to the process group */
 	ACT_KILL,	/* send SIGKILL to the process group */
-	ACT_FIND_MAIN,	/* forking: look for the main process (again) */
+	ACT_CHECK_START,/* starting: look for the main process (forking), or
+			 * give up at ready_by_ms (service.c knows why) */
 };
 /* What came of the last start, as service_step recorded it: set by an exit
  * of the main process, by a start that failed, and by an operator's stop.
@@ -557,11 +560,15 @@ struct service {
 				 * failure of it does not lengthen the backoff */
 	bool exited;		/* the main process is reaped, the group may linger */
 	bool killed;		/* SIGKILL was sent */
+	bool awaiting_main;	/* forking: its main process is not known yet */
 	bool forked;		/* forking: its starter exited 0, main not known */
-	bool start_failed;	/* forking: the start failed (start_why says);
-				 * once its processes are gone, it counts as a
-				 * failed run for the restart policy */
-	int64_t start_by_ms;	/* forking: the main process is known by then */
+	bool run_failed;	/* its start failed, or it became unhealthy
+				 * (fail_why says); once its processes are gone,
+				 * a failed run for the restart policy */
+	int64_t start_by_ms;	/* ready (forking: main known) by then */
+	int64_t ready_ms;	/* when the current run became ready, -1 not yet */
+	int64_t last_up_ms;	/* how long the last run was ready: the healthy
+				 * clock (healthy_after) starts at readiness */
 	int64_t find_delay_ms;	/* forking: the next look for it is this later */
 	enum sv_outcome outcome;	/* what came of the last start */
 
@@ -574,7 +581,9 @@ struct service {
 	pid_t *escaped;		/* while stopping: descendants outside the group */
 	size_t nescaped;
 	struct track_cg *cg;	/* its cgroup, NULL with process-group tracking */
-	char *start_why;	/* forking: why the last start failed */
+	char *fail_why;		/* why the last run failed (run_failed) */
+	struct readiness *rd;	/* ready.c's, for services with ready/health */
+	int ready_wfd;		/* ready = fd:N: the pipe's end for the child */
 	struct service *next;
 };
 
@@ -687,6 +696,42 @@ void spawn_set_nofile(const struct rlimit *rl);
  * nothing can be until something changes (why says what). */
 int spawn_start(struct service *sv, char *why, size_t len);
 void spawn_exec_result(struct service *sv);	/* read the exec pipe now */
+int spawn_check(const struct service *sv, char *const *argv, int outfd,
+    pid_t *pidp, int *repfd, char *why, size_t len);
+bool spawn_check_result(const struct service *sv, int repfd, const char *prog,
+    char *why, size_t len);
+
+/* ---- service_log.c: the log lines of a service's runs ---- */
+
+const char *svlog_status(int st, char *buf, size_t len);
+void svlog_end(const struct service *sv, const char *st);
+void svlog_exit(const struct service *sv);
+void svlog_last_stderr(const struct service *sv, pid_t pid);
+
+/* ---- ready.c: readiness and health checks of the services that have them ---- */
+
+typedef void (*ready_event_fn)(struct service *sv, enum sv_event ev);
+void ready_init(ready_event_fn fn);
+int ready_prepare(struct service *sv);
+void ready_begin(struct service *sv);
+void ready_up(struct service *sv);
+void ready_stop(struct service *sv);
+void ready_free(struct service *sv);
+const char *ready_why(const struct service *sv);
+int ready_check_start(struct service *sv, int64_t now);
+void ready_timers(int64_t now);
+int64_t ready_next_deadline(void);
+
+/* ---- probe.c: one try of a readiness or health check ---- */
+
+typedef void (*probe_done_fn)(void *arg, bool ok, const char *why);
+struct probe_run;
+struct probe_run *probe_try(struct service *sv, const struct probe *p,
+    int64_t timeout_ms, probe_done_fn done, void *arg, char *why, size_t len);
+void probe_cancel(struct probe_run *r);
+bool probe_reaped(pid_t pid, int status);	/* a check's command ended */
+void probe_timers(int64_t now);
+int64_t probe_next_deadline(void);
 
 /* ---- env.c ---- */
 

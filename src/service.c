@@ -17,14 +17,10 @@
 
 #include "guardiand.h"
 
-/* Lines of stderr logged with an abnormal exit. */
-#define CRASH_LINES	3
-
 static struct service *services;
 
 static void act(struct service *sv, enum sv_action a);
 static void record_groups(void);
-static void log_end(const struct service *sv, const char *st);
 
 /*
  * cgroup tracking: the service's processes are in its cgroup while no main
@@ -129,21 +125,6 @@ service_find(const char *name)
 	return NULL;
 }
 
-/* "exited with status 1" or "killed by signal 9 (KILL)". */
-static const char *
-fmt_status(int st, char *buf, size_t len)
-{
-	if (WIFEXITED(st))
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		snprintf(buf, len, "killed by signal %d (%s)%s", WTERMSIG(st),
-		    config_signal_name(WTERMSIG(st)),
-		    WCOREDUMP(st) ? ", core dumped" : "");
-	else
-		snprintf(buf, len, "ended with wait status 0x%x", st);
-	return buf;
-}
-
 static void
 act(struct service *sv, enum sv_action a)
 {
@@ -151,6 +132,10 @@ act(struct service *sv, enum sv_action a)
 	const struct svc_conf *sc = sv->conf;
 	int r;
 
+	/* Checks run only while it starts or is up. */
+	if ((sv->rd != NULL || sv->ready_wfd >= 0) && sv->state != SV_STARTING &&
+	    sv->state != SV_UP)
+		ready_stop(sv);
 	switch (a) {
 	case ACT_NONE:
 		return;
@@ -162,7 +147,9 @@ act(struct service *sv, enum sv_action a)
 			cg_stop_rest(sv);
 			return;
 		}
-		if ((r = spawn_start(sv, why, sizeof(why))) == -2) {
+		if (ready_prepare(sv) < 0)
+			r = -1;
+		else if ((r = spawn_start(sv, why, sizeof(why))) == -2) {
 			service_step(sv, EV_CANNOT_START, now_ms());
 			log_warnx("%s: %s; " NOT_RETRYING, sc->name, why);
 			record_groups();
@@ -177,6 +164,8 @@ act(struct service *sv, enum sv_action a)
 		service_step(sv, EV_SPAWNED, now_ms());
 		record_groups();
 		log_info("%s: started, pid %ld", sc->name, (long)sv->pid);
+		if (sc->type == TYPE_SIMPLE)
+			ready_begin(sv);
 		return;
 	case ACT_TERM:
 		if (sv->pid > 0)
@@ -198,11 +187,15 @@ act(struct service *sv, enum sv_action a)
 		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped,
 		    sc->stop_signal);
 		return;
-	case ACT_FIND_MAIN:
+	case ACT_CHECK_START:
 		/* EV_MAIN_FOUND, EV_START_FAILED, or look again later */
-		if ((r = svfork_look(sv, now_ms())) >= 0) {
+		r = sv->awaiting_main ? svfork_look(sv, now_ms()) :
+		    ready_check_start(sv, now_ms());
+		if (r >= 0) {
 			act(sv, service_step(sv, (enum sv_event)r, now_ms()));
 			record_groups();
+			if (r == EV_MAIN_FOUND && sv->state == SV_STARTING)
+				ready_begin(sv);	/* now its readiness */
 		}
 		return;
 	case ACT_KILL:
@@ -237,8 +230,9 @@ service_free(struct service *sv)
 	}
 	fwd_forget(sv->fwd[0]);
 	fwd_forget(sv->fwd[1]);
+	ready_free(sv);
 	free(sv->escaped);
-	free(sv->start_why);
+	free(sv->fail_why);
 	config_svc_free(sv->conf);
 	outlog_unref(sv->log);
 	free(sv);
@@ -290,85 +284,15 @@ check_group(struct service *sv)
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;
 	record_groups();
-	if (sv->start_failed) {
+	if (sv->run_failed) {
 		enum sv_action a = service_step(sv, EV_GROUP_GONE, now_ms());
 
-		log_end(sv, "its start failed");
+		svlog_end(sv, sv->last_up_ms > 0 ? "it was unhealthy" :
+		    "its start failed");
 		act(sv, a);
 		return;
 	}
 	act(sv, service_step(sv, EV_GROUP_GONE, now_ms()));
-}
-
-/* Logs the end of a run (st: how it ended), with what service_step made of
- * it. */
-static void
-log_end(const struct service *sv, const char *st)
-{
-	const struct svc_conf *sc = sv->conf;
-	char rt[32], d[32];
-
-	fmt_duration(sv->last_runtime_ms, rt, sizeof(rt));
-	switch (sv->outcome) {
-	case SVO_HOPELESS:
-		log_debug("%s: %s after %s", sc->name, st, rt);	/* said */
-		break;
-	case SVO_NONE:
-	case SVO_STOPPED:
-		log_info("%s: %s after %s", sc->name, st, rt);
-		break;
-	case SVO_RESTART_NOW:
-		log_warnx("%s: %s after %s, restarting now", sc->name, st, rt);
-		break;
-	case SVO_RESTART_LATER:
-		log_warnx("%s: %s after %s, restarting in %s", sc->name, st, rt,
-		    fmt_duration(sv->delay_ms, d, sizeof(d)));
-		break;
-	case SVO_GAVE_UP:
-		log_warnx("%s: %s after %s, giving up after %u quick failures "
-		    "in a row", sc->name, st, rt, sv->fails);
-		break;
-	case SVO_DONE_OK:
-		log_info("%s: %s after %s, not restarting (restart = %s)",
-		    sc->name, st, rt, sc->restart == RESTART_NEVER ? "never" :
-		    "on-failure");
-		break;
-	case SVO_DONE_FAIL:
-		log_warnx("%s: %s after %s, not restarting (restart = never)",
-		    sc->name, st, rt);
-		break;
-	}
-}
-
-/* Logs one exit of a main process, with what service_step made of it. */
-static void
-log_exit(const struct service *sv)
-{
-	char st[64];
-
-	log_end(sv, fmt_status(sv->last_status, st, sizeof(st)));
-}
-
-/* After an abnormal exit: the process's last stderr lines, for context. */
-static void
-log_last_stderr(const struct service *sv, pid_t pid)
-{
-	size_t n = outlog_count(sv->log), len, idx[CRASH_LINES];
-	int found = 0, stream;
-	int64_t when;
-	pid_t p;
-
-	for (size_t i = n; i-- > 0 && found < CRASH_LINES;) {
-		outlog_get(sv->log, i, &len, &when, &p, &stream);
-		if (p == pid && stream == 2)
-			idx[found++] = i;
-	}
-	while (found-- > 0) {
-		const char *t = outlog_get(sv->log, idx[found], &len, &when, &p,
-		    &stream);
-		log_warnx("%s: last stderr: %.*s", sv->conf->name,
-		    len > 1024 ? 1024 : (int)len, t);
-	}
 }
 
 static void
@@ -386,7 +310,7 @@ exited(struct service *sv, int status)
 	sv->pid = 0;
 	sv->last_status = status;
 	a = service_step(sv, EV_EXITED, now_ms());
-	if (a == ACT_FIND_MAIN) {
+	if (a == ACT_CHECK_START) {
 		char rt[32];
 
 		log_info("%s: its starter exited with status 0 after %s",
@@ -395,10 +319,10 @@ exited(struct service *sv, int status)
 		act(sv, a);	/* its process group is the service's still */
 		return;
 	}
-	log_exit(sv);
+	svlog_exit(sv);
 	if (sv->state != SV_STOPPING && !sv->exec_failed &&
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-		log_last_stderr(sv, pid);
+		svlog_last_stderr(sv, pid);
 	if (sv->state != SV_STOPPING) {
 		/* Recorded in the state file in both modes; with a cgroup,
 		 * the whole cgroup is stopped before the next start too. */
@@ -424,7 +348,7 @@ service_reap(void)
 
 		if (sv)
 			exited(sv, st);
-		else
+		else if (!probe_reaped(pid, st))
 			log_debug("reaped pid %ld", (long)pid);
 	}
 	for (struct service *sv = services; sv; sv = sv->next)
@@ -445,6 +369,7 @@ service_timers(int64_t now)
 	if (svpg_leftover_check(now))
 		record_groups();
 	svcg_strays_tick(now, false);
+	ready_timers(now);
 	settle();
 }
 
@@ -461,6 +386,12 @@ service_next_deadline(void)
 			if (d < 0 || poll_at < d)
 				d = poll_at;
 		}
+		if (d >= 0 && (next < 0 || d < next))
+			next = d;
+	}
+	{
+		int64_t d = ready_next_deadline();
+
 		if (d >= 0 && (next < 0 || d < next))
 			next = d;
 	}
@@ -495,6 +426,22 @@ cg_events(int fd, short revents, void *arg)
 	service_reap();
 }
 
+/* What ready.c found: readiness, a failed start, bad health. */
+static void
+ready_event(struct service *sv, enum sv_event ev)
+{
+	int64_t now = now_ms();
+	char d[32];
+
+	act(sv, service_step(sv, ev, now));
+	if (ev == EV_READY && sv->state == SV_UP) {
+		log_info("%s: ready after %s", sv->conf->name, fmt_duration(
+		    now - sv->started_ms, d, sizeof(d)));
+		ready_up(sv);
+	}
+	settle();
+}
+
 static struct service *
 service_new(struct svc_conf *sc)
 {
@@ -508,6 +455,9 @@ service_new(struct svc_conf *sc)
 	sv->deadline_ms = -1;
 	sv->last_status = -1;
 	sv->exec_fd = -1;
+	sv->ready_wfd = -1;
+	sv->ready_ms = -1;
+	ready_init(ready_event);
 	if ((sv->log = outlog_new(sc->log_lines,
 		    (size_t)sc->log_lines * sc->line_max)) == NULL) {
 		free(sv);
@@ -569,9 +519,14 @@ service_apply(struct conf *c, char *summary, size_t len)
 			continue;
 		}
 		if (config_svc_equal(sv->conf, sc)) {
+			bool health = !probe_equal(&sv->conf->health, &sc->health) ||
+			    sv->conf->health_interval_ms != sc->health_interval_ms;
+
 			same++;
 			config_svc_free(sv->conf);
 			sv->conf = sc;
+			if (health && sv->state == SV_UP)
+				ready_up(sv);	/* the new check, from now */
 			/* What was missing may be there now: one more try. */
 			if (sv->state == SV_FATAL && sv->want == WANT_UP)
 				act(sv, service_step(sv, EV_START, now));

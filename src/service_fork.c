@@ -155,14 +155,14 @@ is_child(pid_t pid)
 static int
 start_failed(struct service *sv, const char *why)
 {
-	free(sv->start_why);
-	sv->start_why = strdup(why);
+	free(sv->fail_why);
+	sv->fail_why = strdup(why);
 	log_warnx("%s: start failed: %s", sv->conf->name, why);
 	return EV_START_FAILED;
 }
 
 /*
- * ACT_FIND_MAIN: its starter has exited 0 (or the timer of the next look
+ * ACT_CHECK_START: its starter has exited 0 (or the timer of the next look
  * fired). The main process is looked for: EV_MAIN_FOUND with sv->pid set,
  * EV_START_FAILED, or -1 with the next look on sv's timer, until
  * ready_timeout.

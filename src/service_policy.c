@@ -55,7 +55,7 @@ wants_restart(const struct service *sv)
 	case RESTART_ALWAYS:
 		return true;
 	case RESTART_ON_FAILURE:
-		return sv->exec_failed || sv->start_failed || !WIFEXITED(st) ||
+		return sv->exec_failed || sv->run_failed || !WIFEXITED(st) ||
 		    WEXITSTATUS(st) != 0;
 	case RESTART_NEVER:
 		return false;
@@ -90,12 +90,11 @@ unexpected_exit(struct service *sv, int64_t now)
 	if (!wants_restart(sv)) {
 		sv->state = SV_DOWN;
 		sv->outcome = WIFEXITED(sv->last_status) &&
-		    WEXITSTATUS(sv->last_status) == 0 && !sv->start_failed ?
+		    WEXITSTATUS(sv->last_status) == 0 && !sv->run_failed ?
 		    SVO_DONE_OK : SVO_DONE_FAIL;
 		return ACT_NONE;
 	}
-	if (sv->last_runtime_ms >= sc->healthy_after_ms && !sv->exec_failed &&
-	    !sv->start_failed)
+	if (sv->last_up_ms >= sc->healthy_after_ms && !sv->exec_failed)
 		sv->fails = 0;
 	else if (!by_operator || sv->fails == 0)
 		sv->fails++;	/* an operator's try keeps the delay it cut short */
@@ -169,22 +168,48 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->exec_failed = false;
 		sv->hopeless = false;
 		sv->forked = false;
-		sv->start_failed = false;
+		sv->awaiting_main = sv->conf->type == TYPE_FORKING;
+		sv->run_failed = false;
+		sv->ready_ms = -1;
 		sv->outcome = SVO_NONE;
 		sv->deadline_ms = -1;
-		if (sv->conf->type == TYPE_FORKING) {
-			/* Its main process is known by then, or it failed. */
+		if (sv->conf->type == TYPE_FORKING ||
+		    sv->conf->ready.kind != PROBE_NONE) {
+			/* Ready (its main process known) by then, or failed. */
 			sv->start_by_ms = now + sv->conf->ready_timeout_ms;
 			sv->deadline_ms = sv->start_by_ms;
 		}
 		return ACT_NONE;
 
+	case EV_READY:
+		if (sv->state != SV_STARTING || sv->awaiting_main)
+			return ACT_NONE;
+		sv->state = SV_UP;
+		sv->ready_ms = now;
+		sv->deadline_ms = -1;
+		return ACT_NONE;
+
+	case EV_UNHEALTHY:
+		if (sv->state != SV_UP)
+			return ACT_NONE;
+		sv->run_failed = true;
+		sv->last_runtime_ms = now - sv->started_ms;
+		sv->last_up_ms = now - sv->ready_ms;
+		sv->state = SV_STOPPING;
+		sv->killed = false;
+		sv->deadline_ms = now + sv->conf->stop_timeout_ms;
+		return ACT_TERM;
+
 	case EV_MAIN_FOUND:
 		if (sv->state != SV_STARTING || !sv->forked)
 			return ACT_NONE;
-		sv->state = SV_UP;
 		sv->forked = false;
+		sv->awaiting_main = false;
 		sv->exited = false;
+		if (sv->conf->ready.kind != PROBE_NONE)
+			return ACT_NONE;	/* starting until ready */
+		sv->state = SV_UP;
+		sv->ready_ms = now;
 		sv->deadline_ms = -1;
 		return ACT_NONE;
 
@@ -193,9 +218,11 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		 * sees a failed run (EV_GROUP_GONE). */
 		if (sv->state != SV_STARTING)
 			return ACT_NONE;
-		sv->start_failed = true;
+		sv->run_failed = true;
 		sv->forked = false;
+		sv->awaiting_main = false;
 		sv->last_runtime_ms = now - sv->started_ms;
+		sv->last_up_ms = 0;
 		sv->state = SV_STOPPING;
 		sv->killed = false;
 		sv->deadline_ms = now + sv->conf->stop_timeout_ms;
@@ -226,9 +253,13 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		return ACT_NONE;
 
 	case EV_EXEC_OK:
-		/* A forking service is up once its main process is known. */
-		if (sv->state == SV_STARTING && sv->conf->type == TYPE_SIMPLE)
+		/* A forking service is up once its main process is known; one
+		 * with a readiness check once that passed. */
+		if (sv->state == SV_STARTING && sv->conf->type == TYPE_SIMPLE &&
+		    sv->conf->ready.kind == PROBE_NONE) {
 			sv->state = SV_UP;
+			sv->ready_ms = now;
+		}
 		return ACT_NONE;
 
 	case EV_EXEC_FAILED:
@@ -245,6 +276,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->exited = true;
 		sv->last_exit_ms = now;
 		sv->last_runtime_ms = now - sv->started_ms;
+		sv->last_up_ms = sv->ready_ms >= 0 ? now - sv->ready_ms : 0;
 		if (sv->state == SV_STARTING && sv->conf->type == TYPE_FORKING &&
 		    !sv->forked && !sv->exec_failed &&
 		    WIFEXITED(sv->last_status) &&
@@ -252,7 +284,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			/* The starter did its part: now its main process. */
 			sv->forked = true;
 			sv->find_delay_ms = FIND_MAIN_FIRST_MS;
-			return ACT_FIND_MAIN;
+			return ACT_CHECK_START;
 		}
 		if (sv->state == SV_STOPPING) {
 			sv->outcome = SVO_STOPPED;
@@ -273,7 +305,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			sv->outcome = SVO_STOPPED;
 			return ACT_NONE;
 		}
-		if (sv->start_failed)
+		if (sv->run_failed)
 			return unexpected_exit(sv, now);	/* backs off */
 		return ACT_SPAWN;
 
@@ -292,10 +324,11 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			sv->by_operator = false;
 			return ACT_SPAWN;
 		case SV_STARTING:
-			/* forking: look for its main process again, or give
-			 * up at start_by_ms (service.c decides, it knows why) */
+			/* forking: look for its main process again; or give
+			 * up at start_by_ms (service.c decides: it knows why) */
 			sv->deadline_ms = -1;
-			return sv->conf->type == TYPE_FORKING ? ACT_FIND_MAIN :
+			return sv->conf->type == TYPE_FORKING ||
+			    sv->conf->ready.kind != PROBE_NONE ? ACT_CHECK_START :
 			    ACT_NONE;
 		case SV_STOPPING:
 			/* stop_timeout passed: SIGKILL, and again each timeout after

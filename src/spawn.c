@@ -27,7 +27,7 @@
 
 /* Which step of the child's recipe failed; sent back on the exec pipe. */
 enum child_step { STEP_DIRECTORY = 1, STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC,
-	STEP_NICE, STEP_NNP, STEP_CGROUP, STEP_LIMIT_FIRST };
+	STEP_NICE, STEP_NNP, STEP_CGROUP, STEP_READY_FD, STEP_LIMIT_FIRST };
 
 struct child_err {
 	int step;
@@ -243,30 +243,65 @@ child_fail(int fd, int step)
  * following guardiand's forks sees it, when a step fails before exec. */
 static char **volatile child_envp;
 
+/* What the child needs: everything resolved before the fork. */
+struct child_args {
+	const struct svc_conf *sc;
+	const char *prog;	/* argv[0], found in PATH */
+	char *const *argv;
+	const struct ident *id;
+	char **envp;
+	int errfd;		/* its close-on-exec report pipe */
+	int outfd, errout;	/* become 1 and 2 */
+	int procs_fd;		/* its cgroup's cgroup.procs, or -1 */
+	int keep_fd, keep_as;	/* ready = fd:N: keep_fd becomes N; -1 none */
+};
+
+/* In the child: closes every descriptor from 3 up but a and b (-1: none). */
+static void
+close_others(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo < 3)
+		lo = hi;
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+}
+
 /* The one recipe every child follows between fork and exec (DESIGN.md 7). */
 static void __attribute__((noreturn))
-child(const struct svc_conf *sc, const char *prog, const struct ident *id,
-    char **envp, int errfd, int outfd, int errout, int procs_fd)
+child(const struct child_args *a)
 {
-	int null, step;
+	const struct svc_conf *sc = a->sc;
+	const struct ident *id = a->id;
+	int null, step, errfd = a->errfd;
 
-	child_envp = envp;
+	child_envp = a->envp;
 	/* Into the service's cgroup first, so that nothing it starts escapes,
 	 * and while the credentials still allow the write. */
-	if (procs_fd >= 0 && track_join(procs_fd) < 0)
+	if (a->procs_fd >= 0 && track_join(a->procs_fd) < 0)
 		child_fail(errfd, STEP_CGROUP);
 	setsid();
 	daemon_reset_sigs(-1);
 	daemon_unblock_sigs(-1);
 	null = open("/dev/null", O_RDONLY);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(outfd, 1) < 0 ||
-	    dup2(errout, 2) < 0)
+	if (null < 0 || dup2(null, 0) < 0 || dup2(a->outfd, 1) < 0 ||
+	    dup2(a->errout, 2) < 0)
 		child_fail(errfd, STEP_EXEC);
+	/* ready = fd:N: the readiness pipe becomes N (open across exec). */
+	if (a->keep_fd >= 0) {
+		if (errfd == a->keep_as &&
+		    (errfd = fcntl(errfd, F_DUPFD_CLOEXEC, a->keep_as + 1)) < 0)
+			child_fail(a->errfd, STEP_EXEC);
+		if (dup2(a->keep_fd, a->keep_as) < 0)
+			child_fail(errfd, STEP_READY_FD);
+	}
 	/* Whatever else is open (inherited by a foreground guardiand) must
 	 * not reach the service; errfd closes itself at exec. */
-	if (errfd > 3)
-		close_range(3, (unsigned)errfd - 1, 0);
-	close_range((unsigned)errfd + 1, ~0U, 0);
+	close_others(errfd, a->keep_fd >= 0 ? a->keep_as : -1);
 	umask(sc->umask);
 	if (have_child_nofile)
 		setrlimit(RLIMIT_NOFILE, &child_nofile);
@@ -291,7 +326,7 @@ child(const struct svc_conf *sc, const char *prog, const struct ident *id,
 		child_fail(errfd, STEP_NNP);
 	/* prog has a slash: no second search, but a script without #!
 	 * still runs with /bin/sh, as from a shell. */
-	execvpe(prog, sc->argv, envp);
+	execvpe(a->prog, a->argv, a->envp);
 	child_fail(errfd, STEP_EXEC);
 }
 
@@ -328,6 +363,10 @@ step_message(const struct svc_conf *sc, const char *cg_rel, int step,
 		break;
 	case STEP_EXEC:
 		snprintf(buf, len, "cannot execute %s", sc->argv[0]);
+		break;
+	case STEP_READY_FD:
+		snprintf(buf, len, "cannot open its readiness descriptor %d",
+		    sc->ready.fd);
 		break;
 	default:
 		if (step >= STEP_LIMIT_FIRST && step < STEP_LIMIT_FIRST + NLIMITS)
@@ -453,10 +492,15 @@ spawn_start(struct service *sv, char *why, size_t len)
 	 * as a SIGTERM to guardiand) and is otherwise lost to the child. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		child(sc, prog, &id, envp, ep[1], op[1], eo[1],
-		    sv->cg ? sv->cg->procs_fd : -1);
+	{
+		struct child_args ca = { sc, prog, sc->argv, &id, envp, ep[1],
+		    op[1], eo[1], sv->cg ? sv->cg->procs_fd : -1,
+		    sv->ready_wfd, sc->ready.fd };
+
+		pid = fork();
+		if (pid == 0)
+			child(&ca);
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		log_warn("%s: fork", sc->name);
@@ -497,3 +541,83 @@ fail:
 	return -1;
 }
 
+/*
+ * Starts a check (ready = exec:, health = exec:) as the service's own
+ * process starts: its user, environment, directory and cgroup; both output
+ * streams on outfd. 0 with *pidp and, in *repfd, the read end of its
+ * report pipe (spawn_check_result reads it once it has ended); -1 with why.
+ */
+int
+spawn_check(const struct service *sv, char *const *argv, int outfd,
+    pid_t *pidp, int *repfd, char *why, size_t len)
+{
+	const struct svc_conf *sc = sv->conf;
+	int ep[2] = { -1, -1 };
+	struct ident id;
+	char **envp;
+	sigset_t all, old;
+	pid_t pid;
+
+	if (ident_resolve(sc, &id, why, len) < 0)
+		return -1;
+	if ((envp = build_env(sc, &id)) == NULL) {
+		snprintf(why, len, "cannot make its environment");
+		ident_free(&id);
+		return -1;
+	}
+	if (pipe2(ep, O_CLOEXEC | O_NONBLOCK) < 0) {
+		snprintf(why, len, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	{
+		struct child_args ca = { sc, argv[0], argv, &id, envp, ep[1],
+		    outfd, outfd, sv->cg ? sv->cg->procs_fd : -1, -1, -1 };
+
+		pid = fork();
+		if (pid == 0)
+			child(&ca);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		snprintf(why, len, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	close(ep[1]);
+	config_free_words(envp);
+	ident_free(&id);
+	*pidp = pid;
+	*repfd = ep[0];
+	return 0;
+fail:
+	close_pair(ep);
+	config_free_words(envp);
+	ident_free(&id);
+	return -1;
+}
+
+/* After a check ended: true with why if it could not be started (the step
+ * of the recipe that failed); closes repfd. */
+bool
+spawn_check_result(const struct service *sv, int repfd, const char *prog,
+    char *why, size_t len)
+{
+	struct child_err ce;
+	ssize_t n = read(repfd, &ce, sizeof(ce));
+
+	close(repfd);
+	if (n != (ssize_t)sizeof(ce))
+		return false;
+	if (ce.step == STEP_EXEC)
+		snprintf(why, len, "cannot execute %s: %s", prog,
+		    strerror(ce.err));
+	else {
+		char what[256];
+
+		step_message(sv->conf, sv->cg ? sv->cg->rel : NULL, ce.step,
+		    what, sizeof(what));
+		snprintf(why, len, "%s: %s", what, strerror(ce.err));
+	}
+	return true;
+}

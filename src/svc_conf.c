@@ -151,6 +151,18 @@ config_svc_check(const struct svc_conf *sc, char *err, size_t errlen)
 		    config_fmt_duration(sc->backoff_initial_ms, b, sizeof(b)));
 		return -1;
 	}
+	if (sc->ready.kind == PROBE_FD && sc->type == TYPE_FORKING) {
+		fmt_err(err, errlen, "service \"%s\": ready = fd:N is for "
+		    "type = simple (a forking service's starter would hold "
+		    "the descriptor)", sc->name);
+		return -1;
+	}
+	if (sc->watchdog_ms > 0 && sc->ready.kind != PROBE_NOTIFY) {
+		fmt_err(err, errlen, "service \"%s\": watchdog is for "
+		    "ready = notify (WATCHDOG=1 comes over NOTIFY_SOCKET)",
+		    sc->name);
+		return -1;
+	}
 	if (sc->pidfile != NULL && sc->type != TYPE_FORKING) {
 		fmt_err(err, errlen, "service \"%s\": pidfile is for type = "
 		    "forking (a simple service's main process is the one "

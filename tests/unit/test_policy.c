@@ -375,7 +375,7 @@ forking_started(void)
 	spawn_at(0);
 	CHECK_INT(sv.state, SV_STARTING);	/* not up at its exec */
 	CHECK_INT(sv.deadline_ms, 1000);
-	CHECK_INT(exit_at(50, STATUS(0)), ACT_FIND_MAIN);
+	CHECK_INT(exit_at(50, STATUS(0)), ACT_CHECK_START);
 	CHECK_INT(sv.state, SV_STARTING);
 	CHECK(sv.forked);
 	CHECK_INT(sv.find_delay_ms, FIND_MAIN_FIRST_MS);
@@ -387,7 +387,7 @@ test_forking_up_once_its_main_is_found(void)
 	forking_started();
 	/* the look after the starter's exit found nothing: on the timer again */
 	sv.deadline_ms = 60;
-	CHECK_INT(service_step(&sv, EV_TIMER, 60), ACT_FIND_MAIN);
+	CHECK_INT(service_step(&sv, EV_TIMER, 60), ACT_CHECK_START);
 	sv.pid = 200;
 	CHECK_INT(service_step(&sv, EV_MAIN_FOUND, 70), ACT_NONE);
 	CHECK_INT(sv.state, SV_UP);
@@ -418,7 +418,7 @@ test_forking_start_failed_backs_off_once_stopped(void)
 	forking_started();
 	CHECK_INT(service_step(&sv, EV_START_FAILED, 1000), ACT_TERM);
 	CHECK_INT(sv.state, SV_STOPPING);
-	CHECK(sv.start_failed);
+	CHECK(sv.run_failed);
 	CHECK_INT(sv.deadline_ms, 1000 + DEF_STOP_TIMEOUT_MS);
 	/* once what it started is gone: a failed run, backing off */
 	CHECK_INT(service_step(&sv, EV_GROUP_GONE, 1100), ACT_NONE);
