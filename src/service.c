@@ -200,7 +200,7 @@ act(struct service *sv, enum sv_action a)
 		return;
 	case ACT_FIND_MAIN:
 		/* EV_MAIN_FOUND, EV_START_FAILED, or look again later */
-		if ((r = svfork_look(sv, now_ms())) >= 0) {
+		if ((r = svfork_look(sv, services, now_ms())) >= 0) {
 			act(sv, service_step(sv, (enum sv_event)r, now_ms()));
 			record_groups();
 		}
