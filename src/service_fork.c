@@ -168,7 +168,8 @@ start_failed(struct service *sv, const char *why)
  * ACT_FIND_MAIN: its starter has exited 0 (or the timer of the next look
  * fired). The main process is looked for: EV_MAIN_FOUND with sv->pid set,
  * EV_START_FAILED, or -1 with the next look on sv's timer, until
- * ready_timeout.
+ * ready_timeout. all: every service (their main processes are not this
+ * one's).
  */
 int
 svfork_look(struct service *sv, const struct service *all, int64_t now)
