@@ -815,7 +815,7 @@ int track_join(int procs_fd);
 
 /* ---- service_fork.c: the main process of a type = forking service ---- */
 
-int svfork_look(struct service *sv, int64_t now);
+int svfork_look(struct service *sv, const struct service *all, int64_t now);
 
 /* ---- mainpid.c ---- */
 

@@ -189,7 +189,7 @@ act(struct service *sv, enum sv_action a)
 		return;
 	case ACT_CHECK_START:
 		/* EV_MAIN_FOUND, EV_START_FAILED, or look again later */
-		r = sv->awaiting_main ? svfork_look(sv, now_ms()) :
+		r = sv->awaiting_main ? svfork_look(sv, services, now_ms()) :
 		    ready_check_start(sv, now_ms());
 		if (r >= 0) {
 			act(sv, service_step(sv, (enum sv_event)r, now_ms()));

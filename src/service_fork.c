@@ -17,11 +17,11 @@
 
 #include "guardiand.h"
 
-/* Whether pid is the main process of a service already. */
+/* Whether pid is the main process of one of the services. */
 static bool
-is_a_main(pid_t pid)
+is_a_main(const struct service *all, pid_t pid)
 {
-	for (struct service *sv = service_list(); sv; sv = sv->next)
+	for (const struct service *sv = all; sv; sv = sv->next)
 		if (sv->pid == pid)
 			return true;
 	return false;
@@ -37,6 +37,7 @@ in_cgroup(pid_t pid, void *arg)
 /* The candidates for a main process without a pidfile. */
 struct cand {
 	const struct service *sv;
+	const struct service *all;	/* every service, to skip their mains */
 	pid_t self;
 	pid_t pid[2];		/* the first two found */
 	size_t n;		/* how many were found */
@@ -64,7 +65,7 @@ cand_walk(void *arg, pid_t pid, const struct procstat *ps)
 	struct cand *c = arg;
 
 	if (ps->ppid == c->self && ps->start >= c->sv->pg_start &&
-	    !is_a_main(pid))
+	    !is_a_main(c->all, pid))
 		cand_add(c, pid);
 	return true;
 }
@@ -90,9 +91,10 @@ cand_pick(const struct cand *c, char *why, size_t wlen)
 
 /* Without a pidfile: the one process the starter left that is our child. */
 static pid_t
-find_child(const struct service *sv, char *why, size_t wlen)
+find_child(const struct service *sv, const struct service *all, char *why,
+    size_t wlen)
 {
-	struct cand c = { .sv = sv, .self = getpid() };
+	struct cand c = { .sv = sv, .all = all, .self = getpid() };
 	struct procstat ps;
 	pid_t *pids;
 	long n;
@@ -123,7 +125,8 @@ find_child(const struct service *sv, char *why, size_t wlen)
  * more (its cgroup is empty), with why.
  */
 static int
-find(const struct service *sv, pid_t *pidp, char *why, size_t wlen)
+find(const struct service *sv, const struct service *all, pid_t *pidp,
+    char *why, size_t wlen)
 {
 	const struct svc_conf *sc = sv->conf;
 
@@ -134,7 +137,7 @@ find(const struct service *sv, pid_t *pidp, char *why, size_t wlen)
 		return -1;
 	}
 	if (sc->pidfile == NULL)
-		return (*pidp = find_child(sv, why, wlen)) > 0;
+		return (*pidp = find_child(sv, all, why, wlen)) > 0;
 	if (mainpid_read(sc->pidfile, sv->cg ? in_cgroup : NULL, sv->cg, pidp,
 	    why, wlen) == 0)
 		return 1;
@@ -165,10 +168,11 @@ start_failed(struct service *sv, const char *why)
  * ACT_CHECK_START: its starter has exited 0 (or the timer of the next look
  * fired). The main process is looked for: EV_MAIN_FOUND with sv->pid set,
  * EV_START_FAILED, or -1 with the next look on sv's timer, until
- * ready_timeout.
+ * ready_timeout. all: every service (their main processes are not this
+ * one's).
  */
 int
-svfork_look(struct service *sv, int64_t now)
+svfork_look(struct service *sv, const struct service *all, int64_t now)
 {
 	char why[PATH_MAX + 256] = "", b[32];
 	pid_t pid;
@@ -184,7 +188,7 @@ svfork_look(struct service *sv, int64_t now)
 		    sv->conf->ready_timeout_ms, b, sizeof(b)));
 		return start_failed(sv, why);
 	}
-	if ((r = find(sv, &pid, why, sizeof(why))) == 1 &&
+	if ((r = find(sv, all, &pid, why, sizeof(why))) == 1 &&
 	    !is_child(pid)) {
 		snprintf(why, sizeof(why), "pid %ld is not a child of guardiand "
 		    "(its parent lives), so its end could not be seen",

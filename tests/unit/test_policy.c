@@ -393,8 +393,14 @@ test_forking_up_once_its_main_is_found(void)
 	CHECK_INT(sv.state, SV_UP);
 	CHECK(!sv.forked && !sv.exited);
 	CHECK_INT(sv.deadline_ms, -1);
-	/* its main process's end is an exit like any other */
-	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, KILLED9), ACT_SPAWN);
+	/* its main process's end is an exit like any other; the healthy
+	 * clock started when it was up */
+	CHECK_INT(exit_at(70 + DEF_HEALTHY_AFTER_MS - 1, KILLED9), ACT_NONE);
+	CHECK_INT(sv.fails, 1);
+	forking_started();
+	sv.pid = 200;
+	service_step(&sv, EV_MAIN_FOUND, 70);
+	CHECK_INT(exit_at(70 + DEF_HEALTHY_AFTER_MS, KILLED9), ACT_SPAWN);
 	CHECK_INT(sv.fails, 0);
 }
 
