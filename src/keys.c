@@ -236,7 +236,7 @@ set_names(char ***slot, const char *key, const char *value, char *err,
 {
 	char **v;
 
-	if (config_split_words(value, &v, err, errlen) != 0)
+	if (config_split_words(value, &v, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; v && v[i]; i++) {
 		const char *bad = !config_valid_name(v[i]) ? "not a service name" :

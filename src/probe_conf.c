@@ -134,7 +134,7 @@ probe_parse(struct probe *p, unsigned mask, const char *key,
 			goto invalid;
 	} else if (strncmp(value, "exec:", 5) == 0) {
 		q.kind = PROBE_EXEC;
-		if (config_split_words(value + 5, &q.argv, err, errlen) != 0)
+		if (config_split_words(value + 5, &q.argv, err, errlen) < 0)
 			return -1;
 		if (q.argv == NULL || q.argv[0] == NULL) {
 			config_free_words(q.argv);

@@ -201,6 +201,10 @@ ready_begin(struct service *sv)
 		ready_later(rd, now_ms());
 		break;
 	default:
+		/* up at once (none), or when it says so (notify): its health
+		 * checks are due an interval after it is up */
+		if (sv->conf->health.kind != PROBE_NONE)
+			rd->at_ms = now_ms() + sv->conf->health_interval_ms;
 		break;
 	}
 }
@@ -271,6 +275,8 @@ health_done(void *arg, bool ok, const char *why)
 	if (asprintf(&sv->fail_why, "health check %s failed %u times in a "
 	    "row: %s", sc->health.text, rd->health_fails, why) < 0)
 		sv->fail_why = NULL;
+	log_warnx("%s: unhealthy: %s", sc->name, sv->fail_why ? sv->fail_why :
+	    why);
 	on_event(sv, EV_UNHEALTHY);
 }
 
@@ -287,6 +293,12 @@ tick(struct readiness *rd)
 	rd->at_ms = -1;
 	if (rd->run != NULL || (sv->state != SV_STARTING && !health))
 		return;
+	if (!health && (sc->ready.kind == PROBE_NONE ||
+	    sc->ready.kind == PROBE_NOTIFY)) {
+		/* a health check waits for it to be up */
+		rd->at_ms = now_ms() + sc->health_interval_ms;
+		return;
+	}
 	rd->run = probe_try(sv, p, sc->health_timeout_ms,
 	    health ? health_done : ready_done, rd, why, sizeof(why));
 	if (rd->run == NULL)

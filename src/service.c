@@ -194,8 +194,8 @@ act(struct service *sv, enum sv_action a)
 		if (r >= 0) {
 			act(sv, service_step(sv, (enum sv_event)r, now_ms()));
 			record_groups();
-			if (r == EV_MAIN_FOUND && sv->state == SV_STARTING)
-				ready_begin(sv);	/* now its readiness */
+			if (r == EV_MAIN_FOUND)
+				ready_begin(sv);	/* now its checks */
 		}
 		return;
 	case ACT_KILL:

@@ -475,6 +475,83 @@ test_simple_ignores_forking_events(void)
 	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, STATUS(0)), ACT_SPAWN);
 }
 
+/* A simple service with a readiness check, spawned (and exec'd) at 0. */
+static void
+ready_started(void)
+{
+	setup();
+	sc.ready.kind = PROBE_TCP;
+	sc.ready_timeout_ms = 1000;
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+}
+
+static void
+test_ready_starting_until_ready(void)
+{
+	ready_started();
+	CHECK_INT(sv.state, SV_STARTING);	/* not up at its exec */
+	CHECK_INT(sv.deadline_ms, 1000);
+	CHECK_INT(service_step(&sv, EV_READY, 300), ACT_NONE);
+	CHECK_INT(sv.state, SV_UP);
+	CHECK_INT(sv.ready_ms, 300);
+	CHECK_INT(sv.deadline_ms, -1);
+	/* the healthy clock starts at readiness */
+	CHECK_INT(exit_at(300 + DEF_HEALTHY_AFTER_MS - 1, KILLED9), ACT_NONE);
+	CHECK_INT(sv.fails, 1);
+	CHECK_INT(sv.state, SV_BACKOFF);
+	ready_started();
+	service_step(&sv, EV_READY, 300);
+	CHECK_INT(exit_at(300 + DEF_HEALTHY_AFTER_MS, KILLED9), ACT_SPAWN);
+	CHECK_INT(sv.fails, 0);
+}
+
+static void
+test_ready_timeout_is_a_failed_start(void)
+{
+	ready_started();
+	CHECK_INT(service_step(&sv, EV_TIMER, 1000), ACT_CHECK_START);
+	CHECK_INT(service_step(&sv, EV_START_FAILED, 1000), ACT_TERM);
+	CHECK_INT(sv.state, SV_STOPPING);
+	CHECK_INT(exit_at(1050, SIGTERM), ACT_NONE);	/* TERM */
+	CHECK_INT(service_step(&sv, EV_GROUP_GONE, 1060), ACT_NONE);
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(sv.fails, 1);
+	CHECK_INT(sv.outcome, SVO_RESTART_LATER);
+	/* an exit before it was ready: a quick failure */
+	ready_started();
+	CHECK_INT(exit_at(5000, STATUS(0)), ACT_NONE);
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(sv.fails, 1);
+}
+
+static void
+test_unhealthy_restarts(void)
+{
+	ready_started();
+	service_step(&sv, EV_READY, 100);
+	CHECK_INT(service_step(&sv, EV_UNHEALTHY, 100 + 60000), ACT_TERM);
+	CHECK_INT(sv.state, SV_STOPPING);
+	CHECK(sv.run_failed);
+	CHECK_INT(sv.want, WANT_UP);
+	exit_at(100 + 60100, SIGTERM);
+	/* up long enough: restarted at once, no backoff */
+	CHECK_INT(service_step(&sv, EV_GROUP_GONE, 100 + 60100), ACT_SPAWN);
+	CHECK_INT(sv.fails, 0);
+	/* soon after readiness: a quick failure */
+	ready_started();
+	service_step(&sv, EV_READY, 100);
+	service_step(&sv, EV_UNHEALTHY, 200);
+	exit_at(210, SIGTERM);
+	CHECK_INT(service_step(&sv, EV_GROUP_GONE, 210), ACT_NONE);
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(sv.fails, 1);
+	/* not while starting, nor after */
+	ready_started();
+	CHECK_INT(service_step(&sv, EV_UNHEALTHY, 200), ACT_NONE);
+	CHECK_INT(sv.state, SV_STARTING);
+}
+
 int
 main(void)
 {
@@ -499,5 +576,8 @@ main(void)
 	RUN(test_forking_start_failed_backs_off_once_stopped);
 	RUN(test_forking_stop_before_its_main_is_known);
 	RUN(test_simple_ignores_forking_events);
+	RUN(test_ready_starting_until_ready);
+	RUN(test_ready_timeout_is_a_failed_start);
+	RUN(test_unhealthy_restarts);
 	T_END();
 }

@@ -1,0 +1,176 @@
+#!/bin/bash
+# shellcheck disable=SC2119,SC2317  # start_fg takes optional args; shunit2 calls the hooks
+# shellcheck source-path=SCRIPTDIR
+# Readiness (ready = fd:N, tcp:, exec:) and health checks (health =).
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=ctl_lib.sh
+. "$(dirname "$0")/ctl_lib.sh"
+
+# free_port: a TCP port nothing listens on now.
+free_port() {
+	"$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# server_conf NAME PORT DELAY [LINE...]: a service that records its pid,
+# waits DELAY seconds, then listens on PORT (writing $T/NAME.listening
+# just before) and accepts forever.
+server_conf() {
+	local name=$1 port=$2 delay=$3
+	shift 3
+	cat >"$T/$name.py" <<-PY
+	import os, socket, time
+	open("$T/$name.pids", "a").write("%d\n" % os.getpid())
+	time.sleep($delay)
+	s = socket.socket()
+	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	s.bind(("127.0.0.1", $port))
+	open("$T/$name.listening", "w").write("%d\n" % time.time_ns())
+	s.listen(16)
+	while True:
+	    c, _ = s.accept()
+	    c.close()
+	PY
+	printf '[service %s]\ncommand = %s %s\n' "$name" "$PY" "$T/$name.py"
+	[ $# -gt 0 ] && printf '%s\n' "$@"
+	echo
+}
+
+# listening PORT: something listens on 127.0.0.1:PORT.
+listening() { "$PY" -c 'import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null; }
+
+test_fd_ready_when_a_line_is_written() {
+	recording_conf api "sleep 0.3; echo ready >&3; exec sleep 1000" \
+		'ready = fd:3' >"$CONF"
+	start_ready || return
+	wait_starts api 1 || return
+	assertEquals "starting until the line" starting "$(jfield api state)"
+	wait_state api up || return
+	wait_log "api: ready after "
+}
+
+test_fd_closed_without_a_line_fails_the_start() {
+	recording_conf api "exec 3>&-; exec sleep 1000" 'ready = fd:3' \
+		'restart = on-failure' 'backoff_initial = 30s' >"$CONF"
+	start_ready || return
+	wait_log "api: start failed: it closed descriptor 3 without writing a line" || return
+	wait_state api backoff || return
+	assertTrue "stopped" "is_gone $(pid_n api 1)"
+}
+
+test_fd_is_not_given_to_other_descriptors() {
+	# the service's fd 4 stays closed: only N is passed
+	recording_conf api "ls /proc/self/fd >$T/fds; echo >&3; exec sleep 1000" \
+		'ready = fd:3' >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	assertEquals "0 1 2 3 and ls's own" "0 1 2 3" "$(sort -n "$T/fds" | head -n 4 | tr '\n' ' ' | sed 's/ $//')"
+	assertEquals "nothing more than ls's directory" 5 "$(wc -l <"$T/fds" | tr -d ' ')"
+}
+
+test_tcp_ready_once_it_listens() {
+	local port
+	port=$(free_port)
+	server_conf srv "$port" 0.5 "ready = tcp:127.0.0.1:$port" >"$CONF"
+	start_ready || return
+	wait_starts srv 1 || return
+	assertEquals "starting until it listens" starting "$(jfield srv state)"
+	wait_state srv up || return
+	assertTrue "it listened before" "[ -f '$T/srv.listening' ]"
+	wait_log "srv: ready after "
+}
+
+test_tcp_never_listening_fails_after_ready_timeout() {
+	local port
+	port=$(free_port)
+	recording_conf api 'exec sleep 1000' "ready = tcp:127.0.0.1:$port" \
+		'ready_timeout = 1s' 'restart = on-failure' 'backoff_initial = 30s' >"$CONF"
+	start_ready || return
+	wait_log "api: start failed: not ready within ready_timeout = 1(\\.0)?s \\(Connection refused\\)" || return
+	wait_state api backoff || return
+	assertTrue "stopped" "is_gone $(pid_n api 1)"
+	wait_log "api: its start failed after .*, restarting in 30"
+}
+
+test_exec_ready_runs_as_the_service_user() {
+	needs_root || return 0
+	mkdir "$T/n" && chown nobody "$T/n" || return
+	cat >"$T/check.sh" <<-SCRIPT
+	#!/bin/sh
+	id -u >>$T/n/check.uid
+	test -e $T/go
+	SCRIPT
+	chmod 755 "$T/check.sh"
+	printf '[service api]\ncommand = /bin/sleep 1000\nready = exec:%s\nuser = nobody\n' \
+		"$T/check.sh" >"$CONF"
+	start_ready || return
+	wait_for "two tries" "$WAIT" lines_ge "$T/n/check.uid" 2 || return
+	assertEquals "starting while the check fails" starting "$(jfield api state)"
+	touch "$T/go"
+	wait_state api up || return
+	assertEquals "run as nobody" "$(id -u nobody)" "$(sort -u "$T/n/check.uid")"
+}
+
+test_health_failing_restarts_the_service() {
+	cat >"$T/health.sh" <<-SCRIPT
+	#!/bin/sh
+	if [ -e $T/sick ]; then echo "sick since a while"; exit 1; fi
+	exit 0
+	SCRIPT
+	chmod 755 "$T/health.sh"
+	recording_conf api 'exec sleep 1000' "health = exec:$T/health.sh" \
+		'health_interval = 200ms' 'health_retries = 3' 'healthy_after = 1s' >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	local p1
+	p1=$(pid_n api 1)
+	touch "$T/sick"
+	wait_log "api: health check exec:$T/health.sh failed \\(1 of 3 in a row\\): $T/health.sh exited with status 1: sick since a while" || return
+	rm -f "$T/sick"
+	wait_log "api: health check passed again" || return
+	assertTrue "not restarted for one failure" "is_alive $p1"
+	touch "$T/sick"
+	wait_starts api 2 || return
+	wait_log "api: unhealthy: health check exec:$T/health.sh failed 3 times in a row"
+	assertTrue "the old one stopped" "is_gone $p1"
+	rm -f "$T/sick"
+	wait_state api up
+}
+
+test_health_tcp_and_http() {
+	local port
+	port=$(free_port)
+	"$PY" -m http.server --bind 127.0.0.1 "$port" --directory "$T" >/dev/null 2>&1 &
+	OTHER_PIDS+=($!)
+	wait_for "the http server" "$WAIT" listening "$port" || return
+	recording_conf api 'exec sleep 1000' "health = http://127.0.0.1:$port/ok" \
+		'health_interval = 200ms' 'health_retries = 2' >"$CONF"
+	start_ready || return
+	wait_log "api: health check http://127.0.0.1:$port/ok failed \\(1 of 2 in a row\\): HTTP/1.0 404" || return
+	echo ok >"$T/ok"
+	wait_log "api: health check passed again: HTTP/1.0 200" || return
+	assertEquals "one start" 1 "$(npids api)"
+}
+
+test_bad_values_are_file_line_errors() {
+	printf '[service a]\ncommand = /bin/sleep 1\nready = fd:1\n' >"$CONF"
+	run "$GUARDIAND" -t -f "$CONF"
+	assertContains "$ERR" "$CONF:3: invalid ready \"fd:1\": N of fd:N is 3 to 1023"
+	printf '[service a]\ncommand = /bin/sleep 1\nready = http://x/\n' >"$CONF"
+	run "$GUARDIAND" -t -f "$CONF"
+	assertContains "$ERR" "$CONF:3: invalid ready \"http://x/\" (none, notify, fd:N, tcp:HOST:PORT or exec:COMMAND)"
+	printf '[service a]\ncommand = /bin/sleep 1\nhealth = tcp:localhost\n' >"$CONF"
+	run "$GUARDIAND" -t -f "$CONF"
+	assertContains "$ERR" "$CONF:3: invalid health \"tcp:localhost\""
+	printf '[service a]\ncommand = /bin/sleep 1\nready = exec:check\n' >"$CONF"
+	run "$GUARDIAND" -t -f "$CONF"
+	assertContains "$ERR" "the command of exec: is an absolute path"
+}
+
+# shellcheck disable=SC1090
+. "$SHUNIT2"
