@@ -514,12 +514,14 @@ enum sv_event {
 	EV_READY,	/* its readiness check passed (ready =) */
 	EV_START_FAILED,/* not ready (forking: no main process) in time; fail_why */
 	EV_UNHEALTHY,	/* health_retries checks failed in a row; fail_why */
+	EV_WATCHDOG,	/* ready = notify: no WATCHDOG=1 in time, or a trigger */
 };
 enum sv_action {
 	ACT_NONE,
 	ACT_SPAWN,	/* fork and exec now */
 	ACT_TERM,	/* send stop_signal to the process group */
 	ACT_KILL,	/* send SIGKILL to the process group */
+	ACT_ABORT,	/* SIGABRT to the main process (watchdog), then a stop */
 	ACT_CHECK_START,/* starting: look for the main process (forking), or
 			 * give up at ready_by_ms (service.c knows why) */
 };
@@ -584,6 +586,8 @@ struct service {
 	char *fail_why;		/* why the last run failed (run_failed) */
 	struct readiness *rd;	/* ready.c's, for services with ready/health */
 	int ready_wfd;		/* ready = fd:N: the pipe's end for the child */
+	const char *notify_path;	/* ready = notify: NOTIFY_SOCKET (notify.c's) */
+	bool aborted;		/* its watchdog fired: the rest stops after main */
 	struct service *next;
 };
 
@@ -638,6 +642,7 @@ int64_t service_leftover_deadline(const struct lo_timing *t, int64_t now);
 void service_apply(struct conf *c, char *summary, size_t len);
 struct service *service_find(const char *name);
 void service_do(struct service *sv, enum sv_event ev);	/* step and act, now */
+void service_notify_setup(const char *control_socket);
 void service_record_state(void);	/* to state.c, if changed: once a turn */
 void service_stop_all(void);
 void service_kill_all(void);	/* SIGKILL to every group now */
@@ -721,6 +726,19 @@ const char *ready_why(const struct service *sv);
 int ready_check_start(struct service *sv, int64_t now);
 void ready_timers(int64_t now);
 int64_t ready_next_deadline(void);
+
+/* ---- notify.c: sd_notify, for services with ready = notify ---- */
+
+typedef void (*notify_event_fn)(struct service *sv, enum sv_event ev);
+void notify_setup(const char *control_socket, notify_event_fn fn);
+void notify_cleanup(void);
+int notify_prepare(struct service *sv);
+void notify_stop(struct service *sv);
+void notify_free(struct service *sv);
+const char *notify_status(const struct service *sv, bool *reloading,
+    bool *stopping);
+void notify_timers(int64_t now);
+int64_t notify_next_deadline(void);
 
 /* ---- probe.c: one try of a readiness or health check ---- */
 

@@ -462,6 +462,7 @@ start_daemon(struct conf *c)
 		return EXIT_SOCKET;
 	}
 	control_set_groups(c->control_group, c->status_group);
+	service_notify_setup(sockpath);
 	log_info("guardiand %s started, pid %ld, %zu service%s", GUARDIAND_VERSION,
 	    (long)getpid(), c->nservices, c->nservices == 1 ? "" : "s");
 	/* The pidfile's lock makes the instance's cgroup subtree ours. */

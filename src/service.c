@@ -132,10 +132,13 @@ act(struct service *sv, enum sv_action a)
 	const struct svc_conf *sc = sv->conf;
 	int r;
 
-	/* Checks run only while it starts or is up. */
-	if ((sv->rd != NULL || sv->ready_wfd >= 0) && sv->state != SV_STARTING &&
-	    sv->state != SV_UP)
-		ready_stop(sv);
+	/* Checks and the watchdog run only while it starts or is up. */
+	if (sv->state != SV_STARTING && sv->state != SV_UP) {
+		if (sv->rd != NULL || sv->ready_wfd >= 0)
+			ready_stop(sv);
+		if (sv->notify_path != NULL)
+			notify_stop(sv);
+	}
 	switch (a) {
 	case ACT_NONE:
 		return;
@@ -147,7 +150,7 @@ act(struct service *sv, enum sv_action a)
 			cg_stop_rest(sv);
 			return;
 		}
-		if (ready_prepare(sv) < 0)
+		if (ready_prepare(sv) < 0 || notify_prepare(sv) < 0)
 			r = -1;
 		else if ((r = spawn_start(sv, why, sizeof(why))) == -2) {
 			service_step(sv, EV_CANNOT_START, now_ms());
@@ -186,6 +189,16 @@ act(struct service *sv, enum sv_action a)
 		svpg_find_escaped(sv);
 		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped,
 		    sc->stop_signal);
+		return;
+	case ACT_ABORT:
+		sv->aborted = true;
+		if (sv->pid > 0) {
+			log_info("%s: sending ABRT to pid %ld", sc->name,
+			    (long)sv->pid);
+			kill(sv->pid, SIGABRT);
+			kill(sv->pid, SIGCONT);
+		} else
+			act(sv, ACT_TERM);
 		return;
 	case ACT_CHECK_START:
 		/* EV_MAIN_FOUND, EV_START_FAILED, or look again later */
@@ -231,6 +244,7 @@ service_free(struct service *sv)
 	fwd_forget(sv->fwd[0]);
 	fwd_forget(sv->fwd[1]);
 	ready_free(sv);
+	notify_free(sv);
 	free(sv->escaped);
 	free(sv->fail_why);
 	config_svc_free(sv->conf);
@@ -332,6 +346,10 @@ exited(struct service *sv, int status)
 		record_groups();
 	}
 	act(sv, a);
+	if (sv->aborted && sv->state == SV_STOPPING) {
+		sv->aborted = false;	/* its main is gone: now the rest */
+		act(sv, ACT_TERM);
+	}
 	check_group(sv);
 }
 
@@ -370,6 +388,7 @@ service_timers(int64_t now)
 		record_groups();
 	svcg_strays_tick(now, false);
 	ready_timers(now);
+	notify_timers(now);
 	settle();
 }
 
@@ -390,10 +409,12 @@ service_next_deadline(void)
 			next = d;
 	}
 	{
-		int64_t d = ready_next_deadline();
+		int64_t d = ready_next_deadline(), e = notify_next_deadline();
 
 		if (d >= 0 && (next < 0 || d < next))
 			next = d;
+		if (e >= 0 && (next < 0 || e < next))
+			next = e;
 	}
 	{
 		int64_t d = svcg_strays_next();
@@ -440,6 +461,13 @@ ready_event(struct service *sv, enum sv_event ev)
 		ready_up(sv);
 	}
 	settle();
+}
+
+/* Where the notify sockets go; their news comes as ready.c's does. */
+void
+service_notify_setup(const char *control_socket)
+{
+	notify_setup(control_socket, ready_event);
 }
 
 static struct service *
@@ -585,6 +613,7 @@ service_free_all(void)
 		}
 		service_free(sv);
 	}
+	notify_cleanup();
 }
 
 void

@@ -169,6 +169,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->hopeless = false;
 		sv->forked = false;
 		sv->awaiting_main = sv->conf->type == TYPE_FORKING;
+		sv->aborted = false;
 		sv->run_failed = false;
 		sv->ready_ms = -1;
 		sv->outcome = SVO_NONE;
@@ -188,6 +189,19 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->ready_ms = now;
 		sv->deadline_ms = -1;
 		return ACT_NONE;
+
+	case EV_WATCHDOG:
+		/* SIGABRT to the main process, then a stop of the rest: a
+		 * failed run for the restart policy. */
+		if (sv->state != SV_UP && sv->state != SV_STARTING)
+			return ACT_NONE;
+		sv->run_failed = true;
+		sv->last_runtime_ms = now - sv->started_ms;
+		sv->last_up_ms = sv->ready_ms >= 0 ? now - sv->ready_ms : 0;
+		sv->state = SV_STOPPING;
+		sv->killed = false;
+		sv->deadline_ms = now + sv->conf->stop_timeout_ms;
+		return ACT_ABORT;
 
 	case EV_UNHEALTHY:
 		if (sv->state != SV_UP)

@@ -44,6 +44,10 @@ struct ident {
 	char *home, *user, *shell;
 };
 
+/* Room for a pid in WATCHDOG_PID=, which the child fills in (its pid is
+ * known only there). */
+#define WATCHDOG_PID_ROOM	"0000000000"
+
 static struct rlimit child_nofile;	/* the limit guardiand was started with */
 static bool have_child_nofile;
 
@@ -156,7 +160,8 @@ fail:
  * (or only PATH with clear_environment), the identity of user=, the
  * environment_file, then environment=. NULL with a message logged. */
 static char **
-build_env(const struct svc_conf *sc, const struct ident *id)
+build_env(const struct svc_conf *sc, const struct ident *id,
+    const char *notify_path)
 {
 	char **envp = calloc(1, sizeof(char *)), **file = NULL, err[512];
 	size_t n = 0;
@@ -196,6 +201,19 @@ build_env(const struct svc_conf *sc, const struct ident *id)
 	/* The mark that finds the service's orphans when it stops. */
 	if (env_putf(&envp, &n, SERVICE_MARK, sc->name) < 0)
 		goto nomem;
+	/* sd_notify(3): where to send, and the watchdog's period; the child
+	 * writes its own pid into WATCHDOG_PID (WATCHDOG_PID_ROOM). */
+	if (notify_path != NULL) {
+		char usec[32];
+
+		snprintf(usec, sizeof(usec), "%lld",
+		    (long long)sc->watchdog_ms * 1000);
+		if (env_putf(&envp, &n, "NOTIFY_SOCKET", notify_path) < 0 ||
+		    (sc->watchdog_ms > 0 && (env_putf(&envp, &n,
+		    "WATCHDOG_USEC", usec) < 0 || env_putf(&envp, &n,
+		    "WATCHDOG_PID", WATCHDOG_PID_ROOM) < 0)))
+			goto nomem;
+	}
 	return envp;
 nomem:
 	log_warnx("%s: out of memory", sc->name);
@@ -256,6 +274,28 @@ struct child_args {
 	int keep_fd, keep_as;	/* ready = fd:N: keep_fd becomes N; -1 none */
 };
 
+/* In the child: WATCHDOG_PID= gets its own pid (async-signal-safe). */
+static void
+set_watchdog_pid(char **envp)
+{
+	static const char key[] = "WATCHDOG_PID=";
+	char digits[16];
+	long pid = (long)getpid();
+	int n = 0;
+
+	for (; envp && *envp; envp++) {
+		if (strncmp(*envp, key, sizeof(key) - 1) != 0)
+			continue;
+		do
+			digits[n++] = (char)('0' + pid % 10);
+		while ((pid /= 10) > 0 && n < 10);
+		for (int i = 0; i < n; i++)
+			(*envp)[sizeof(key) - 1 + i] = digits[n - 1 - i];
+		(*envp)[sizeof(key) - 1 + n] = '\0';
+		return;
+	}
+}
+
 /* In the child: closes every descriptor from 3 up but a and b (-1: none). */
 static void
 close_others(int a, int b)
@@ -280,6 +320,8 @@ child(const struct child_args *a)
 	int null, step, errfd = a->errfd;
 
 	child_envp = a->envp;
+	if (sc->watchdog_ms > 0)
+		set_watchdog_pid(a->envp);
 	/* Into the service's cgroup first, so that nothing it starts escapes,
 	 * and while the credentials still allow the write. */
 	if (a->procs_fd >= 0 && track_join(a->procs_fd) < 0)
@@ -462,7 +504,7 @@ spawn_start(struct service *sv, char *why, size_t len)
 	sv->exec_errno = 0;
 	if ((r = ident_resolve(sc, &id, why, len)) < 0)
 		return r;
-	if ((envp = build_env(sc, &id)) == NULL)
+	if ((envp = build_env(sc, &id, sv->notify_path)) == NULL)
 		goto fail;
 	snprintf(prog, sizeof(prog), "%s", sc->argv[0]);
 	if (strchr(sc->argv[0], '/') == NULL) {
@@ -560,7 +602,7 @@ spawn_check(const struct service *sv, char *const *argv, int outfd,
 
 	if (ident_resolve(sc, &id, why, len) < 0)
 		return -1;
-	if ((envp = build_env(sc, &id)) == NULL) {
+	if ((envp = build_env(sc, &id, NULL)) == NULL) {
 		snprintf(why, len, "cannot make its environment");
 		ident_free(&id);
 		return -1;

@@ -1,0 +1,134 @@
+#!/bin/bash
+# shellcheck disable=SC2119,SC2317  # start_fg takes optional args; shunit2 calls the hooks
+# shellcheck source-path=SCRIPTDIR
+# ready = notify: systemd's sd_notify protocol, from python clients and
+# from rsyslogd -n (Debian's, which notifies when NOTIFY_SOCKET is set).
+
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=ctl_lib.sh
+. "$(dirname "$0")/ctl_lib.sh"
+
+CLIENT=$(cd "$(dirname "$0")" && pwd)/notify_client.py
+
+# notify_conf NAME 'CLIENT OPTIONS' MSG... [-- LINE...]: a service that
+# records its pid and execs the client, which sends each MSG (in
+# $T/NAME.msgs, a literal \n for a newline) as a datagram.
+notify_conf() {
+	local name=$1 opts=$2
+	shift 2
+	: >"$T/$name.msgs"
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do printf '%s\n' "$1" >>"$T/$name.msgs"; shift; done
+	[ "${1:-}" = -- ] && shift
+	recording_conf "$name" "exec $PY $CLIENT $opts $T/$name.msgs" 'ready = notify' "$@"
+}
+
+test_ready_1_makes_it_up() {
+	notify_conf api '--sleep 0.3' 'READY=1' 'STATUS=serving 3 clients' >"$CONF"
+	start_ready || return
+	wait_starts api 1 || return
+	assertEquals "starting until READY=1" starting "$(jfield api state)"
+	wait_state api up || return
+	wait_log "api: ready after "
+	assertTrue "NOTIFY_SOCKET is a socket of guardiand's" \
+		"tr '\\0' '\\n' </proc/$(pid_n api 1)/environ | grep -q '^NOTIFY_SOCKET=$T/control.sock.n/'"
+}
+
+test_socket_stays_open_after_ready() {
+	notify_conf api '--sleep 0.2' 'READY=1' 'STATUS=one' 'RELOADING=1' 'STOPPING=1' >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	wait_log "api: says it is stopping \\(STOPPING=1\\)" || return
+	assertFalse "no refusal" "log_has 'refused'"
+}
+
+test_grandchild_heard_under_all_refused_under_main() {
+	notify_conf api --fork 'READY=1' -- 'ready_timeout = 2s' 'restart = never' >"$CONF"
+	start_ready || return
+	wait_log "api: notify message from pid [0-9]+ refused: not its main process \\(notify_access = main\\)" || return
+	wait_log "api: start failed: not ready within ready_timeout = 2" || return
+	stop_daemon "$DPID"
+	: >"$LOG"
+	notify_conf api --fork 'READY=1' -- 'notify_access = all' >"$CONF"
+	start_ready || return
+	wait_state api up
+}
+
+test_stranger_refused() {
+	notify_conf api '--sleep 0.5' 'READY=1' -- 'ready_timeout = 30s' >"$CONF"
+	start_ready || return
+	wait_starts api 1 || return
+	local sock
+	sock=$(tr '\0' '\n' <"/proc/$(pid_n api 1)/environ" | sed -n 's/^NOTIFY_SOCKET=//p')
+	"$PY" -c 'import socket, sys
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", sys.argv[1])' "$sock"
+	wait_log "api: notify message from pid [0-9]+ refused: not its main process" || return
+	wait_state api up || return
+	assertEquals "one refusal logged" 1 "$(count_log 'refused')"
+}
+
+test_bad_datagrams_dropped() {
+	notify_conf api '--big 5000 --sleep 0.2' 'READY=1' >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	wait_log "refused: 4096 bytes or more"
+}
+
+test_reloading_before_ready_is_haproxys_order() {
+	notify_conf api '--sleep 0.2' 'RELOADING=1' 'READY=1' >"$CONF"
+	start_ready || return
+	wait_state api up
+}
+
+test_stopping_beats_ready_in_one_datagram() {
+	notify_conf api '' 'STOPPING=1\nREADY=1' -- 'ready_timeout = 1s' 'restart = never' >"$CONF"
+	start_ready || return
+	wait_log "api: says it is stopping" || return
+	wait_log "api: start failed: not ready within ready_timeout" || return
+}
+
+test_watchdog_missed_aborts_and_restarts() {
+	notify_conf api '' 'READY=1' 'WATCHDOG=1' -- 'watchdog = 500ms' \
+		'restart = on-failure' 'backoff_initial = 100ms' >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	local p1
+	p1=$(pid_n api 1)
+	assertEquals "WATCHDOG_USEC" 500000 "$(tr '\0' '\n' <"/proc/$p1/environ" | sed -n 's/^WATCHDOG_USEC=//p')"
+	assertEquals "WATCHDOG_PID" "$p1" "$(tr '\0' '\n' <"/proc/$p1/environ" | sed -n 's/^WATCHDOG_PID=//p')"
+	wait_log "api: watchdog: no WATCHDOG=1 within 500ms, sending ABRT" || return
+	wait_starts api 2 || return
+	wait_log "api: killed by signal 6 \\(ABRT\\)"
+}
+
+test_watchdog_pings_keep_it() {
+	notify_conf api '--sleep 0.1' 'READY=1' 'WATCHDOG=1' 'WATCHDOG=1' 'WATCHDOG=1' \
+		'WATCHDOG=1' 'WATCHDOG=1' 'WATCHDOG=1' 'WATCHDOG=1' 'WATCHDOG=1' -- \
+		'watchdog = 400ms' 'restart = on-failure' >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	# 8 pings 100 ms apart, then none: fires once, after the last
+	wait_log "api: watchdog: no WATCHDOG=1 within 400ms" || return
+	assertEquals "one watchdog" 1 "$(count_log 'api: watchdog:')"
+}
+
+test_rsyslogd_notifies_ready() {
+	local conf=$T/rsyslog.conf
+	printf 'module(load="imuxsock" SysSock.Name="%s/log.sock")\n*.* %s/messages\n' "$T" "$T" >"$conf"
+	printf '[service syslog]\ncommand = /usr/sbin/rsyslogd -n -f %s -i %s/rsyslogd.pid\nready = notify\n' \
+		"$conf" "$T" >"$CONF"
+	start_ready || return
+	wait_state syslog up || return
+	wait_log "syslog: ready after "
+	ctl stop syslog
+	wait_state syslog down
+}
+
+test_watchdog_needs_notify() {
+	printf '[service a]\ncommand = /bin/sleep 1\nwatchdog = 1s\n' >"$CONF"
+	run "$GUARDIAND" -t -f "$CONF"
+	assertContains "$ERR" "watchdog is for ready = notify"
+}
+
+# shellcheck disable=SC1090
+. "$SHUNIT2"
