@@ -112,8 +112,6 @@ struct svc_conf {
 	struct probe health;	/* none, tcp, exec or http, while up */
 	int64_t health_interval_ms, health_timeout_ms;
 	unsigned health_retries;	/* failures in a row that restart it */
-	char **after;		/* started once these are ready */
-	char **requires;	/* ...and stopped when these stop for good */
 	int stop_signal;
 	int64_t stop_timeout_ms;
 	int64_t backoff_initial_ms;
@@ -203,7 +201,6 @@ enum key_kind {
 	KK_ENV_FILE,	/* char * path at off; bool at off2: "-/path", optional */
 	KK_UMASK,	/* mode_t */
 	KK_PROBE,	/* struct probe; arg: the kinds allowed (PROBE_BIT) */
-	KK_NAMES,	/* char **, service names, space-separated */
 	KK_CHOICE,	/* an int-sized enum: the index of the value in
 			 * choices[]; doc lists them, for the error */
 	KK_SIGNAL,	/* int */
