@@ -159,9 +159,10 @@ $(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/proto.h src/control.h
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-# config.c, conffile.c, keys.c, values.c (and check.c, its host checks);
+# config.c, conffile.c, keys.c, svc_conf.c, values.c, probe_conf.c (and
+# check.c, its host checks);
 # glob() is wrapped to keep include= inside a temp dir.
-FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile keys values check buf clock env fmt)
+FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile keys svc_conf values probe_conf check buf clock env fmt)
 $(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_CONFIG_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)
