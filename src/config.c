@@ -162,72 +162,6 @@ flush_msgs(struct parser *p)
 
 /* ---- the parser ---- */
 
-static char *
-lskip(char *s)
-{
-	while (*s != '\0' && isspace((unsigned char)*s))
-		s++;
-	return s;
-}
-
-static void
-rstrip(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-}
-
-/*
- * Cuts a value at its comment: ';' or '#' after a blank, outside quotes, so
- * that "sh -c 'a ; b'" survives and "restart = always  # note" works.
- */
-static void
-strip_comment(char *s)
-{
-	char *p, quote = 0;
-
-	for (p = s; *p != '\0'; p++) {
-		if (quote == '\'') {
-			if (*p == '\'')
-				quote = 0;
-		} else if (quote == '"') {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '"')
-				quote = 0;
-		} else if (*p == '\'' || *p == '"') {
-			quote = *p;
-		} else if (*p == '\\' && p[1] != '\0') {
-			p++;
-		} else if ((*p == ';' || *p == '#') &&
-		    (p == s || *(p - 1) == ' ' || *(p - 1) == '\t')) {
-			*p = '\0';
-			break;
-		}
-	}
-	rstrip(s);
-}
-
-/*
- * Where libinih would end a key: the first '=' or ':', unless a ';' after a
- * blank (an inline comment for libinih) comes first.
- */
-static char *
-find_separator(char *s)
-{
-	char *p;
-
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '=' || *p == ':')
-			return p;
-		if (*p == ';' && p > s && isspace((unsigned char)*(p - 1)))
-			return NULL;
-	}
-	return NULL;
-}
-
 /*
  * Records the patterns of an include= value, split like a command so one
  * line or its continuations can name several and a space can be quoted;
@@ -471,7 +405,7 @@ section_line(struct parser *p, char *s)
 
 	if ((end = strchr(s + 1, ']')) == NULL)
 		return false;
-	rest = lskip(end + 1);
+	rest = conf_lskip(end + 1);
 	if (*rest != '\0' && *rest != ';' && *rest != '#')
 		return false;
 	*end = '\0';
@@ -544,13 +478,13 @@ read_line(char *str, int num, void *stream)
 		    "continue a long value on indented lines", num - 1);
 		return str;
 	}
-	s = lskip(line);
+	s = conf_lskip(line);
 	if (*s == '\0' || *s == ';' || *s == '#')
 		return str;
 	if (s > line && p->have_key) {
 		p->kind = LINE_CONT;
 		p->ptext = s;
-		strip_comment(s);
+		conf_strip_comment(s);
 		if (*s == '\0')
 			return str;	/* only a comment left */
 	} else if (*s == '[') {
@@ -559,7 +493,7 @@ read_line(char *str, int num, void *stream)
 			    "\"key = value\" or \"[section]\"");
 		return str;
 	} else {
-		if ((sep = find_separator(s)) == NULL || sep == s) {
+		if ((sep = conf_find_separator(s)) == NULL || sep == s) {
 			perr(p, p->lineno, "syntax error: expected "
 			    "\"key = value\" or \"[section]\"");
 			return str;
@@ -568,10 +502,10 @@ read_line(char *str, int num, void *stream)
 		memcpy(str, line, n + 1);
 		p->kind = LINE_KEY;
 		*sep = '\0';
-		rstrip(s);
+		conf_rstrip(s);
 		p->pname = s;
-		p->ptext = lskip(sep + 1);
-		strip_comment(p->ptext);
+		p->ptext = conf_lskip(sep + 1);
+		conf_strip_comment(p->ptext);
 		p->pending = true;
 		return str;
 	}
@@ -690,6 +624,7 @@ struct conf *
 config_load(const char *path, config_err_fn errfn, void *arg)
 {
 	struct parser p;
+	char order[MSG_MAX + PATH_MAX];
 	size_t i;
 
 	memset(&p, 0, sizeof(p));
@@ -717,6 +652,10 @@ config_load(const char *path, config_err_fn errfn, void *arg)
 	free(p.val.s);
 	free(p.key);
 	flush_msgs(&p);
+	if (p.nerrors == 0 && order_check(p.conf, order, sizeof(order)) < 0) {
+		errfn(arg, order);	/* a start order across sections */
+		p.nerrors++;
+	}
 	if (p.nerrors > 0) {
 		config_free(p.conf);
 		return NULL;

@@ -112,6 +112,8 @@ struct svc_conf {
 	struct probe health;	/* none, tcp, exec or http, while up */
 	int64_t health_interval_ms, health_timeout_ms;
 	unsigned health_retries;	/* failures in a row that restart it */
+	char **after;		/* started once these are ready */
+	char **requires;	/* ...and not run while one is down for good */
 	int stop_signal;
 	int64_t stop_timeout_ms;
 	int64_t backoff_initial_ms;
@@ -162,6 +164,29 @@ void probe_free(struct probe *p);
 bool probe_equal(const struct probe *a, const struct probe *b);
 const char *probe_kind_name(enum probe_kind k);
 
+/* ---- confline.c: the text of one config line ---- */
+
+char *conf_lskip(char *s);
+void conf_rstrip(char *s);
+void conf_strip_comment(char *s);
+char *conf_find_separator(char *s);
+
+/* ---- order.c: start order between services ---- */
+
+int order_check(const struct conf *c, char *err, size_t errlen);
+struct service;
+bool order_blocked(const struct service *sv, const struct service *all,
+    char *why, size_t len);
+const struct service *order_required_down(const struct service *sv,
+    const struct service *all);
+bool order_dependents_run(const struct service *sv, const struct service *all,
+    bool requires_only);
+bool order_any(const struct svc_conf *sc);
+struct service *order_requirer(const struct service *sv, struct service *all);
+enum sv_event;
+struct service *order_next(struct service *all, enum sv_event *ev, char *why,
+    size_t len);
+
 /* ---- conffile.c: whether a config file may be read ---- */
 
 /* Files (or directories) met already, by device and inode. */
@@ -201,6 +226,7 @@ enum key_kind {
 	KK_ENV_FILE,	/* char * path at off; bool at off2: "-/path", optional */
 	KK_UMASK,	/* mode_t */
 	KK_PROBE,	/* struct probe; arg: the kinds allowed (PROBE_BIT) */
+	KK_NAMES,	/* char **, service names, space-separated, each once */
 	KK_CHOICE,	/* an int-sized enum: the index of the value in
 			 * choices[]; doc lists them, for the error */
 	KK_SIGNAL,	/* int */
@@ -491,7 +517,10 @@ bool proc_has_mark(pid_t pid, const char *name);
 /* Processes of a stopping service outside its process group, tracked. */
 #define MAX_ESCAPED	256
 
-enum sv_state { SV_DOWN, SV_STARTING, SV_UP, SV_STOPPING, SV_BACKOFF, SV_FATAL };
+/* SV_WAITING: wanted up, but a service of its after or requires is not
+ * ready yet (order.c). */
+enum sv_state { SV_DOWN, SV_STARTING, SV_UP, SV_STOPPING, SV_BACKOFF, SV_FATAL,
+	SV_WAITING };
 enum sv_want { WANT_UP, WANT_DOWN };
 enum sv_event {
 	EV_START,	/* the operator (or config) wants it up */
@@ -512,6 +541,7 @@ enum sv_event {
 	EV_START_FAILED,/* not ready (forking: no main process) in time; fail_why */
 	EV_UNHEALTHY,	/* health_retries checks failed in a row; fail_why */
 	EV_WATCHDOG,	/* ready = notify: no WATCHDOG=1 in time, or a trigger */
+	EV_WAIT,	/* a start must wait for its after or requires */
 };
 enum sv_action {
 	ACT_NONE,
@@ -585,6 +615,8 @@ struct service {
 	int ready_wfd;		/* ready = fd:N: the pipe's end for the child */
 	const char *notify_path;	/* ready = notify: NOTIFY_SOCKET (notify.c's) */
 	bool aborted;		/* its watchdog fired: the rest stops after main */
+	int stop_deferred;	/* to stop once what depends on it is down: 1
+				 * what requires it, 2 (shutdown) all of them */
 	struct service *next;
 };
 
@@ -660,6 +692,8 @@ void svpg_send_stop(pid_t pgid, pid_t main, const pid_t *extra, size_t n,
     int sig);
 void svpg_find_escaped(struct service *sv);
 bool svpg_escaped_gone(struct service *sv);
+void svpg_groups_changed(void);
+void svpg_record_state(const struct service *all);
 bool svpg_group_alive(pid_t pgid);
 void svpg_leftover_add(const struct service *sv);
 void svpg_leftover_stop(const char *name);	/* NULL: all */
@@ -680,6 +714,8 @@ void svcg_close(void);
 struct track_cg *svcg_attach(const char *name);
 void svcg_detach(struct track_cg *cg, bool remove);
 int svcg_populated(const struct track_cg *cg);
+void svcg_stop_rest(struct service *sv);
+void svcg_stop_left(struct service *sv);
 void svcg_signal(const struct track_cg *cg, pid_t main, int sig);
 void svcg_kill(const struct track_cg *cg, pid_t main);
 char **svcg_leftovers(void);

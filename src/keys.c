@@ -37,6 +37,8 @@
  * with bsearch, so this has to be sorted always (test_keys checks it).
  */
 const struct config_key config_keys[] = {
+	{ "after", KK_NAMES, SVC(after), .flags = KEY_NO_RESTART,
+	  .doc = "services it starts after, once they are ready" },
 	{ "backoff_initial", KK_DURATION, SVC(backoff_initial_ms),
 	  .def = DEF_BACKOFF_INITIAL_MS, .min = BACKOFF_MIN_MS,
 	  .doc = "the delay before the first restart after a quick failure" },
@@ -124,6 +126,8 @@ const struct config_key config_keys[] = {
 	{ "ready_timeout", KK_DURATION, SVC(ready_timeout_ms),
 	  .def = DEF_READY_TIMEOUT_MS, .min = 1,
 	  .doc = "how long until it is ready (forking: its main process known)" },
+	{ "requires", KK_NAMES, SVC(requires), .flags = KEY_NO_RESTART,
+	  .doc = "as after, and it does not run while one of them is down" },
 	{ "restart", KK_CHOICE, SVC(restart), .def = RESTART_ALWAYS,
 	  .choices = (const char *const[]){ "always", "on-failure", "never",
 	  NULL }, .doc = "always, on-failure or never" },
@@ -222,6 +226,33 @@ set_command(char ***argvp, char **textp, const char *value, char *err,
 	free(*textp);
 	*argvp = argv;
 	*textp = text;
+	return 0;
+}
+
+/* after = / requires =: service names, each once. */
+static int
+set_names(char ***slot, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	char **v;
+
+	if (config_split_words(value, &v, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *bad = !config_valid_name(v[i]) ? "not a service name" :
+		    NULL;
+
+		for (size_t j = 0; j < i && bad == NULL; j++)
+			if (strcmp(v[i], v[j]) == 0)
+				bad = "named twice";
+		if (bad) {
+			fmt_err(err, errlen, "%s: \"%s\" is %s", key, v[i], bad);
+			config_free_words(v);
+			return -1;
+		}
+	}
+	config_free_words(*slot);
+	*slot = v;
 	return 0;
 }
 
@@ -333,6 +364,8 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 	case KK_PROBE:
 		return probe_parse(slot, (unsigned)k->arg, k->name, value, err,
 		    errlen);
+	case KK_NAMES:
+		return set_names(slot, k->name, value, err, errlen);
 	case KK_CHOICE:
 		for (n = 0; k->choices[n] != NULL; n++)
 			if (strcmp(value, k->choices[n]) == 0) {

@@ -18,7 +18,8 @@ _Static_assert((int)PROTO_STATE_DOWN == (int)SV_DOWN &&
     (int)PROTO_STATE_STOPPING == (int)SV_STOPPING &&
     (int)PROTO_STATE_BACKOFF == (int)SV_BACKOFF &&
     (int)PROTO_STATE_FATAL == (int)SV_FATAL &&
-    (int)PROTO_NSTATES == (int)SV_FATAL + 1,
+    (int)PROTO_STATE_WAITING == (int)SV_WAITING &&
+    (int)PROTO_NSTATES == (int)SV_WAITING + 1,
     "enum proto_state follows enum sv_state");
 
 static const char change_doc[] = "change state; waits until done unless --no-wait";
@@ -59,6 +60,7 @@ static const char *const state_names[PROTO_NSTATES] = {
 	[PROTO_STATE_STOPPING] = "stopping",
 	[PROTO_STATE_BACKOFF] = "backoff",
 	[PROTO_STATE_FATAL] = "fatal",
+	[PROTO_STATE_WAITING] = "waiting",
 };
 
 const struct proto_cmd *

@@ -18,28 +18,10 @@
 #include "guardiand.h"
 
 static struct service *services;
+static unsigned norder;		/* services with after or requires */
 
 static void act(struct service *sv, enum sv_action a);
 static void record_groups(void);
-
-/*
- * cgroup tracking: the service's processes are in its cgroup while no main
- * process runs (left by the last one, or by a guardiand killed with
- * SIGKILL): stop them, as a stop of the service would (the stop signal,
- * SIGKILL at stop_timeout); it is down once the cgroup is empty, and
- * starts then if it is wanted up.
- */
-static void
-cg_stop_rest(struct service *sv)
-{
-	sv->state = SV_STOPPING;
-	sv->exited = true;
-	sv->killed = false;
-	sv->deadline_ms = now_ms() + sv->conf->stop_timeout_ms;
-	log_info("%s: stopping the processes left in its cgroup, sending %s",
-	    sv->conf->name, config_signal_name(sv->conf->stop_signal));
-	svcg_signal(sv->cg, 0, sv->conf->stop_signal);
-}
 
 /*
  * A service removed from the config, then added back while it was still
@@ -54,51 +36,18 @@ handed_over(const struct service *sv)
 	return sv->cg && sv->removed && service_find(sv->conf->name) != NULL;
 }
 
-/* After a stop: what is left in the cgroup of a service that is not
- * running is stopped too. */
-static void
-cg_stop_left(struct service *sv)
-{
-	if (sv->pid == 0 && sv->state != SV_STOPPING && svcg_populated(sv->cg))
-		cg_stop_rest(sv);
-}
-
-static bool groups_changed;	/* since the state file was handed them */
-
-/* Notes that the process groups guardiand answers for changed; the state
- * file is handed them once a loop turn (service_record_state), not at
- * each change, which would cost a walk of every service per exit. */
+/* Notes that the process groups guardiand answers for changed: the state
+ * file gets them once a loop turn (service_record_state). */
 static void
 record_groups(void)
 {
-	groups_changed = true;
+	svpg_groups_changed();
 }
 
-/* Hands the state file every process group guardiand answers for: each
- * service's current one, then the leftovers, if they changed. */
 void
 service_record_state(void)
 {
-	struct state_group *g;
-	size_t n = 0, max = 0;
-
-	if (!groups_changed)
-		return;
-	groups_changed = false;
-	for (struct service *sv = services; sv; sv = sv->next)
-		max++;
-	max += svpg_count();
-	if ((g = calloc(max ? max : 1, sizeof(*g))) == NULL) {
-		log_warnx("guardiand: out of memory, state file not updated");
-		return;
-	}
-	for (struct service *sv = services; sv; sv = sv->next)
-		if (sv->pgid > 0)
-			g[n++] = (struct state_group){ sv->conf->name, sv->pgid,
-			    sv->pg_start };
-	svpg_record(g, &n);
-	state_record(g, n);
-	free(g);
+	svpg_record_state(services);
 }
 
 struct service *
@@ -125,6 +74,19 @@ service_find(const char *name)
 	return NULL;
 }
 
+static void settle(void);
+
+/* The exec pipe of a start: exec succeeded (up, unless it has a readiness
+ * check), or the child says which step failed. */
+static void
+exec_readable(int fd, short revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	spawn_exec_result(arg);
+	settle();	/* up: what waits for it may start */
+}
+
 static void
 act(struct service *sv, enum sv_action a)
 {
@@ -147,7 +109,14 @@ act(struct service *sv, enum sv_action a)
 			/* Never two instances: the last one's processes go first. */
 			log_info("%s: processes of its last run are left in its "
 			    "cgroup; stopping them before it starts", sc->name);
-			cg_stop_rest(sv);
+			svcg_stop_rest(sv);
+			return;
+		}
+		if (order_any(sc) && order_blocked(sv, services, why,
+		    sizeof(why))) {
+			if (sv->state != SV_WAITING)
+				log_info("%s: not started yet: %s", sc->name, why);
+			service_step(sv, EV_WAIT, now_ms());
 			return;
 		}
 		if (ready_prepare(sv) < 0 || notify_prepare(sv) < 0)
@@ -166,6 +135,8 @@ act(struct service *sv, enum sv_action a)
 		}
 		service_step(sv, EV_SPAWNED, now_ms());
 		record_groups();
+		if (loop_add(sv->exec_fd, POLLIN, exec_readable, sv) < 0)
+			log_warn("%s: watching exec pipe", sc->name);
 		log_info("%s: started, pid %ld", sc->name, (long)sv->pid);
 		if (sc->type == TYPE_SIMPLE)
 			ready_begin(sv);
@@ -252,11 +223,31 @@ service_free(struct service *sv)
 	free(sv);
 }
 
+/* Start order, after any change: what order.c says is due, done. */
+static void
+order_settle(void)
+{
+	enum sv_event ev;
+	struct service *sv;
+	char why[256];
+
+	for (int i = 0; i < 4096 && (sv = order_next(services, &ev, why,
+	    sizeof(why))) != NULL; i++) {
+		if (why[0] != '\0')
+			log_info("%s: %s", sv->conf->name, why);
+		sv->stop_deferred = 0;
+		act(sv, service_step(sv, ev, now_ms()));
+	}
+}
+
 /* Drops services that left the config once nothing of them runs. */
 static void
 settle(void)
 {
 	struct service **pp = &services;
+
+	if (norder > 0)
+		order_settle();
 
 	while (*pp) {
 		struct service *sv = *pp;
@@ -498,13 +489,41 @@ service_new(struct svc_conf *sc)
 	return sv;
 }
 
+/*
+ * A stop in the start order's reverse: what requires sv stops first (and,
+ * at shutdown, what starts after it), and sv once they are down.
+ */
+static void
+stop_ordered(struct service *sv, bool shutdown)
+{
+	struct service *x;
+
+	while (norder > 0 && (x = order_requirer(sv, services)) != NULL) {
+		log_info("%s: stopping: it requires %s, which stops",
+		    x->conf->name, sv->conf->name);
+		stop_ordered(x, shutdown);
+	}
+	if (norder > 0 && order_dependents_run(sv, services, !shutdown)) {
+		/* down is wanted now; the stop comes in order_settle */
+		sv->want = WANT_DOWN;
+		sv->stop_deferred = shutdown ? 2 : 1;
+		log_info("%s: stops once what depends on it is down",
+		    sv->conf->name);
+		return;
+	}
+	act(sv, service_step(sv, EV_STOP, now_ms()));
+}
+
 void
 service_do(struct service *sv, enum sv_event ev)
 {
-	act(sv, service_step(sv, ev, now_ms()));
+	if (ev == EV_STOP)
+		stop_ordered(sv, false);
+	else
+		act(sv, service_step(sv, ev, now_ms()));
 	if (ev == EV_STOP) {
 		svpg_leftover_stop(sv->conf->name);
-		cg_stop_left(sv);
+		svcg_stop_left(sv);
 	}
 	settle();
 }
@@ -524,7 +543,7 @@ service_apply(struct conf *c, char *summary, size_t len)
 		removed++;
 		act(sv, service_step(sv, EV_STOP, now));
 		svpg_leftover_stop(sv->conf->name);
-		cg_stop_left(sv);
+		svcg_stop_left(sv);
 	}
 	for (sc = c->services; sc; sc = next) {
 		struct service *sv = service_find(sc->name);
@@ -584,6 +603,10 @@ service_apply(struct conf *c, char *summary, size_t len)
 	}
 	c->services = NULL;
 	config_free(c);
+	norder = 0;
+	for (struct service *sv = services; sv; sv = sv->next)
+		if (!sv->removed && order_any(sv->conf))
+			norder++;
 	snprintf(summary, len, "%u added, %u removed, %u changed, %u unchanged",
 	    added, removed, changed, same);
 	settle();
@@ -621,9 +644,11 @@ service_stop_all(void)
 {
 	int64_t now = now_ms();
 
+	(void)now;
 	for (struct service *sv = services; sv; sv = sv->next) {
-		act(sv, service_step(sv, EV_STOP, now));
-		cg_stop_left(sv);
+		if (sv->want == WANT_UP || sv->state != SV_DOWN)
+			stop_ordered(sv, true);
+		svcg_stop_left(sv);
 	}
 	svpg_leftover_stop(NULL);
 	settle();

@@ -202,3 +202,31 @@ svcg_strays_left(void)
 {
 	return strays != NULL;
 }
+
+/*
+ * cgroup tracking: the service's processes are in its cgroup while no main
+ * process runs (left by the last one, or by a guardiand killed with
+ * SIGKILL): stop them, as a stop of the service would (the stop signal,
+ * SIGKILL at stop_timeout); it is down once the cgroup is empty, and
+ * starts then if it is wanted up.
+ */
+void
+svcg_stop_rest(struct service *sv)
+{
+	sv->state = SV_STOPPING;
+	sv->exited = true;
+	sv->killed = false;
+	sv->deadline_ms = now_ms() + sv->conf->stop_timeout_ms;
+	log_info("%s: stopping the processes left in its cgroup, sending %s",
+	    sv->conf->name, config_signal_name(sv->conf->stop_signal));
+	svcg_signal(sv->cg, 0, sv->conf->stop_signal);
+}
+
+/* After a stop: what is left in the cgroup of a service that is not
+ * running is stopped too. */
+void
+svcg_stop_left(struct service *sv)
+{
+	if (sv->pid == 0 && sv->state != SV_STOPPING && svcg_populated(sv->cg))
+		svcg_stop_rest(sv);
+}

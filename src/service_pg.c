@@ -246,3 +246,40 @@ svpg_free_leftovers(void)
 	}
 }
 
+static bool groups_changed;	/* since the state file was handed them */
+
+/* Notes that the process groups guardiand answers for changed; the state
+ * file is handed them once a loop turn (svpg_record_state), not at each
+ * change, which would cost a walk of every service per exit. */
+void
+svpg_groups_changed(void)
+{
+	groups_changed = true;
+}
+
+/* Hands the state file every process group guardiand answers for: each
+ * service's current one, then the leftovers, if they changed. */
+void
+svpg_record_state(const struct service *all)
+{
+	struct state_group *g;
+	size_t n = 0, max = 0;
+
+	if (!groups_changed)
+		return;
+	groups_changed = false;
+	for (const struct service *sv = all; sv; sv = sv->next)
+		max++;
+	max += svpg_count();
+	if ((g = calloc(max ? max : 1, sizeof(*g))) == NULL) {
+		log_warnx("guardiand: out of memory, state file not updated");
+		return;
+	}
+	for (const struct service *sv = all; sv; sv = sv->next)
+		if (sv->pgid > 0)
+			g[n++] = (struct state_group){ sv->conf->name, sv->pgid,
+			    sv->pg_start };
+	svpg_record(g, &n);
+	state_record(g, n);
+	free(g);
+}

@@ -128,6 +128,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			/* FALLTHROUGH */
 		case SV_DOWN:
 		case SV_BACKOFF:
+		case SV_WAITING:
 			sv->deadline_ms = -1;
 			sv->by_operator = sv->fails > 0;
 			return ACT_SPAWN;
@@ -147,6 +148,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			return ACT_TERM;
 		case SV_BACKOFF:
 		case SV_FATAL:
+		case SV_WAITING:
 			sv->state = SV_DOWN;
 			sv->outcome = SVO_STOPPED;
 			sv->deadline_ms = -1;
@@ -187,6 +189,14 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			return ACT_NONE;
 		sv->state = SV_UP;
 		sv->ready_ms = now;
+		sv->deadline_ms = -1;
+		return ACT_NONE;
+
+	case EV_WAIT:
+		/* instead of a start: until order.c says it may */
+		if (sv->want != WANT_UP || sv->state == SV_STOPPING)
+			return ACT_NONE;
+		sv->state = SV_WAITING;
 		sv->deadline_ms = -1;
 		return ACT_NONE;
 

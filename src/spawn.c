@@ -466,14 +466,6 @@ spawn_exec_result(struct service *sv)
 }
 
 static void
-exec_ready(int fd, short revents, void *arg)
-{
-	(void)fd;
-	(void)revents;
-	spawn_exec_result(arg);
-}
-
-static void
 close_pair(int p[2])
 {
 	if (p[0] >= 0)
@@ -564,10 +556,8 @@ spawn_start(struct service *sv, char *why, size_t len)
 
 		sv->pg_start = proc_stat(pid, &ps) == 0 ? ps.start : 0;
 	}
-	sv->exec_fd = ep[0];
+	sv->exec_fd = ep[0];	/* service.c watches it: spawn_exec_result */
 	sv->exec_errno = 0;
-	if (loop_add(ep[0], POLLIN, exec_ready, sv) < 0)
-		log_warn("%s: watching exec pipe", sc->name);
 	/* The previous process's pipes may still be open: they go on alone. */
 	fwd_forget(sv->fwd[0]);
 	fwd_forget(sv->fwd[1]);

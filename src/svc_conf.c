@@ -78,6 +78,7 @@ key_free(const struct config_key *k, void *base)
 		free(*(char **)((char *)base + k->off2));
 		/* FALLTHROUGH */
 	case KK_ENV:
+	case KK_NAMES:
 		config_free_words(*(char ***)slot);
 		break;
 	case KK_PROBE:
@@ -267,6 +268,7 @@ key_equal(const struct config_key *k, const struct svc_conf *a,
 		return words_equal(*(char *const *const *)x,
 		    *(char *const *const *)y);
 	case KK_ENV:
+	case KK_NAMES:	/* a set: the order does not matter */
 		return set_equal(*(char *const *const *)x,
 		    *(char *const *const *)y);
 	case KK_PROBE:
