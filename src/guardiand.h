@@ -605,6 +605,7 @@ struct service {
 	int exec_fd;
 	int exec_errno;
 	bool removed;		/* gone from the config: freed once down */
+	bool just_added;	/* by service_apply, which starts it at its end */
 	struct outlog *log;	/* its last lines of output */
 	struct fwd *fwd[2];	/* the current process's stdout, stderr */
 	pid_t *escaped;		/* while stopping: descendants outside the group */

@@ -37,7 +37,7 @@
  * with bsearch, so this has to be sorted always (test_keys checks it).
  */
 const struct config_key config_keys[] = {
-	{ "after", KK_NAMES, SVC(after), .flags = KEY_NO_RESTART,
+	{ "after", KK_NAMES, SVC(after), .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
 	  .doc = "services it starts after, once they are ready" },
 	{ "backoff_initial", KK_DURATION, SVC(backoff_initial_ms),
 	  .def = DEF_BACKOFF_INITIAL_MS, .min = BACKOFF_MIN_MS,
@@ -126,7 +126,8 @@ const struct config_key config_keys[] = {
 	{ "ready_timeout", KK_DURATION, SVC(ready_timeout_ms),
 	  .def = DEF_READY_TIMEOUT_MS, .min = 1,
 	  .doc = "how long until it is ready (forking: its main process known)" },
-	{ "requires", KK_NAMES, SVC(requires), .flags = KEY_NO_RESTART,
+	{ "requires", KK_NAMES, SVC(requires),
+	  .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
 	  .doc = "as after, and it does not run while one of them is down" },
 	{ "restart", KK_CHOICE, SVC(restart), .def = RESTART_ALWAYS,
 	  .choices = (const char *const[]){ "always", "on-failure", "never",

@@ -562,7 +562,7 @@ service_apply(struct conf *c, char *summary, size_t len)
 				pp = &(*pp)->next;
 			*pp = sv;
 			added++;
-			act(sv, service_step(sv, EV_START, now));
+			sv->just_added = true;	/* started below, once all are in */
 			continue;
 		}
 		if (config_svc_equal(sv->conf, sc)) {
@@ -607,6 +607,16 @@ service_apply(struct conf *c, char *summary, size_t len)
 	for (struct service *sv = services; sv; sv = sv->next)
 		if (!sv->removed && order_any(sv->conf))
 			norder++;
+	/* New services start once all are known and wanted up: the start
+	 * order needs to know which others are to run. */
+	for (struct service *sv = services; sv; sv = sv->next)
+		if (sv->just_added)
+			(void)service_step(sv, EV_START, now);	/* ACT_SPAWN */
+	for (struct service *sv = services; sv; sv = sv->next)
+		if (sv->just_added) {
+			sv->just_added = false;
+			act(sv, ACT_SPAWN);
+		}
 	snprintf(summary, len, "%u added, %u removed, %u changed, %u unchanged",
 	    added, removed, changed, same);
 	settle();

@@ -552,6 +552,25 @@ test_unhealthy_restarts(void)
 	CHECK_INT(sv.state, SV_STARTING);
 }
 
+static void
+test_waiting_for_the_order(void)
+{
+	setup();
+	CHECK_INT(service_step(&sv, EV_START, 0), ACT_SPAWN);
+	CHECK_INT(service_step(&sv, EV_WAIT, 0), ACT_NONE);
+	CHECK_INT(sv.state, SV_WAITING);
+	CHECK_INT(sv.want, WANT_UP);
+	CHECK_INT(sv.deadline_ms, -1);
+	CHECK_INT(service_step(&sv, EV_START, 50), ACT_SPAWN);
+	CHECK_INT(service_step(&sv, EV_WAIT, 50), ACT_NONE);
+	CHECK_INT(service_step(&sv, EV_STOP, 60), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+	CHECK_INT(sv.outcome, SVO_STOPPED);
+	/* not while down by choice */
+	CHECK_INT(service_step(&sv, EV_WAIT, 70), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+}
+
 int
 main(void)
 {
@@ -579,5 +598,6 @@ main(void)
 	RUN(test_ready_starting_until_ready);
 	RUN(test_ready_timeout_is_a_failed_start);
 	RUN(test_unhealthy_restarts);
+	RUN(test_waiting_for_the_order);
 	T_END();
 }
