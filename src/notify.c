@@ -254,8 +254,12 @@ handle(struct notifier *n, char *msg, uid_t uid)
 		log_info("%s: says it is stopping (STOPPING=1)", sv->conf->name);
 	} else if (ready) {
 		n->reloading = false;
-		if (sv->state == SV_STARTING)
+		if (sv->state == SV_STARTING) {
+			if (n->watchdog_usec > 0 && n->watchdog_at < 0)
+				n->watchdog_at = now_ms() + n->watchdog_usec /
+				    1000;
 			on_event(sv, EV_READY);
+		}
 	} else if (reloading)
 		n->reloading = true;
 	if (trigger) {
@@ -402,8 +406,8 @@ notify_prepare(struct service *sv)
 	n->errnum = 0;
 	n->reloading = n->stopping = false;
 	n->watchdog_usec = sv->conf->watchdog_ms * 1000;
-	n->watchdog_at = n->watchdog_usec > 0 ? now_ms() +
-	    sv->conf->watchdog_ms : -1;
+	n->watchdog_at = -1;	/* armed at READY=1: the start has its own
+				 * limit, ready_timeout */
 	sv->notify_path = n->path;
 	return 0;
 }

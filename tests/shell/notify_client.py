@@ -1,15 +1,17 @@
 #!/usr/bin/python3
-# notify_client.py [--fork] [--sleep S] [--big N] FILE: sends each line of
+# notify_client.py [--fork] [--sleep S] [--big N] [--done] FILE: sends each line of
 # FILE (a literal \n in it is a newline) as one sd_notify datagram to
 # $NOTIFY_SOCKET, S seconds apart (first after S too); --big N sends N bytes
 # first; --fork sends from a grandchild. Then sleeps, so that the sender is
-# alive when guardiand reads what it sent.
+# alive when guardiand reads what it sent. Once all are sent, --done writes
+# FILE.done.
 import os, socket, sys, time
 
 args = sys.argv[1:]
 fork = False
 gap = 0.0
 big = 0
+done = None
 while args and args[0].startswith("--"):
     a = args.pop(0)
     if a == "--fork":
@@ -18,6 +20,8 @@ while args and args[0].startswith("--"):
         gap = float(args.pop(0))
     elif a == "--big":
         big = int(args.pop(0))
+    elif a == "--done":
+        done = True
 msgs = [l.rstrip("\n").replace("\\n", "\n") for l in open(args[0])]
 if fork:
     if os.fork() != 0:
@@ -32,5 +36,7 @@ if big:
 for m in msgs:
     time.sleep(gap)
     s.sendto(m.encode(), path)
+if done:
+    open(args[0] + ".done", "w").close()
 while True:
     time.sleep(1000)

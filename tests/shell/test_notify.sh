@@ -11,6 +11,9 @@
 
 CLIENT=$(cd "$(dirname "$0")" && pwd)/notify_client.py
 
+# pid_changed NAME OLD: status shows a main process other than OLD.
+pid_changed() { local p; p=$(jfield "$1" pid); [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$2" ]; }
+
 # notify_conf NAME 'CLIENT OPTIONS' MSG... [-- LINE...]: a service that
 # records its pid and execs the client, which sends each MSG (in
 # $T/NAME.msgs, a literal \n for a newline) as a datagram.
@@ -102,13 +105,14 @@ test_watchdog_missed_aborts_and_restarts() {
 }
 
 test_watchdog_pings_keep_it() {
-	notify_conf api '--sleep 0.1' 'READY=1' 'WATCHDOG=1' 'WATCHDOG=1' 'WATCHDOG=1' \
-		'WATCHDOG=1' 'WATCHDOG=1' 'WATCHDOG=1' 'WATCHDOG=1' 'WATCHDOG=1' -- \
-		'watchdog = 400ms' 'restart = on-failure' >"$CONF"
+	notify_conf api '--sleep 0.3 --done' 'READY=1' 'WATCHDOG=1' 'WATCHDOG=1' 'WATCHDOG=1' \
+		'WATCHDOG=1' 'WATCHDOG=1' -- 'watchdog = 1s' 'restart = never' >"$CONF"
 	start_ready || return
 	wait_state api up || return
-	# 8 pings 100 ms apart, then none: fires once, after the last
-	wait_log "api: watchdog: no WATCHDOG=1 within 400ms" || return
+	# 5 pings 300 ms apart, then none: fires once, after the last
+	wait_log "api: watchdog: no WATCHDOG=1 within 1(\\.0)?s" || return
+	assertTrue "it lived to send every ping (1.5 s, past the period)" \
+		"[ -e '$T/api.msgs.done' ]"
 	assertEquals "one watchdog" 1 "$(count_log 'api: watchdog:')"
 }
 
@@ -122,6 +126,34 @@ test_rsyslogd_notifies_ready() {
 	wait_log "syslog: ready after "
 	ctl stop syslog
 	wait_state syslog down
+}
+
+test_redis_notifies_as_its_own_user() {
+	needs_root || return 0
+	local port
+	port=$("$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
+	mkdir "$T/redis" && chown redis: "$T/redis" || return
+	cat >"$CONF" <<-CONF
+	[service redis]
+	command = /usr/bin/redis-server --port $port --bind 127.0.0.1 --dir $T/redis --supervised systemd --daemonize no --save "" --appendonly no --logfile ""
+	user = redis
+	ready = notify
+	CONF
+	start_ready || return
+	wait_state redis up || return
+	wait_log "redis: ready after "
+	local p1
+	p1=$(jfield redis pid)
+	kill -KILL "$p1"
+	wait_for "a new redis" "$WAIT" pid_changed redis "$p1" || return
+	wait_state redis up || return
+	ctl stop redis
+	assertEquals "stop; $ERR" 0 "$RC"
+	wait_log "redis: says it is stopping \\(STOPPING=1\\)"
+	assertFalse "no refusal" "log_has refused"
 }
 
 test_watchdog_needs_notify() {
