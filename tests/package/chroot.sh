@@ -118,9 +118,8 @@ chroot_create() {
 	mount --bind "$APT_CACHE/archives" "$CHROOT/var/cache/apt/archives" || return 1
 	# Services may start: no systemd here, invoke-rc.d asks this policy,
 	# which allows guardiand (no runlevel is known in a chroot), but not
-	# the daemons the tests start by themselves (nginx would take port 80,
-	# redis 6379
-	# of the host: a chroot shares its network).
+	# the daemons the tests start by themselves (nginx would take port 80
+	# of the host, redis 6379: a chroot shares its network).
 	cat >"$CHROOT/usr/sbin/policy-rc.d" <<-'POLICY'
 	#!/bin/sh
 	while [ "${1#--}" != "$1" ]; do shift; done
