@@ -678,6 +678,7 @@ void service_stop_all(void);
 void service_kill_all(void);	/* SIGKILL to every group now */
 void service_free_all(void);
 bool service_has_leftovers(const char *name);	/* NULL: any service */
+bool service_any_starting(void);
 bool service_all_down(void);
 void service_reap(void);
 void service_timers(int64_t now);

@@ -55,6 +55,11 @@ static char *pidpath;
 static char *sockpath;
 static char *confpath;
 static int report_fd = -1;	/* start-up error text back to the launcher */
+/* Detached: the launcher hears "started" once the services being started
+ * are ready (or failed), so that `service guardiand start && curl ...`
+ * works; at most until startup_by. */
+static bool startup_pending;
+static int64_t startup_by;
 /* Held blocked from the pidfile's creation until their handlers are in
  * place, so that a stop signal in between is handled, not fatal. */
 static sigset_t stop_sigs;
@@ -483,11 +488,33 @@ earliest(int64_t a, int64_t b)
 	return a < 0 || (b >= 0 && b < a) ? b : a;
 }
 
+/* The longest a start may take to be ready, over the services that have
+ * a readiness check or daemonize (0 if none does). */
+static int64_t
+ready_wait_ms(const struct conf *c)
+{
+	int64_t max = 0;
+
+	for (const struct svc_conf *sc = c->services; sc; sc = sc->next)
+		if ((sc->ready.kind != PROBE_NONE || sc->type == TYPE_FORKING) &&
+		    sc->ready_timeout_ms > max)
+			max = sc->ready_timeout_ms;
+	return max;
+}
+
 static int
 run(void)
 {
 	while (!forced && (!stopping || !service_all_down())) {
 		int64_t d, now;
+
+		if (startup_pending && (!service_any_starting() ||
+		    now_ms() >= startup_by || stopping)) {
+			startup_pending = false;
+			close(report_fd);
+			report_fd = -1;
+			daemon_retval_send(0);
+		}
 
 		/* Before sleeping: what start-up or the last turn queued goes
 		 * out, and the state file follows what changed. */
@@ -496,6 +523,8 @@ run(void)
 		state_flush();
 		d = earliest(earliest(service_next_deadline(),
 		    control_next_deadline()), slog_next_deadline());
+		if (startup_pending)
+			d = earliest(d, startup_by);
 		loop_once(d);
 		now = now_ms();
 		service_timers(now);
@@ -535,6 +564,7 @@ int
 main(int argc, char **argv)
 {
 	struct conf *c;
+	int64_t wait_ms;
 	int rp[2];
 	pid_t pid;
 	int r;
@@ -626,6 +656,7 @@ main(int argc, char **argv)
 		return run();
 	}
 
+	wait_ms = ready_wait_ms(c);
 	if (pipe2(rp, O_CLOEXEC) < 0 || daemon_retval_init() < 0) {
 		fprintf(stderr, "guardiand: cannot create pipes: %s\n", strerror(errno));
 		return EXIT_DAEMON;
@@ -642,10 +673,11 @@ main(int argc, char **argv)
 
 		sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
 		close(rp[1]);
-		r = daemon_retval_wait(STARTUP_WAIT_S);
+		r = daemon_retval_wait(STARTUP_WAIT_S + (int)(wait_ms / 1000));
 		if (r < 0) {
 			fprintf(stderr, "guardiand: the daemon did not report "
-			    "back within %d s\n", STARTUP_WAIT_S);
+			    "back within %d s\n", STARTUP_WAIT_S +
+			    (int)(wait_ms / 1000));
 			return EXIT_DAEMON;
 		}
 		if (r != 0) {
@@ -672,8 +704,9 @@ main(int argc, char **argv)
 		remove_made_dirs();
 		return r;
 	}
-	close(report_fd);
-	report_fd = -1;
-	daemon_retval_send(0);
+	/* "started" goes to the launcher from run(), once what starts is
+	 * ready */
+	startup_pending = true;
+	startup_by = now_ms() + wait_ms;
 	return run();
 }

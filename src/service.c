@@ -683,6 +683,18 @@ service_kill_all(void)
 	svpg_kill_leftovers();
 }
 
+/* Whether a service is on its way up: starting (not ready yet), or
+ * waiting for the start order. */
+bool
+service_any_starting(void)
+{
+	for (struct service *sv = services; sv; sv = sv->next)
+		if (!sv->removed && sv->want == WANT_UP &&
+		    (sv->state == SV_STARTING || sv->state == SV_WAITING))
+			return true;
+	return false;
+}
+
 bool
 service_all_down(void)
 {

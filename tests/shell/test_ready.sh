@@ -157,6 +157,21 @@ test_health_tcp_and_http() {
 	assertEquals "one start" 1 "$(npids api)"
 }
 
+test_detached_start_returns_once_ready() {
+	# what `service guardiand start && curl ...` rests on
+	recording_conf api "sleep 1; echo >&3; exec sleep 1000" 'ready = fd:3' >"$CONF"
+	start_detached
+	assertEquals "started; $ERR" 0 "$RC"
+	assertEquals "up when the launcher returns" up "$(jfield api state)"
+	# one that is never ready: the launcher returns at its ready_timeout
+	stop_daemon "$DPID"
+	recording_conf api 'exec sleep 1000' 'ready = fd:3' 'ready_timeout = 1s' \
+		'restart = never' >"$CONF"
+	start_detached
+	assertEquals "started anyway; $ERR" 0 "$RC"
+	assertNotEquals "not left starting" starting "$(jfield api state)"
+}
+
 test_bad_values_are_file_line_errors() {
 	printf '[service a]\ncommand = /bin/sleep 1\nready = fd:1\n' >"$CONF"
 	run "$GUARDIAND" -t -f "$CONF"
