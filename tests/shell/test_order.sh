@@ -16,6 +16,23 @@ slow_conf() {
 	recording_conf "$name" "sleep 0.5; date +%s%N >$T/$name.ready; echo >&3; exec sleep 1000" \
 		'ready = fd:3' "$@"
 }
+# gated_conf NAME [LINE...]: as slow_conf, ready once $T/NAME.go exists.
+gated_conf() {
+	local name=$1
+	shift
+	cat >"$T/$name.sh" <<-SCRIPT
+	#!/bin/sh
+	echo \$\$ >>$T/$name.pids
+	while [ ! -e $T/$name.go ]; do sleep 0.05; done
+	date +%s%N >$T/$name.ready
+	echo >&3
+	exec sleep 1000
+	SCRIPT
+	chmod 755 "$T/$name.sh"
+	printf '[service %s]\ncommand = %s\nready = fd:3\n' "$name" "$T/$name.sh"
+	[ $# -gt 0 ] && printf '%s\n' "$@"
+	echo
+}
 # stamp_conf NAME [LINE...]: writes its start time to $T/NAME.started.
 stamp_conf() {
 	local name=$1
@@ -26,11 +43,12 @@ stamp_conf() {
 log_line_no() { grep -En -- "$1" "$LOG" | head -n 1 | cut -d: -f1; }
 
 test_after_starts_once_ready() {
-	{ stamp_conf b 'after = a'; slow_conf a; } >"$CONF"
+	{ stamp_conf b 'after = a'; gated_conf a; } >"$CONF"
 	start_ready || return
 	wait_starts a 1 || return
 	assertEquals "b waits" waiting "$(jfield b state)"
 	wait_log "b: not started yet: waiting for a "
+	touch "$T/a.go"
 	wait_state b up || return
 	assertTrue "b started after a was ready" \
 		"[ $(cat "$T/b.started") -ge $(cat "$T/a.ready") ]"

@@ -16,16 +16,17 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
-# server_conf NAME PORT DELAY [LINE...]: a service that records its pid,
-# waits DELAY seconds, then listens on PORT (writing $T/NAME.listening
-# just before) and accepts forever.
+# server_conf NAME PORT [LINE...]: a service that records its pid, waits
+# for $T/NAME.go, then listens on PORT (writing $T/NAME.listening just
+# before) and accepts forever.
 server_conf() {
-	local name=$1 port=$2 delay=$3
-	shift 3
+	local name=$1 port=$2
+	shift 2
 	cat >"$T/$name.py" <<-PY
 	import os, socket, time
 	open("$T/$name.pids", "a").write("%d\n" % os.getpid())
-	time.sleep($delay)
+	while not os.path.exists("$T/$name.go"):
+	    time.sleep(0.02)
 	s = socket.socket()
 	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 	s.bind(("127.0.0.1", $port))
@@ -45,11 +46,12 @@ listening() { "$PY" -c 'import socket, sys
 socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null; }
 
 test_fd_ready_when_a_line_is_written() {
-	recording_conf api "sleep 0.3; echo ready >&3; exec sleep 1000" \
+	recording_conf api "while [ ! -e $T/go ]; do sleep 0.05; done; echo ready >&3; exec sleep 1000" \
 		'ready = fd:3' >"$CONF"
 	start_ready || return
 	wait_starts api 1 || return
 	assertEquals "starting until the line" starting "$(jfield api state)"
+	touch "$T/go"
 	wait_state api up || return
 	wait_log "api: ready after "
 }
@@ -76,10 +78,11 @@ test_fd_is_not_given_to_other_descriptors() {
 test_tcp_ready_once_it_listens() {
 	local port
 	port=$(free_port)
-	server_conf srv "$port" 0.5 "ready = tcp:127.0.0.1:$port" >"$CONF"
+	server_conf srv "$port" "ready = tcp:127.0.0.1:$port" >"$CONF"
 	start_ready || return
 	wait_starts srv 1 || return
 	assertEquals "starting until it listens" starting "$(jfield srv state)"
+	touch "$T/srv.go"
 	wait_state srv up || return
 	assertTrue "it listened before" "[ -f '$T/srv.listening' ]"
 	wait_log "srv: ready after "
