@@ -86,7 +86,8 @@ check-asan: deps
 # The shunit2 suites against guardiand under valgrind's memcheck (see
 # tests/valgrind/README); fails on any memcheck error or definite/indirect
 # leak, and prints how many guardiand processes were checked.
-VALGRIND_SUITES ?= test_daemon test_supervise test_reload test_ctl test_syslog test_oneshot
+VALGRIND_SUITES ?= test_daemon test_supervise test_reload test_ctl test_syslog test_oneshot \
+                   test_forking test_ready test_notify test_order
 
 check-valgrind: deps
 	$(MAKE) all
