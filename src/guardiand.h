@@ -612,6 +612,17 @@ void svcg_stop_stray(const char *name);
 void svcg_strays_tick(int64_t now, bool all);	/* all: SIGKILL now */
 int64_t svcg_strays_next(void);
 bool svcg_strays_left(void);
+struct track_usage;
+int svcg_usage(const struct track_cg *cg, struct track_usage *u);
+long svcg_signal_all(const struct track_cg *cg, pid_t main, int sig);
+
+/* ---- usage.c ---- */
+
+/* Fills u[i] with what service sv[i] holds now (status): from its cgroup,
+ * or from one walk of /proc for all those tracked by process group. */
+void usage_collect(struct service *const *sv, size_t n, struct track_usage *u);
+/* sig to every process of the service; how many it reached, or -1. */
+long usage_signal_all(struct service *sv, int sig);
 
 /* ---- spawn.c ---- */
 
@@ -696,6 +707,8 @@ long track_signal(const struct track_cg *cg, int sig);
 long track_kill(const struct track_cg *cg);
 long track_sweep(const struct track_cg *cg);
 int track_usage(const struct track_cg *cg, struct track_usage *u);
+void track_proc_usage(const pid_t *pids, long n, struct track_usage *u,
+    bool mem, bool cpu);
 int track_has(const struct track_cg *cg, pid_t pid);
 char **track_leftovers(struct track_root *root);
 void track_free_list(char **list);

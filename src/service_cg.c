@@ -202,3 +202,35 @@ svcg_strays_left(void)
 {
 	return strays != NULL;
 }
+
+/* What a service's cgroup holds now (guardianctl status): 0, or -1. */
+int
+svcg_usage(const struct track_cg *cg, struct track_usage *u)
+{
+	if (cg == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	return track_usage(cg, u);
+}
+
+/*
+ * The operator's signal to every process of the cgroup (signal --all), and
+ * to main if it has not joined yet: as given, no SIGCONT after it. How many
+ * processes it reached, or -1.
+ */
+long
+svcg_signal_all(const struct track_cg *cg, pid_t main, int sig)
+{
+	long n;
+
+	if (cg == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((n = track_signal(cg, sig)) < 0)
+		return -1;
+	if (main > 0 && track_has(cg, main) == 0 && kill(main, sig) == 0)
+		n++;
+	return n;
+}

@@ -574,9 +574,14 @@ track_kill(const struct track_cg *cg)
 	return n;
 }
 
-/* Sums the members' RSS and CPU time from /proc, for what the cgroup lacks. */
-static void
-proc_usage(const pid_t *pids, long n, struct track_usage *u, bool mem, bool cpu)
+/*
+ * Adds the processes' RSS (with mem) and CPU time (with cpu) from /proc to
+ * u: what a cgroup lacks, and all there is without one. A process gone
+ * meanwhile adds nothing.
+ */
+void
+track_proc_usage(const pid_t *pids, long n, struct track_usage *u, bool mem,
+    bool cpu)
 {
 	long page = sysconf(_SC_PAGESIZE), tick = sysconf(_SC_CLK_TCK);
 	unsigned long long size, rss, ut, st;
@@ -610,7 +615,7 @@ proc_usage(const pid_t *pids, long n, struct track_usage *u, bool mem, bool cpu)
 int
 track_usage(const struct track_cg *cg, struct track_usage *u)
 {
-	char buf[1024], *p;
+	char buf[1024], *p = NULL;
 	pid_t *pids;
 	long n;
 
@@ -622,16 +627,17 @@ track_usage(const struct track_cg *cg, struct track_usage *u)
 		u->mem_bytes = strtoull(buf, NULL, 10);
 		u->mem_cgroup = true;
 	}
-	if (read_at(cg->fd, "cpu.stat", buf, sizeof(buf)) > 0 &&
-	    strncmp(buf, "usage_usec ", 11) == 0) {
-		u->cpu_usec = strtoull(buf + 11, NULL, 10);
-		u->cpu_cgroup = true;
-	} else if (read_at(cg->fd, "cpu.stat", buf, sizeof(buf)) > 0 &&
-	    (p = strstr(buf, "\nusage_usec ")) != NULL) {
-		u->cpu_usec = strtoull(p + 12, NULL, 10);
-		u->cpu_cgroup = true;
+	if (read_at(cg->fd, "cpu.stat", buf, sizeof(buf)) > 0) {
+		if (strncmp(buf, "usage_usec ", 11) == 0)
+			p = buf + 11;
+		else if ((p = strstr(buf, "\nusage_usec ")) != NULL)
+			p += 12;
+		if (p != NULL) {
+			u->cpu_usec = strtoull(p, NULL, 10);
+			u->cpu_cgroup = true;
+		}
 	}
-	proc_usage(pids, n, u, !u->mem_cgroup, !u->cpu_cgroup);
+	track_proc_usage(pids, n, u, !u->mem_cgroup, !u->cpu_cgroup);
 	free(pids);
 	return 0;
 }
