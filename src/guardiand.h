@@ -111,6 +111,7 @@ struct conf {
 	char *control_group;		/* may use every guardianctl command */
 	char *status_group;		/* may use the read-only ones */
 	char *syslog_socket;		/* NULL: DEF_SYSLOG_SOCKET */
+	char *cgroup;			/* "auto" (NULL) or "off": at start-up only */
 };
 
 /* Receives each error as one "file:line: message" line (no newline). */
@@ -161,6 +162,7 @@ enum key_kind {
 	KK_ENV_FILE,	/* char * path at off; bool at off2: "-/path", optional */
 	KK_UMASK,	/* mode_t */
 	KK_RESTART,	/* enum restart_policy */
+	KK_CGROUP,	/* char *, "auto" or "off" ([guardiand] keys are strings) */
 	KK_SIGNAL,	/* int */
 	KK_DURATION,	/* int64_t milliseconds, at least min, at most 24h */
 	KK_UINT,	/* unsigned or size_t (size says), min to max */
@@ -599,7 +601,10 @@ void svpg_free_leftovers(void);
 /* ---- service_cg.c ---- */
 
 struct track_cg;
-void svcg_open(const char *pidfile);	/* logs which tracking is used */
+/* mode: [guardiand] cgroup, "auto" or "off" (NULL: auto); logs which
+ * tracking is used. A reload cannot change it: svcg_reload_check says so. */
+void svcg_open(const char *pidfile, const char *mode);
+void svcg_reload_check(const char *mode);
 bool svcg_on(void);
 void svcg_close(void);
 struct track_cg *svcg_attach(const char *name);

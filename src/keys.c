@@ -43,6 +43,8 @@ const struct config_key config_keys[] = {
 	{ "backoff_max", KK_DURATION, SVC(backoff_max_ms),
 	  .def = DEF_BACKOFF_MAX_MS,
 	  .doc = "the longest delay between restarts" },
+	{ "cgroup", KK_CGROUP, MAIN(cgroup), .def_s = "auto",
+	  .doc = "auto or off: each service in its own cgroup v2, or not" },
 	{ "clear_environment", KK_BOOL, SVC(clear_environment),
 	  .doc = "start from PATH only, not guardiand's environment" },
 	{ "command", KK_COMMAND, SVC(argv), .off2 = SVC2(command),
@@ -306,6 +308,13 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 			return -1;
 		}
 		return 0;
+	case KK_CGROUP:
+		if (strcmp(value, "auto") != 0 && strcmp(value, "off") != 0) {
+			fmt_err(err, errlen, "invalid %s \"%s\" (auto or off)",
+			    k->name, value);
+			return -1;
+		}
+		return set_string(slot, value, err, errlen);
 	case KK_SIGNAL:
 		if ((n = config_parse_signal(value)) == -1) {
 			fmt_err(err, errlen, "unknown signal \"%s\"", value);
@@ -478,6 +487,7 @@ key_free(const struct config_key *k, void *base)
 	case KK_TAG:
 	case KK_ENV_FILE:
 	case KK_GROUP:
+	case KK_CGROUP:
 		free(*(char **)slot);
 		break;
 	case KK_OUTPUT:

@@ -14,18 +14,39 @@
 #include "guardiand.h"
 
 static struct track_root root = { -1, NULL, NULL };
+static bool started_off;	/* [guardiand] cgroup = off at start-up */
 
-/* Opens this instance's subtree and logs which tracking is used. */
+/* [guardiand] cgroup's value ("auto" or "off", NULL: auto) says off. */
+static bool
+mode_off(const char *mode)
+{
+	return mode != NULL && strcmp(mode, "off") == 0;
+}
+
+/* Opens this instance's subtree (unless mode is "off") and logs which
+ * tracking is used. */
 void
-svcg_open(const char *pidfile)
+svcg_open(const char *pidfile, const char *mode)
 {
 	char why[512];
 
-	/* track_cgroup2 honours GUARDIAND_CGROUP=off. */
-	if (track_root_open(&root, pidfile, true, why, sizeof(why)) == 0)
+	started_off = mode_off(mode);
+	/* track_cgroup2 honours GUARDIAND_CGROUP=off too. */
+	if (track_root_open(&root, pidfile, !started_off, why,
+	    sizeof(why)) == 0)
 		log_info("guardiand: cgroup tracking in %s", root.path);
 	else
 		log_info("guardiand: process-group tracking: %s", why);
+}
+
+/* A reload cannot change the tracking of running services: says so. */
+void
+svcg_reload_check(const char *mode)
+{
+	if (mode_off(mode) != started_off)
+		log_warnx("reload: cgroup = %s is ignored until guardiand is "
+		    "restarted (still %s)", mode_off(mode) ? "off" : "auto",
+		    started_off ? "off" : "auto");
 }
 
 bool

@@ -121,7 +121,8 @@ test_table_rows(void)
 		 * string being set already */
 		if (k->section == KEY_MAIN && k->kind != KK_INCLUDE &&
 		    (k->size != sizeof(char *) || (k->kind != KK_PATH &&
-		    k->kind != KK_GROUP && k->kind != KK_STRING))) {
+		    k->kind != KK_GROUP && k->kind != KK_STRING &&
+		    k->kind != KK_CGROUP))) {
 			printf("  %s: a [guardiand] key that is no string\n",
 			    k->name);
 			t_failed_here = 1;
