@@ -397,7 +397,7 @@ test_start_cuts_backoff_short() {
 	ctl status loop
 	assertEquals "status loop in backoff: 3" 3 "$RC"
 	assertTrue "table: backoff, exited 3, a next start: $OUT" \
-		"grep -Eq '^loop +backoff +- +- +0 +exited 3, [0-9.]+m?s ago +[0-9.]+m?s\$' <<<\"\$OUT\""
+		"grep -Eq '^loop +backoff +- +- +0 +0 +- +- +exited 3, [0-9.]+m?s ago +[0-9.]+m?s\$' <<<\"\$OUT\""
 
 	ctl start --no-wait loop
 	assertEquals "start --no-wait loop: $ERR" 0 "$RC"
