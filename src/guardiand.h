@@ -618,7 +618,8 @@ void svcg_strays_tick(int64_t now, bool all);	/* all: SIGKILL now */
 int64_t svcg_strays_next(void);
 bool svcg_strays_left(void);
 struct track_usage;
-int svcg_usage(const struct track_cg *cg, struct track_usage *u);
+bool svcg_memory_on(void);
+int svcg_usage(const struct track_cg *cg, struct track_usage *u, bool memcg);
 long svcg_signal_all(const struct track_cg *cg, pid_t main, int sig);
 
 /* ---- usage.c ---- */
@@ -712,6 +713,9 @@ long track_signal(const struct track_cg *cg, int sig);
 long track_kill(const struct track_cg *cg);
 long track_sweep(const struct track_cg *cg);
 int track_usage(const struct track_cg *cg, struct track_usage *u);
+int track_usage_as(const struct track_cg *cg, struct track_usage *u,
+    bool memcg);
+bool track_root_memory(const struct track_root *root);
 void track_proc_usage(const pid_t *pids, long n, struct track_usage *u,
     bool mem, bool cpu);
 int track_has(const struct track_cg *cg, pid_t pid);

@@ -224,15 +224,23 @@ svcg_strays_left(void)
 	return strays != NULL;
 }
 
-/* What a service's cgroup holds now (guardianctl status): 0, or -1. */
+/* Whether the services' cgroups have memory.current: once per status. */
+bool
+svcg_memory_on(void)
+{
+	return track_root_memory(&root);
+}
+
+/* What a service's cgroup holds now (guardianctl status): 0, or -1.
+ * memcg: svcg_memory_on()'s answer. */
 int
-svcg_usage(const struct track_cg *cg, struct track_usage *u)
+svcg_usage(const struct track_cg *cg, struct track_usage *u, bool memcg)
 {
 	if (cg == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
-	return track_usage(cg, u);
+	return track_usage_as(cg, u, memcg);
 }
 
 /*

@@ -174,6 +174,7 @@ usage_collect(struct service *const *sv, size_t n, struct track_usage *u)
 	struct service **pg;
 	size_t *at, npg = 0;
 	struct utable t;
+	int memcg = -1;		/* not asked yet */
 
 	memset(u, 0, n * sizeof(*u));
 	if ((pg = calloc(n ? n : 1, sizeof(*pg))) == NULL ||
@@ -182,9 +183,11 @@ usage_collect(struct service *const *sv, size_t n, struct track_usage *u)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (sv[i]->cg != NULL)
-			(void)svcg_usage(sv[i]->cg, &u[i]);
-		else {
+		if (sv[i]->cg != NULL) {
+			if (memcg < 0)
+				memcg = svcg_memory_on();
+			(void)svcg_usage(sv[i]->cg, &u[i], memcg);
+		} else {
 			at[npg] = i;
 			pg[npg++] = sv[i];
 		}
