@@ -45,7 +45,8 @@
  * memory: the cgroup's memory.current where the memory controller is on,
  * else their RSS summed) cpu_usec (CPU time: the cgroup's cpu.stat, which
  * keeps that of exited members, else the live processes' utime+stime
- * summed), measured when status is asked, cmd (the command, %-escaped).
+ * summed); these three are measured when status is asked (usage.c).
+ * cmd (the command, %-escaped) comes last.
  */
 #ifndef GUARDIAND_PROTO_H
 #define GUARDIAND_PROTO_H
