@@ -232,13 +232,18 @@ svcg_memory_on(void)
 }
 
 /* What a service's cgroup holds now (guardianctl status): 0, or -1.
- * memcg: svcg_memory_on()'s answer. */
+ * memcg: svcg_memory_on()'s answer. An empty cgroup (a service down or in
+ * backoff) holds nothing, known from the open cgroup.events alone. */
 int
 svcg_usage(const struct track_cg *cg, struct track_usage *u, bool memcg)
 {
 	if (cg == NULL) {
 		errno = EINVAL;
 		return -1;
+	}
+	if (track_populated(cg) == 0) {
+		memset(u, 0, sizeof(*u));
+		return 0;
 	}
 	return track_usage_as(cg, u, memcg);
 }
