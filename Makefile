@@ -35,7 +35,7 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/forward.c src/state.c src/proctree.c src/fmt.c src/check.c \
              src/oneshot.c src/buf.c src/clock.c src/reload.c src/commands.c \
              src/proto.c src/spawn.c src/env.c src/service_cg.c src/service_pg.c \
-             src/track.c src/mainpid.c src/service_fork.c
+             src/track.c src/mainpid.c src/service_fork.c src/usage.c
 CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c src/clock.c src/proto.c
 LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
              src/output.c src/service_policy.c src/fmt.c src/buf.c src/clock.c \

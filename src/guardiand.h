@@ -50,6 +50,9 @@ enum {
 /* ---- config.c ---- */
 
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+/* [guardiand] cgroup =: each service in its own cgroup v2 where one is
+ * usable (auto), or process-group tracking (off). */
+enum cgroup_mode { CGROUP_AUTO, CGROUP_OFF };
 /* simple: the process started is the service; forking: it starts the
  * service and exits 0, and the service's main process is found after. */
 enum svc_type { TYPE_SIMPLE, TYPE_FORKING };
@@ -118,6 +121,7 @@ struct conf {
 	char *control_group;		/* may use every guardianctl command */
 	char *status_group;		/* may use the read-only ones */
 	char *syslog_socket;		/* NULL: DEF_SYSLOG_SOCKET */
+	enum cgroup_mode cgroup;	/* read at start-up only */
 };
 
 /* Receives each error as one "file:line: message" line (no newline). */
@@ -624,7 +628,10 @@ void svpg_free_leftovers(void);
 /* ---- service_cg.c ---- */
 
 struct track_cg;
-void svcg_open(const char *pidfile);	/* logs which tracking is used */
+/* mode: [guardiand] cgroup, "auto" or "off" (NULL: auto); logs which
+ * tracking is used. A reload cannot change it: svcg_reload_check says so. */
+void svcg_open(const char *pidfile, enum cgroup_mode mode);
+void svcg_reload_check(enum cgroup_mode mode);
 bool svcg_on(void);
 void svcg_close(void);
 struct track_cg *svcg_attach(const char *name);
@@ -637,6 +644,18 @@ void svcg_stop_stray(const char *name);
 void svcg_strays_tick(int64_t now, bool all);	/* all: SIGKILL now */
 int64_t svcg_strays_next(void);
 bool svcg_strays_left(void);
+struct track_usage;
+bool svcg_memory_on(void);
+int svcg_usage(const struct track_cg *cg, struct track_usage *u, bool memcg);
+long svcg_signal_all(const struct track_cg *cg, pid_t main, int sig);
+
+/* ---- usage.c ---- */
+
+/* Fills u[i] with what service sv[i] holds now (status): from its cgroup,
+ * or from one walk of /proc for all those tracked by process group. */
+void usage_collect(struct service *const *sv, size_t n, struct track_usage *u);
+/* sig to every process of the service; how many it reached, or -1. */
+long usage_signal_all(struct service *sv, int sig);
 
 /* ---- spawn.c ---- */
 
@@ -721,6 +740,11 @@ long track_signal(const struct track_cg *cg, int sig);
 long track_kill(const struct track_cg *cg);
 long track_sweep(const struct track_cg *cg);
 int track_usage(const struct track_cg *cg, struct track_usage *u);
+int track_usage_as(const struct track_cg *cg, struct track_usage *u,
+    bool memcg);
+bool track_root_memory(const struct track_root *root);
+void track_proc_usage(const pid_t *pids, long n, struct track_usage *u,
+    bool mem, bool cpu);
 int track_has(const struct track_cg *cg, pid_t pid);
 char **track_leftovers(struct track_root *root);
 void track_free_list(char **list);

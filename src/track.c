@@ -470,6 +470,7 @@ static int
 collect(int dirfd, struct pidvec *pv, int depth)
 {
 	char buf[4096], *p, *end;
+	struct stat st;
 	size_t have = 0;
 	ssize_t n;
 	int fd;
@@ -500,7 +501,10 @@ collect(int dirfd, struct pidvec *pv, int depth)
 	close(fd);
 	if (n < 0)
 		return -1;
-	each_child(dirfd, depth, collect_child, pv);
+	/* A cgroup directory's link count is 2 plus its child cgroups
+	 * (kernfs): most have none, and need no listing. */
+	if (fstat(dirfd, &st) != 0 || st.st_nlink != 2)
+		each_child(dirfd, depth, collect_child, pv);
 	return 0;
 }
 
@@ -574,32 +578,57 @@ track_kill(const struct track_cg *cg)
 	return n;
 }
 
-/* Sums the members' RSS and CPU time from /proc, for what the cgroup lacks. */
-static void
-proc_usage(const pid_t *pids, long n, struct track_usage *u, bool mem, bool cpu)
+/*
+ * Adds the processes' RSS (with mem) and CPU time (with cpu) from /proc to
+ * u: what a cgroup lacks, and all there is without one. One read of
+ * /proc/PID/stat each (its rss is statm's); a process gone meanwhile adds
+ * nothing.
+ */
+void
+track_proc_usage(const pid_t *pids, long n, struct track_usage *u, bool mem,
+    bool cpu)
 {
 	long page = sysconf(_SC_PAGESIZE), tick = sysconf(_SC_CLK_TCK);
-	unsigned long long size, rss, ut, st;
+	unsigned long long rss, ut, st;
 	char file[64], buf[1024], *p;
 	long i;
 
+	if (!mem && !cpu)
+		return;
 	for (i = 0; i < n; i++) {
-		if (mem) {
-			snprintf(file, sizeof(file), "/proc/%ld/statm", (long)pids[i]);
-			if (read_at(AT_FDCWD, file, buf, sizeof(buf)) > 0 &&
-			    sscanf(buf, "%llu %llu", &size, &rss) == 2)
-				u->mem_bytes += rss * (unsigned long long)page;
-		}
-		if (cpu && tick > 0) {
-			snprintf(file, sizeof(file), "/proc/%ld/stat", (long)pids[i]);
-			/* Fields after the command, from the state (3rd): utime is the 14th. */
-			if (read_at(AT_FDCWD, file, buf, sizeof(buf)) > 0 &&
-			    (p = strrchr(buf, ')')) != NULL &&
-			    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-			    "%*u %*u %llu %llu", &ut, &st) == 2)
-				u->cpu_usec += (ut + st) * 1000000ULL / (unsigned long long)tick;
-		}
+		snprintf(file, sizeof(file), "/proc/%ld/stat", (long)pids[i]);
+		/* After the command, from the state (3rd field): utime is
+		 * the 14th, stime the 15th, rss (pages) the 24th. */
+		if (read_at(AT_FDCWD, file, buf, sizeof(buf)) <= 0 ||
+		    (p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		    "%llu %llu %*d %*d %*d %*d %*d %*d %*u %*u %llu", &ut, &st,
+		    &rss) != 3)
+			continue;
+		if (mem && page > 0)
+			u->mem_bytes += rss * (unsigned long long)page;
+		if (cpu && tick > 0)
+			u->cpu_usec += (ut + st) * 1000000ULL /
+			    (unsigned long long)tick;
 	}
+}
+
+/* Whether the memory controller is on for the services' cgroups (in the
+ * instance's cgroup.subtree_control): then they have memory.current. */
+bool
+track_root_memory(const struct track_root *root)
+{
+	char buf[512];
+	const char *p;
+
+	if (root->fd < 0 ||
+	    read_at(root->fd, "cgroup.subtree_control", buf, sizeof(buf)) <= 0)
+		return false;
+	for (p = buf; (p = strstr(p, "memory")) != NULL; p += 6)
+		if ((p == buf || p[-1] == ' ') &&
+		    (p[6] == ' ' || p[6] == '\n' || p[6] == '\0'))
+			return true;
+	return false;
 }
 
 /*
@@ -610,7 +639,15 @@ proc_usage(const pid_t *pids, long n, struct track_usage *u, bool mem, bool cpu)
 int
 track_usage(const struct track_cg *cg, struct track_usage *u)
 {
-	char buf[1024], *p;
+	return track_usage_as(cg, u, true);
+}
+
+/* track_usage; memcg false: the memory controller is known to be off
+ * (track_root_memory), so memory.current is not even tried. */
+int
+track_usage_as(const struct track_cg *cg, struct track_usage *u, bool memcg)
+{
+	char buf[1024], *p = NULL;
 	pid_t *pids;
 	long n;
 
@@ -618,20 +655,21 @@ track_usage(const struct track_cg *cg, struct track_usage *u)
 	if ((n = track_pids(cg, &pids)) < 0)
 		return -1;
 	u->procs = n;
-	if (read_at(cg->fd, "memory.current", buf, sizeof(buf)) > 0) {
+	if (memcg && read_at(cg->fd, "memory.current", buf, sizeof(buf)) > 0) {
 		u->mem_bytes = strtoull(buf, NULL, 10);
 		u->mem_cgroup = true;
 	}
-	if (read_at(cg->fd, "cpu.stat", buf, sizeof(buf)) > 0 &&
-	    strncmp(buf, "usage_usec ", 11) == 0) {
-		u->cpu_usec = strtoull(buf + 11, NULL, 10);
-		u->cpu_cgroup = true;
-	} else if (read_at(cg->fd, "cpu.stat", buf, sizeof(buf)) > 0 &&
-	    (p = strstr(buf, "\nusage_usec ")) != NULL) {
-		u->cpu_usec = strtoull(p + 12, NULL, 10);
-		u->cpu_cgroup = true;
+	if (read_at(cg->fd, "cpu.stat", buf, sizeof(buf)) > 0) {
+		if (strncmp(buf, "usage_usec ", 11) == 0)
+			p = buf + 11;
+		else if ((p = strstr(buf, "\nusage_usec ")) != NULL)
+			p += 12;
+		if (p != NULL) {
+			u->cpu_usec = strtoull(p, NULL, 10);
+			u->cpu_cgroup = true;
+		}
 	}
-	proc_usage(pids, n, u, !u->mem_cgroup, !u->cpu_cgroup);
+	track_proc_usage(pids, n, u, !u->mem_cgroup, !u->cpu_cgroup);
 	free(pids);
 	return 0;
 }
