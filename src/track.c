@@ -342,6 +342,10 @@ track_cg_open(struct track_root *root, const char *service, struct track_cg *cg)
 fail:
 	e = errno;
 	track_cg_close(cg);
+	/* Out of descriptors (EMFILE) after the mkdir: a cgroup nothing will
+	 * use, nor remove later, goes now. unlinkat needs no descriptor, and
+	 * removes only an empty cgroup (EBUSY if it holds processes). */
+	(void)unlinkat(root->fd, cg->name, AT_REMOVEDIR);
 	errno = e;
 	return -1;
 }
