@@ -439,6 +439,8 @@ int proc_walk(bool (*fn)(void *arg, pid_t pid, const struct procstat *ps),
     void *arg);
 size_t proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
     size_t max);
+size_t proc_children(pid_t **out);	/* guardiand's own; free *out */
+bool proc_mark(pid_t pid, char *name, size_t len);	/* its GUARDIAND_SERVICE */
 
 /* ---- service.c ---- */
 
@@ -595,6 +597,9 @@ void svpg_record(struct state_group *g, size_t *n);
 int64_t svpg_next_deadline(int64_t now);
 void svpg_kill_leftovers(void);
 void svpg_free_leftovers(void);
+bool svpg_adopt(void);	/* orphans of guardiand to their services */
+bool svpg_old_runs(const struct service *sv);
+bool svpg_stop_old_runs(struct service *sv);	/* before a start: wait? */
 
 /* ---- service_cg.c ---- */
 

@@ -124,7 +124,6 @@ test_status_says_which_tracking() {
 }
 
 test_daemonizing_restart_always_keeps_one_copy() {
-	needs_cgroups "copies pile up: the fallback stops them only with the service" || return 0
 	daemonizing_conf d 'restart = always' 'backoff_initial = 50ms' \
 		'backoff_max = 100ms' 'stop_timeout = 2s' >"$CONF"
 	start_ready || return
@@ -143,7 +142,6 @@ test_daemonizing_restart_always_keeps_one_copy() {
 }
 
 test_daemonizing_stopped_by_stop() {
-	needs_cgroups "a setsid'd child whose parent is gone is found by no process group" || return 0
 	daemonizing_conf d 'restart = on-failure' >"$CONF"
 	start_ready || return
 	wait_for "the detached child" "$WAIT" kids_ge d 1 || return
@@ -155,7 +153,6 @@ test_daemonizing_stopped_by_stop() {
 }
 
 test_daemonizing_stopped_with_guardiand() {
-	needs_cgroups "a setsid'd child whose parent is gone is found by no process group" || return 0
 	daemonizing_conf d 'restart = on-failure' >"$CONF"
 	start_ready || return
 	wait_for "the detached child" "$WAIT" kids_ge d 1 || return
@@ -169,7 +166,7 @@ test_daemonizing_stopped_with_guardiand() {
 }
 
 test_daemonizing_stopped_after_kill9_of_guardiand() {
-	needs_cgroups "after kill -9 the orphans go to init: only state-file groups are found" || return 0
+	needs_cgroups "it looks into the cgroup; test_kill9_then_one_copy_in_both_modes is the fallback's" || return 0
 	# always, but the next try 30 s away: one copy to look for
 	daemonizing_conf d 'restart = always' 'backoff_initial = 30s' >"$CONF"
 	start_ready || return
@@ -192,7 +189,7 @@ test_daemonizing_stopped_after_kill9_of_guardiand() {
 }
 
 test_unconfigured_leftovers_stopped_after_kill9() {
-	needs_cgroups "after kill -9 the orphans go to init: only state-file groups are found" || return 0
+	needs_cgroups "it looks into the cgroups; test_kill9_unconfigured_orphan_stopped_in_both_modes is the fallback's" || return 0
 	{ daemonizing_conf old 'restart = on-failure'; svc_conf api; } >"$CONF"
 	start_ready || return
 	wait_for "old's detached child" "$WAIT" kids_ge old 1 || return
@@ -213,7 +210,6 @@ test_unconfigured_leftovers_stopped_after_kill9() {
 }
 
 test_reload_race_never_two_instances() {
-	needs_cgroups "the new instance can start while the old one's group lives" || return 0
 	local slow=("$(recording_conf slow 'trap : TERM; while :; do sleep 1; done' 'stop_timeout = 2s')")
 	{ svc_conf other; echo "${slow[0]}"; } >"$CONF"
 	start_ready || return
@@ -259,7 +255,7 @@ test_escapes_are_stopped() {
 }
 
 test_200_processes_stopped() {
-	needs_cgroups "the fallback finds them one /proc scan at a time" || return 0
+	needs_cgroups "it counts the cgroup; test_200_processes_stopped_in_both_modes is the fallback's" || return 0
 	recording_conf many "i=0; while [ \$i -lt 200 ]; do sleep 1000 & i=\$((i+1)); done; \
 echo ready >$T/many.ready; wait" 'stop_timeout = 5s' >"$CONF"
 	start_ready || return
