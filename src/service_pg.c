@@ -189,12 +189,14 @@ leftover_stop_one(struct leftover *l, int64_t now)
 	leftover_signal(l, l->sig);
 }
 
-/* Asks the leftover groups of a service (NULL: of all) to stop. */
+/* Asks the leftovers of a service (NULL: of all) to stop; orphans that
+ * came to guardiand unnoticed are looked for first. */
 void
 svpg_leftover_stop(const char *name)
 {
 	int64_t now = now_ms();
 
+	(void)svpg_adopt();
 	for (struct leftover *l = leftovers; l; l = l->next)
 		if (name == NULL || strcmp(name, l->name) == 0)
 			leftover_stop_one(l, now);
@@ -401,6 +403,7 @@ svpg_old_runs(const struct service *sv)
 bool
 svpg_stop_old_runs(struct service *sv)
 {
+	(void)svpg_adopt();
 	if (!svpg_old_runs(sv))
 		return false;
 	log_info("%s: processes of its last run are left; stopping them "
