@@ -598,6 +598,7 @@ int64_t svpg_next_deadline(int64_t now);
 void svpg_kill_leftovers(void);
 void svpg_free_leftovers(void);
 bool svpg_adopt(void);	/* orphans of guardiand to their services */
+void svpg_disown(pid_t pid);	/* an adopted pid became a main process */
 bool svpg_old_runs(const struct service *sv);
 bool svpg_stop_old_runs(struct service *sv);	/* before a start: wait? */
 

@@ -369,6 +369,26 @@ svpg_adopt(void)
 	return added;
 }
 
+/* A pid taken on as a main process (a forking service's daemon, read from
+ * its pidfile after its starter exited) is no orphan to stop any more. */
+void
+svpg_disown(pid_t pid)
+{
+	struct leftover **pp = &leftovers;
+
+	while (*pp) {
+		struct leftover *l = *pp;
+
+		if (l->pid == pid && pid > 0) {
+			*pp = l->next;
+			free(l->name);
+			free(l);
+			continue;
+		}
+		pp = &l->next;
+	}
+}
+
 /* Whether another record of the service's name (one removed from the config,
  * still stopping) has processes: the new one waits for them. */
 static bool
