@@ -410,7 +410,10 @@ old_instance_runs(const struct service *sv)
 bool
 svpg_old_runs(const struct service *sv)
 {
-	return svpg_has_leftovers(sv->conf->name) || old_instance_runs(sv);
+	for (struct leftover *l = leftovers; l; l = l->next)
+		if (strcmp(l->name, sv->conf->name) == 0 && leftover_alive(l))
+			return true;	/* gone ones are forgotten later */
+	return old_instance_runs(sv);
 }
 
 /*
