@@ -90,7 +90,8 @@ write_conf_atomically() { cat >"$1.tmp.$$" && mv -f "$1.tmp.$$" "$1"; }
 cgroup_subtree_left() {
 	local inst
 	inst=$(sed -n 's/.*guardiand: cgroup tracking in //p' "$LOG" | head -n 1 | sed 's/\\\\/\\/g')
-	[ -n "$inst" ] && [ -d "$inst" ] && echo "$inst" && ls -d "$inst"/*/ 2>/dev/null | head -n 3
+	[ -n "$inst" ] && [ -d "$inst" ] && echo "$inst" &&
+		find "$inst" -mindepth 1 -maxdepth 1 -type d | head -n 3
 }
 
 # ---------------------------------------------------------------------------
