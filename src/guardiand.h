@@ -589,7 +589,7 @@ void svpg_find_escaped(struct service *sv);
 bool svpg_escaped_gone(struct service *sv);
 bool svpg_group_alive(pid_t pgid);
 void svpg_leftover_add(const struct service *sv);
-void svpg_leftover_stop(const char *name);	/* NULL: all */
+void svpg_leftover_stop(const char *name, struct service *all); /* NULL: all */
 bool svpg_leftover_check(int64_t now);
 bool svpg_has_leftovers(const char *name);	/* NULL: any */
 size_t svpg_count(void);
@@ -597,10 +597,11 @@ void svpg_record(struct state_group *g, size_t *n);
 int64_t svpg_next_deadline(int64_t now);
 void svpg_kill_leftovers(void);
 void svpg_free_leftovers(void);
-bool svpg_adopt(void);	/* orphans of guardiand to their services */
+/* all: service.c's table, to read */
+bool svpg_adopt(struct service *all);	/* orphans of guardiand to their services */
 void svpg_disown(pid_t pid);	/* an adopted pid became a main process */
-bool svpg_old_runs(const struct service *sv);
-bool svpg_stop_old_runs(struct service *sv);	/* before a start: wait? */
+bool svpg_old_runs(const struct service *sv, const struct service *all);
+bool svpg_stop_old_runs(struct service *sv, struct service *all); /* wait? */
 
 /* ---- service_cg.c ---- */
 

@@ -3,8 +3,8 @@
  * service's process group, the processes that left it (found in /proc),
  * and the groups that outlived their main process ("leftovers"), among them
  * those of orphans adopted by guardiand (a child subreaper). service.c
- * calls it; it reads service.c's table (service_list) but changes only the
- * service it is handed.
+ * calls it, and hands it its table to read where it needs the other
+ * services; it calls nothing of service.c.
  */
 #include <sys/types.h>
 
@@ -190,13 +190,13 @@ leftover_stop_one(struct leftover *l, int64_t now)
 }
 
 /* Asks the leftovers of a service (NULL: of all) to stop; orphans that
- * came to guardiand unnoticed are looked for first. */
+ * came to guardiand unnoticed are looked for first (all: the services). */
 void
-svpg_leftover_stop(const char *name)
+svpg_leftover_stop(const char *name, struct service *all)
 {
 	int64_t now = now_ms();
 
-	(void)svpg_adopt();
+	(void)svpg_adopt(all);
 	for (struct leftover *l = leftovers; l; l = l->next)
 		if (name == NULL || strcmp(name, l->name) == 0)
 			leftover_stop_one(l, now);
@@ -213,9 +213,9 @@ cmp_pid(const void *a, const void *b)
 /* The service record a process group or session id belongs to: one whose
  * current group it is; NULL if none. */
 static struct service *
-group_owner(pid_t id)
+group_owner(struct service *all, pid_t id)
 {
-	for (struct service *sv = service_list(); sv; sv = sv->next)
+	for (struct service *sv = all; sv; sv = sv->next)
 		if (sv->pgid > 0 && sv->pgid == id)
 			return sv;
 	return NULL;
@@ -244,11 +244,11 @@ orphan_known(pid_t pid)
 /* The record to attribute a process marked with name to: the configured
  * service, else one removed but still there; NULL if none. */
 static struct service *
-named(const char *name)
+named(struct service *all, const char *name)
 {
 	struct service *any = NULL;
 
-	for (struct service *sv = service_list(); sv; sv = sv->next)
+	for (struct service *sv = all; sv; sv = sv->next)
 		if (strcmp(sv->conf->name, name) == 0) {
 			if (!sv->removed)
 				return sv;
@@ -296,14 +296,14 @@ adopt_one(const char *name, pid_t pid, uint64_t start, int sig,
  * left to it. Whether a leftover was added (the state file is to follow).
  */
 bool
-svpg_adopt(void)
+svpg_adopt(struct service *all)
 {
 	pid_t *kids, *mains;
 	size_t nkids, nmains = 0, i;
 	bool fallback = false, added = false;
 	int64_t now = now_ms();
 
-	for (struct service *sv = service_list(); sv; sv = sv->next) {
+	for (struct service *sv = all; sv; sv = sv->next) {
 		nmains++;
 		fallback |= sv->cg == NULL;
 	}
@@ -314,7 +314,7 @@ svpg_adopt(void)
 		return false;
 	}
 	nmains = 0;
-	for (struct service *sv = service_list(); sv; sv = sv->next)
+	for (struct service *sv = all; sv; sv = sv->next)
 		if (sv->pid > 0)
 			mains[nmains++] = sv->pid;
 	qsort(mains, nmains, sizeof(*mains), cmp_pid);
@@ -328,14 +328,14 @@ svpg_adopt(void)
 		if (bsearch(&kids[i], mains, nmains, sizeof(*mains), cmp_pid) ||
 		    orphan_known(kids[i]) || !proc_live(kids[i], &ps))
 			continue;	/* a main process, or known */
-		if ((owner = group_owner(ps.pgrp)) == NULL &&
+		if ((owner = group_owner(all, ps.pgrp)) == NULL &&
 		    (by = leftover_of(ps.pgrp)) == NULL) {
 			how = "its session";
-			if ((owner = group_owner(ps.sid)) == NULL &&
+			if ((owner = group_owner(all, ps.sid)) == NULL &&
 			    (by = leftover_of(ps.sid)) == NULL) {
 				how = "its " SERVICE_MARK " mark";
 				if (!proc_mark(kids[i], mark, sizeof(mark)) ||
-				    (owner = named(mark)) == NULL) {
+				    (owner = named(all, mark)) == NULL) {
 					log_debug("pid %ld, an orphan of guardiand, "
 					    "belongs to no service it knows",
 					    (long)kids[i]);
@@ -392,11 +392,11 @@ svpg_disown(pid_t pid)
 /* Whether another record of the service's name (one removed from the config,
  * still stopping) has processes: the new one waits for them. */
 static bool
-old_instance_runs(const struct service *sv)
+old_instance_runs(const struct service *sv, const struct service *all)
 {
 	if (sv->removed)
 		return false;
-	for (struct service *o = service_list(); o; o = o->next)
+	for (const struct service *o = all; o; o = o->next)
 		if (o != sv && o->removed &&
 		    strcmp(o->conf->name, sv->conf->name) == 0 &&
 		    (o->pid != 0 || o->state == SV_STOPPING ||
@@ -408,12 +408,12 @@ old_instance_runs(const struct service *sv)
 /* Whether processes of the service's earlier runs are left (leftover groups,
  * adopted orphans, an old instance): it is not started beside them. */
 bool
-svpg_old_runs(const struct service *sv)
+svpg_old_runs(const struct service *sv, const struct service *all)
 {
 	for (struct leftover *l = leftovers; l; l = l->next)
 		if (strcmp(l->name, sv->conf->name) == 0 && leftover_alive(l))
 			return true;	/* gone ones are forgotten later */
-	return old_instance_runs(sv);
+	return old_instance_runs(sv, all);
 }
 
 /*
@@ -424,10 +424,10 @@ svpg_old_runs(const struct service *sv)
  * (EV_GROUP_GONE, as with cgroups). Whether it must wait.
  */
 bool
-svpg_stop_old_runs(struct service *sv)
+svpg_stop_old_runs(struct service *sv, struct service *all)
 {
-	(void)svpg_adopt();
-	if (!svpg_old_runs(sv))
+	(void)svpg_adopt(all);
+	if (!svpg_old_runs(sv, all))
 		return false;
 	log_info("%s: processes of its last run are left; stopping them "
 	    "before it starts", sv->conf->name);
@@ -435,7 +435,7 @@ svpg_stop_old_runs(struct service *sv)
 	sv->exited = true;
 	sv->killed = false;
 	sv->deadline_ms = -1;	/* the leftovers keep their own SIGKILL time */
-	svpg_leftover_stop(sv->conf->name);
+	svpg_leftover_stop(sv->conf->name, all);
 	return true;
 }
 
