@@ -453,6 +453,8 @@ int proc_walk(bool (*fn)(void *arg, pid_t pid, const struct procstat *ps),
 size_t proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
     size_t max);
 bool proc_has_mark(pid_t pid, const char *name);
+size_t proc_children(pid_t **out);	/* guardiand's own; free *out */
+bool proc_mark(pid_t pid, char *name, size_t len);	/* its GUARDIAND_SERVICE */
 
 /* ---- service.c ---- */
 
@@ -616,7 +618,7 @@ void svpg_find_escaped(struct service *sv);
 bool svpg_escaped_gone(struct service *sv);
 bool svpg_group_alive(pid_t pgid);
 void svpg_leftover_add(const struct service *sv);
-void svpg_leftover_stop(const char *name);	/* NULL: all */
+void svpg_leftover_stop(const char *name, struct service *all); /* NULL: all */
 bool svpg_leftover_check(int64_t now);
 bool svpg_has_leftovers(const char *name);	/* NULL: any */
 size_t svpg_count(void);
@@ -624,6 +626,11 @@ void svpg_record(struct state_group *g, size_t *n);
 int64_t svpg_next_deadline(int64_t now);
 void svpg_kill_leftovers(void);
 void svpg_free_leftovers(void);
+/* all: service.c's table, to read */
+bool svpg_adopt(struct service *all);	/* orphans of guardiand to their services */
+void svpg_disown(pid_t pid);	/* an adopted pid became a main process */
+bool svpg_old_runs(const struct service *sv, const struct service *all);
+bool svpg_stop_old_runs(struct service *sv, struct service *all); /* wait? */
 
 /* ---- service_cg.c ---- */
 

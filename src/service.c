@@ -162,6 +162,8 @@ act(struct service *sv, enum sv_action a)
 			cg_stop_rest(sv);
 			return;
 		}
+		if (sv->cg == NULL && svpg_stop_old_runs(sv, services))
+			return;	/* the same without cgroups */
 		if ((r = spawn_start(sv, why, sizeof(why))) == -2) {
 			service_step(sv, EV_CANNOT_START, now_ms());
 			log_warnx("%s: %s; " NOT_RETRYING, sc->name, why);
@@ -285,7 +287,8 @@ check_group(struct service *sv)
 	if (handed_over(sv))
 		;	/* the rest of the cgroup is its successor's to stop */
 	else if (sv->cg ? svcg_populated(sv->cg) :
-	    svpg_group_alive(sv->pgid) || !svpg_escaped_gone(sv))
+	    svpg_group_alive(sv->pgid) || svpg_old_runs(sv, services) ||
+	    !svpg_escaped_gone(sv))
 		return;
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;
@@ -399,6 +402,8 @@ exited(struct service *sv, int status)
 	if (sv->state != SV_STOPPING && !sv->exec_failed &&
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		log_last_stderr(sv, pid);
+	if (svpg_adopt(services))	/* its orphans, before a restart */
+		record_groups();
 	if (sv->state != SV_STOPPING) {
 		/* Recorded in the state file in both modes; with a cgroup,
 		 * the whole cgroup is stopped before the next start too. */
@@ -418,15 +423,20 @@ service_reap(void)
 {
 	pid_t pid;
 	int st;
+	bool stranger = false;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		struct service *sv = find_pid(pid);
 
 		if (sv)
 			exited(sv, st);
-		else
+		else {
 			log_debug("reaped pid %ld", (long)pid);
+			stranger = true;
+		}
 	}
+	if (stranger && svpg_adopt(services))	/* its children are ours now */
+		record_groups();
 	for (struct service *sv = services; sv; sv = sv->next)
 		check_group(sv);
 	if (svpg_leftover_check(now_ms()))
@@ -525,7 +535,7 @@ service_do(struct service *sv, enum sv_event ev)
 {
 	act(sv, service_step(sv, ev, now_ms()));
 	if (ev == EV_STOP) {
-		svpg_leftover_stop(sv->conf->name);
+		svpg_leftover_stop(sv->conf->name, services);
 		cg_stop_left(sv);
 	}
 	settle();
@@ -545,7 +555,7 @@ service_apply(struct conf *c, char *summary, size_t len)
 		sv->removed = true;
 		removed++;
 		act(sv, service_step(sv, EV_STOP, now));
-		svpg_leftover_stop(sv->conf->name);
+		svpg_leftover_stop(sv->conf->name, services);
 		cg_stop_left(sv);
 	}
 	for (sc = c->services; sc; sc = next) {
@@ -641,7 +651,7 @@ service_stop_all(void)
 		act(sv, service_step(sv, EV_STOP, now));
 		cg_stop_left(sv);
 	}
-	svpg_leftover_stop(NULL);
+	svpg_leftover_stop(NULL, services);
 	settle();
 }
 

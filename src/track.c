@@ -194,14 +194,20 @@ track_instance(const char *pidfile, char *buf, size_t len)
 /*
  * Opens (and with create, makes) directory name under dirfd without
  * following a symlink; refuses one not owned by us or writable by others.
+ * *madep (may be NULL) says whether it was made here. One made here that
+ * cannot be opened (out of descriptors: EMFILE) is removed again, since
+ * nothing would remove it later: unlinkat needs no descriptor.
  */
 static int
-open_dir(int dirfd, const char *name, bool create, char *why, size_t wlen)
+open_dir(int dirfd, const char *name, bool create, bool *madep, char *why,
+    size_t wlen)
 {
 	struct stat st;
 	bool made = false;
-	int fd;
+	int fd, e;
 
+	if (madep)
+		*madep = false;
 	if (create) {
 		if (mkdirat(dirfd, name, 0755) == 0)
 			made = true;
@@ -212,9 +218,15 @@ open_dir(int dirfd, const char *name, bool create, char *why, size_t wlen)
 	}
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		fmt_err(why, wlen, "%s: %s", name, strerror(errno));
+		e = errno;
+		fmt_err(why, wlen, "%s: %s", name, strerror(e));
+		if (made)
+			(void)unlinkat(dirfd, name, AT_REMOVEDIR);
+		errno = e;
 		return -1;
 	}
+	if (madep)
+		*madep = made;
 	if (made)
 		(void)fchmod(fd, 0755);	/* umask may have taken bits */
 	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() ||
@@ -252,8 +264,8 @@ track_root_open(struct track_root *root, const char *pidfile, bool enabled,
 		fmt_err(why, wlen, "%s: %s", mnt, strerror(errno));
 		return -1;
 	}
-	if ((gfd = open_dir(mfd, "guardiand", true, why, wlen)) < 0 ||
-	    (root->fd = open_dir(gfd, inst, true, why, wlen)) < 0)
+	if ((gfd = open_dir(mfd, "guardiand", true, NULL, why, wlen)) < 0 ||
+	    (root->fd = open_dir(gfd, inst, true, NULL, why, wlen)) < 0)
 		goto fail;
 	if (asprintf(&root->path, "%s/guardiand/%s", mnt, inst) < 0) {
 		root->path = NULL;
@@ -318,6 +330,7 @@ valid_service(const char *s)
 int
 track_cg_open(struct track_root *root, const char *service, struct track_cg *cg)
 {
+	bool made;
 	int e;
 
 	cg->fd = cg->procs_fd = cg->events_fd = -1;
@@ -327,7 +340,7 @@ track_cg_open(struct track_root *root, const char *service, struct track_cg *cg)
 		return -1;
 	}
 	snprintf(cg->name, sizeof(cg->name), "%s%s", service, TRACK_SUFFIX);
-	if ((cg->fd = open_dir(root->fd, cg->name, true, NULL, 0)) < 0 ||
+	if ((cg->fd = open_dir(root->fd, cg->name, true, &made, NULL, 0)) < 0 ||
 	    (cg->procs_fd = openat(cg->fd, "cgroup.procs",
 	    O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
 	    (cg->events_fd = openat(cg->fd, "cgroup.events",
@@ -342,6 +355,11 @@ track_cg_open(struct track_root *root, const char *service, struct track_cg *cg)
 fail:
 	e = errno;
 	track_cg_close(cg);
+	/* Made here, then out of descriptors (EMFILE) for its files: a cgroup
+	 * nothing would use, nor remove later, goes now (empty: rmdir of a
+	 * cgroup with processes fails with EBUSY). */
+	if (made)
+		(void)unlinkat(root->fd, cg->name, AT_REMOVEDIR);
 	errno = e;
 	return -1;
 }
@@ -421,11 +439,18 @@ remove_children(int dirfd, int depth)
 
 /*
  * Removes a service's cgroup once it is empty, and closes it: 0, or -1
- * with errno (EBUSY: processes are left; the cgroup stays open).
+ * with errno (EBUSY: processes are left; its directory stays open, for
+ * track_cg_close). Its interface files are closed first: out of
+ * descriptors (EMFILE), the walk of the cgroups it made needs two.
  */
 int
 track_cg_remove(struct track_root *root, struct track_cg *cg)
 {
+	if (cg->procs_fd >= 0)
+		close(cg->procs_fd);
+	if (cg->events_fd >= 0)
+		close(cg->events_fd);
+	cg->procs_fd = cg->events_fd = -1;
 	remove_children(cg->fd, 0);
 	if (unlinkat(root->fd, cg->name, AT_REMOVEDIR) != 0 && errno != ENOENT)
 		return -1;
