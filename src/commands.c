@@ -38,7 +38,8 @@ buf_escaped(struct buf *b, const char *s, size_t n)
 }
 
 static void
-status_line(struct buf *b, const struct service *sv, int64_t now)
+status_line(struct buf *b, const struct service *sv, int64_t now,
+    const struct track_usage *u)
 {
 	int st = sv->last_status;
 
@@ -66,6 +67,8 @@ status_line(struct buf *b, const struct service *sv, int64_t now)
 	buf_printf(b, " next_start_ms=%lld", sv->state == SV_BACKOFF &&
 	    sv->deadline_ms >= 0 ? (long long)(sv->deadline_ms - now) : -1LL);
 	buf_printf(b, " tracking=%s", sv->cg ? "cgroup" : "pgroup");
+	buf_printf(b, " procs=%ld mem_bytes=%llu cpu_usec=%llu", u->procs,
+	    (unsigned long long)u->mem_bytes, (unsigned long long)u->cpu_usec);
 	buf_printf(b, " cmd=");
 	buf_escaped(b, sv->conf->command, strlen(sv->conf->command));
 	buf_printf(b, "\n");
@@ -85,6 +88,10 @@ lookup(struct client *cl, char **names, int n)
 	return 0;
 }
 
+/*
+ * The status lines of every service (n 0) or of each named one, with what
+ * their processes hold, measured now for all of them at once (usage.c).
+ */
 static void
 cmd_status(struct client *cl, const struct request *rq)
 {
@@ -92,17 +99,41 @@ cmd_status(struct client *cl, const struct request *rq)
 	int n = rq->nargs;
 	int64_t now = now_ms();
 	struct buf body = { 0 };
+	struct service **svs;
+	struct track_usage *u;
+	size_t count = 0;
 
 	if (lookup(cl, args, n) < 0)
 		return;
 	if (n == 0) {
 		for (struct service *sv = service_list(); sv; sv = sv->next)
 			if (!sv->removed)
-				status_line(&body, sv, now);
+				count++;
+	} else
+		count = (size_t)n;
+	svs = calloc(count ? count : 1, sizeof(*svs));
+	u = calloc(count ? count : 1, sizeof(*u));
+	if (svs == NULL || u == NULL) {
+		free(svs);
+		free(u);
+		commands_reply(cl, CTL_ERROR, "out of memory");
+		return;
+	}
+	if (n == 0) {
+		size_t i = 0;
+
+		for (struct service *sv = service_list(); sv; sv = sv->next)
+			if (!sv->removed)
+				svs[i++] = sv;
 	} else {
 		for (int i = 0; i < n; i++)
-			status_line(&body, service_find(args[i]), now);
+			svs[i] = service_find(args[i]);
 	}
+	usage_collect(svs, count, u);
+	for (size_t i = 0; i < count; i++)
+		status_line(&body, svs[i], now, &u[i]);
+	free(svs);
+	free(u);
 	commands_reply(cl, CTL_OK, "");
 	if (body.s)
 		buf_printf(&cl->out, "%.*s", (int)body.len, body.s);
@@ -145,11 +176,16 @@ cmd_logs(struct client *cl, const struct request *rq)
 	}
 }
 
+/*
+ * A signal to the service's main process, or with --all to every process
+ * it has (usage.c: its cgroup, or its process group and what left it).
+ */
 static void
 cmd_signal(struct client *cl, const struct request *rq)
 {
 	char **args = rq->args;
 	struct service *sv;
+	long sent;
 	int sig;
 
 	if (lookup(cl, args, 1) < 0)
@@ -157,6 +193,24 @@ cmd_signal(struct client *cl, const struct request *rq)
 	sv = service_find(args[0]);
 	if ((sig = config_parse_signal(args[1])) < 0) {
 		commands_reply(cl, CTL_USAGE, "unknown signal \"%s\"", args[1]);
+		return;
+	}
+	if (rq->all) {
+		if ((sent = usage_signal_all(sv, sig)) < 0) {
+			commands_reply(cl, CTL_ERROR, "%s: cannot list its "
+			    "processes: %s", args[0], strerror(errno));
+			return;
+		}
+		if (sent == 0) {
+			commands_reply(cl, CTL_NOT_RUNNING, "%s has no processes",
+			    args[0]);
+			return;
+		}
+		log_info("%s: sent %s to its %ld process%s on request", args[0],
+		    config_signal_name(sig), sent, sent == 1 ? "" : "es");
+		commands_reply(cl, CTL_OK, "");
+		buf_printf(&cl->out, "%s: %s sent to %ld process%s\n", args[0],
+		    config_signal_name(sig), sent, sent == 1 ? "" : "es");
 		return;
 	}
 	if (sv->pid <= 0) {
@@ -171,6 +225,8 @@ cmd_signal(struct client *cl, const struct request *rq)
 	log_info("%s: sent %s to pid %ld on request", args[0],
 	    config_signal_name(sig), (long)sv->pid);
 	commands_reply(cl, CTL_OK, "");
+	buf_printf(&cl->out, "%s: %s sent to 1 process (pid %ld)\n", args[0],
+	    config_signal_name(sig), (long)sv->pid);
 }
 
 static void

@@ -229,20 +229,17 @@ apply_key(struct parser *p, const char *value)
 			    "[service %s]", p->key, p->svc->name);
 	} else if (k->kind == KK_INCLUDE)
 		add_includes(p, value);
-	else if (p->sect == SECT_MAIN) {
-		/* [guardiand] keys are strings: given once, unset before */
-		if (*(char **)((char *)p->conf + k->off) != NULL)
-			perr(p, p->keyline, "duplicate key \"%s\" in "
-			    "[guardiand]", p->key);
-		else if (config_key_set(k, p->conf, value, err,
-		    sizeof(err)) == -1)
-			perr(p, p->keyline, "%s", err);
-	} else if (p->keylines[i] != 0)
+	else if (p->keylines[i] != 0 && p->sect == SECT_MAIN)
+		perr(p, p->keyline, "duplicate key \"%s\" in [guardiand]",
+		    p->key);
+	else if (p->keylines[i] != 0)
 		perr(p, p->keyline, "duplicate key \"%s\" in [service %s]",
 		    p->key, p->svc->name);
 	else {
+		/* [guardiand] keys count across its sections and files */
 		p->keylines[i] = p->keyline;
-		if (config_key_set(k, p->svc, value, err, sizeof(err)) == -1)
+		if (config_key_set(k, p->sect == SECT_MAIN ? (void *)p->conf :
+		    (void *)p->svc, value, err, sizeof(err)) == -1)
 			perr(p, p->keyline, "%s", err);
 	}
 }
@@ -298,7 +295,9 @@ finish_section(struct parser *p)
 	p->svc = NULL;
 	p->svc_dup = false;
 	p->sect = SECT_NONE;
-	memset(p->keylines, 0, config_nkeys * sizeof(*p->keylines));
+	for (size_t k = 0; k < config_nkeys; k++)
+		if (config_keys[k].section == KEY_SERVICE)
+			p->keylines[k] = 0;
 	p->have_key = false;
 }
 

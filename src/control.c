@@ -111,6 +111,8 @@ handle(struct client *cl, char *line)
 			opt = PROTO_OPT_TIMEOUT;
 		else if (strncmp(w[first], "--lines=", 8) == 0)
 			opt = PROTO_OPT_LINES;
+		else if (strcmp(w[first], "--all") == 0)
+			opt = PROTO_OPT_ALL;
 		/* An unknown command's options are checked for form only: it
 		 * is answered "unknown command" below. */
 		if (opt == 0 || (rq.pc && !(rq.pc->opts & opt))) {
@@ -119,6 +121,8 @@ handle(struct client *cl, char *line)
 		}
 		if (opt == PROTO_OPT_NO_WAIT)
 			rq.nowait = true;
+		else if (opt == PROTO_OPT_ALL)
+			rq.all = true;
 		else if (opt == PROTO_OPT_TIMEOUT) {
 			rq.timeout = strtoll(w[first] + 10, &end, 10);
 			if (*end || rq.timeout < 0 || rq.timeout > 24LL * 3600000) {

@@ -39,6 +39,7 @@ struct request {
 	char **args;
 	int nargs;
 	bool nowait;		/* --no-wait */
+	bool all;		/* --all: every process of the service */
 	long lines;		/* --lines=N, -1 all */
 	int64_t timeout;	/* --timeout=MS */
 };

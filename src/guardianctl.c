@@ -244,9 +244,14 @@ field(const char *line, const char *key, char *buf, size_t len)
 	return buf;
 }
 
-static const char *const numeric_keys[] = {
-	"pid", "uptime_ms", "starts", "restarts", "fails", "last_exit_ago_ms",
-	"next_start_ms", NULL
+/* Numbers of the status line, and their names in the JSON. */
+static const char *const numeric_keys[][2] = {
+	{ "pid", "pid" }, { "uptime_ms", "uptime_ms" }, { "starts", "starts" },
+	{ "restarts", "restarts" }, { "fails", "fails" },
+	{ "last_exit_ago_ms", "last_exit_ago_ms" },
+	{ "next_start_ms", "next_start_ms" }, { "procs", "processes" },
+	{ "mem_bytes", "memory_bytes" }, { "cpu_usec", "cpu_usec" },
+	{ NULL, NULL }
 };
 
 /* A status field as a JSON string; escaped fields are unescaped first. */
@@ -280,10 +285,12 @@ print_json(char *body)
 		json_field(line, "state", v, len, false);
 		printf(", \"want\": ");
 		json_field(line, "want", v, len, false);
-		for (int i = 0; numeric_keys[i]; i++) {
-			field(line, numeric_keys[i], v, len);
-			printf(", \"%s\": %lld", numeric_keys[i], atoll(v));
+		for (int i = 0; numeric_keys[i][0]; i++) {
+			field(line, numeric_keys[i][0], v, len);
+			printf(", \"%s\": %lld", numeric_keys[i][1], atoll(v));
 		}
+		printf(", \"tracking\": ");
+		json_field(line, "tracking", v, len, false);
 		printf(", \"last_exit\": ");
 		json_field(line, "last_exit", v, len, true);
 		printf(", \"command\": ");
@@ -297,8 +304,37 @@ print_json(char *body)
 /* One row of the status table, as printed (before escaping). */
 struct row {
 	char name[128], state[32], pid[32], up[32], restarts[32];
-	char last[300], next[32];
+	char procs[32], mem[32], cpu[32], last[300], next[32];
 };
+
+/* Bytes for the table: 512B, 4.0K, 12.3M, 1.5G. */
+static void
+fmt_bytes(unsigned long long b, char *buf, size_t len)
+{
+	static const char units[] = "KMGTP";
+	double v = (double)b;
+	int u = -1;
+
+	if (b < 1024) {
+		snprintf(buf, len, "%lluB", b);
+		return;
+	}
+	while (v >= 1024 && u < (int)sizeof(units) - 2) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f%c", v, units[u]);
+}
+
+/* CPU time for the table: 1.52s, and past a minute as durations are: 3m07s. */
+static void
+fmt_cpu(unsigned long long usec, char *buf, size_t len)
+{
+	if (usec < 60000000ULL)
+		snprintf(buf, len, "%.2fs", (double)usec / 1e6);
+	else
+		fmt_duration((int64_t)(usec / 1000), buf, len);
+}
 
 /* Prints s escaped in a column of width w, left- or right-aligned. */
 static void
@@ -314,7 +350,7 @@ cell(const char *s, size_t w, bool right, const char *sep)
 	fputs(sep, stdout);
 }
 
-#define NCOLS 7
+#define NCOLS 10
 
 /*
  * The status table. Each column is as wide as its longest entry (at least
@@ -325,12 +361,13 @@ static void
 print_table(char *body)
 {
 	static const char *const head[NCOLS] = { "NAME", "STATE", "PID",
-	    "UPTIME", "RESTARTS", "LAST EXIT", "NEXT START" };
+	    "UPTIME", "RESTARTS", "PROCS", "MEM", "CPU", "LAST EXIT",
+	    "NEXT START" };
 	static const bool right[NCOLS] = { false, false, true, true, true,
-	    false, false };
-	static const char *const sep[NCOLS] = { " ", " ", " ", " ", "  ", " ",
-	    "\n" };
-	size_t width[NCOLS] = { 20, 9, 7, 9, 8, 24, 0 };
+	    true, true, true, false, false };
+	static const char *const sep[NCOLS] = { " ", " ", " ", " ", " ", " ",
+	    " ", "  ", " ", "\n" };
+	size_t width[NCOLS] = { 20, 9, 7, 9, 8, 5, 6, 6, 24, 0 };
 	struct row *rows = NULL;
 	size_t nrows = 0;
 
@@ -346,6 +383,16 @@ print_table(char *body)
 		field(line, "state", r->state, sizeof(r->state));
 		field(line, "pid", r->pid, sizeof(r->pid));
 		field(line, "restarts", r->restarts, sizeof(r->restarts));
+		field(line, "procs", r->procs, sizeof(r->procs));
+		if (atoll(r->procs) > 0) {
+			fmt_bytes(strtoull(field(line, "mem_bytes", v, sizeof(v)),
+			    NULL, 10), r->mem, sizeof(r->mem));
+			fmt_cpu(strtoull(field(line, "cpu_usec", v, sizeof(v)),
+			    NULL, 10), r->cpu, sizeof(r->cpu));
+		} else {
+			snprintf(r->mem, sizeof(r->mem), "-");
+			snprintf(r->cpu, sizeof(r->cpu), "-");
+		}
 		field(line, "last_exit", le, sizeof(le));
 		field(line, "last_exit_ago_ms", ago, sizeof(ago));
 		unescape(le);
@@ -368,8 +415,8 @@ print_table(char *body)
 	}
 	for (size_t i = 0; i < nrows; i++) {
 		const char *c[NCOLS] = { rows[i].name, rows[i].state,
-		    rows[i].pid, rows[i].up, rows[i].restarts, rows[i].last,
-		    rows[i].next };
+		    rows[i].pid, rows[i].up, rows[i].restarts, rows[i].procs,
+		    rows[i].mem, rows[i].cpu, rows[i].last, rows[i].next };
 
 		for (int k = 0; k < NCOLS; k++) {
 			size_t w = fmt_text(NULL, c[k], strlen(c[k]));
@@ -382,8 +429,8 @@ print_table(char *body)
 		cell(head[k], width[k], right[k], sep[k]);
 	for (size_t i = 0; i < nrows; i++) {
 		const char *c[NCOLS] = { rows[i].name, rows[i].state,
-		    rows[i].pid, rows[i].up, rows[i].restarts, rows[i].last,
-		    rows[i].next };
+		    rows[i].pid, rows[i].up, rows[i].restarts, rows[i].procs,
+		    rows[i].mem, rows[i].cpu, rows[i].last, rows[i].next };
 
 		for (int k = 0; k < NCOLS; k++)
 			cell(c[k], width[k], right[k], sep[k]);
@@ -479,7 +526,8 @@ list_commands(void)
 	for (int i = 0; i < PCMD_COUNT; i++) {
 		unsigned o = proto_cmds[i].opts;
 
-		printf("%s%s%s%s%s\n", proto_cmds[i].name,
+		printf("%s%s%s%s%s%s\n", proto_cmds[i].name,
+		    o & PROTO_OPT_ALL ? " --all" : "",
 		    o & PROTO_OPT_NO_WAIT ? " --no-wait" : "",
 		    o & PROTO_OPT_TIMEOUT ? " --timeout" : "",
 		    o & PROTO_OPT_LINES ? " --lines" : "",
@@ -508,7 +556,7 @@ main(int argc, char **argv)
 	const char *cmd, *name = NULL;
 	const struct proto_cmd *pc;
 	char req[PROTO_MAX_REQUEST], *reply, *msg, *body;
-	bool json = false, nowait = false;
+	bool json = false, nowait = false, all = false;
 	long long timeout = PROTO_DEFAULT_TIMEOUT_MS, lines = -1;
 	char *args[PROTO_MAX_NAMES];
 	int nargs = 0, code, c;
@@ -538,6 +586,8 @@ main(int argc, char **argv)
 			json = true;
 		else if (strcmp(a, "--no-wait") == 0 && takes(pc, PROTO_OPT_NO_WAIT))
 			nowait = true;
+		else if (strcmp(a, "--all") == 0 && takes(pc, PROTO_OPT_ALL))
+			all = true;
 		else if (strcmp(a, "--timeout") == 0 && i + 1 < argc)
 			timeout = parse_seconds(argv[++i]);
 		else if (strncmp(a, "--timeout=", 10) == 0)
@@ -575,6 +625,8 @@ main(int argc, char **argv)
 	len = (size_t)snprintf(req, sizeof(req), "%s", cmd);
 	if (nowait)
 		len += (size_t)snprintf(req + len, sizeof(req) - len, " --no-wait");
+	if (all)
+		len += (size_t)snprintf(req + len, sizeof(req) - len, " --all");
 	/* The daemon's wait is bounded by the same timeout as ours. */
 	if (!nowait && (pc->opts & PROTO_OPT_TIMEOUT))
 		len += (size_t)snprintf(req + len, sizeof(req) - len,

@@ -53,6 +53,9 @@ enum {
 /* ---- config.c ---- */
 
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+/* [guardiand] cgroup =: each service in its own cgroup v2 where one is
+ * usable (auto), or process-group tracking (off). */
+enum cgroup_mode { CGROUP_AUTO, CGROUP_OFF };
 /* How guardiand learns that a service is ready (ready =) or still
  * healthy (health =); probe_conf.c reads them. */
 enum probe_kind { PROBE_NONE, PROBE_NOTIFY, PROBE_FD, PROBE_TCP, PROBE_EXEC,
@@ -145,6 +148,7 @@ struct conf {
 	char *control_group;		/* may use every guardianctl command */
 	char *status_group;		/* may use the read-only ones */
 	char *syslog_socket;		/* NULL: DEF_SYSLOG_SOCKET */
+	enum cgroup_mode cgroup;	/* read at start-up only */
 };
 
 /* Receives each error as one "file:line: message" line (no newline). */
@@ -511,6 +515,8 @@ int proc_walk(bool (*fn)(void *arg, pid_t pid, const struct procstat *ps),
 size_t proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
     size_t max);
 bool proc_has_mark(pid_t pid, const char *name);
+size_t proc_children(pid_t **out);	/* guardiand's own; free *out */
+bool proc_mark(pid_t pid, char *name, size_t len);	/* its GUARDIAND_SERVICE */
 
 /* ---- service.c ---- */
 
@@ -698,7 +704,7 @@ void svpg_groups_changed(void);
 void svpg_record_state(const struct service *all);
 bool svpg_group_alive(pid_t pgid);
 void svpg_leftover_add(const struct service *sv);
-void svpg_leftover_stop(const char *name);	/* NULL: all */
+void svpg_leftover_stop(const char *name, struct service *all); /* NULL: all */
 bool svpg_leftover_check(int64_t now);
 bool svpg_has_leftovers(const char *name);	/* NULL: any */
 size_t svpg_count(void);
@@ -706,11 +712,19 @@ void svpg_record(struct state_group *g, size_t *n);
 int64_t svpg_next_deadline(int64_t now);
 void svpg_kill_leftovers(void);
 void svpg_free_leftovers(void);
+/* all: service.c's table, to read */
+bool svpg_adopt(struct service *all);	/* orphans of guardiand to their services */
+void svpg_disown(pid_t pid);	/* an adopted pid became a main process */
+bool svpg_old_runs(const struct service *sv, const struct service *all);
+bool svpg_stop_old_runs(struct service *sv, struct service *all); /* wait? */
 
 /* ---- service_cg.c ---- */
 
 struct track_cg;
-void svcg_open(const char *pidfile);	/* logs which tracking is used */
+/* mode: [guardiand] cgroup, "auto" or "off" (NULL: auto); logs which
+ * tracking is used. A reload cannot change it: svcg_reload_check says so. */
+void svcg_open(const char *pidfile, enum cgroup_mode mode);
+void svcg_reload_check(enum cgroup_mode mode);
 bool svcg_on(void);
 void svcg_close(void);
 struct track_cg *svcg_attach(const char *name);
@@ -725,6 +739,18 @@ void svcg_stop_stray(const char *name);
 void svcg_strays_tick(int64_t now, bool all);	/* all: SIGKILL now */
 int64_t svcg_strays_next(void);
 bool svcg_strays_left(void);
+struct track_usage;
+bool svcg_memory_on(void);
+int svcg_usage(const struct track_cg *cg, struct track_usage *u, bool memcg);
+long svcg_signal_all(const struct track_cg *cg, pid_t main, int sig);
+
+/* ---- usage.c ---- */
+
+/* Fills u[i] with what service sv[i] holds now (status): from its cgroup,
+ * or from one walk of /proc for all those tracked by process group. */
+void usage_collect(struct service *const *sv, size_t n, struct track_usage *u);
+/* sig to every process of the service; how many it reached, or -1. */
+long usage_signal_all(struct service *sv, int sig);
 
 /* ---- spawn.c ---- */
 
@@ -858,6 +884,11 @@ long track_signal(const struct track_cg *cg, int sig);
 long track_kill(const struct track_cg *cg);
 long track_sweep(const struct track_cg *cg);
 int track_usage(const struct track_cg *cg, struct track_usage *u);
+int track_usage_as(const struct track_cg *cg, struct track_usage *u,
+    bool memcg);
+bool track_root_memory(const struct track_root *root);
+void track_proc_usage(const pid_t *pids, long n, struct track_usage *u,
+    bool mem, bool cpu);
 int track_has(const struct track_cg *cg, pid_t pid);
 char **track_leftovers(struct track_root *root);
 void track_free_list(char **list);

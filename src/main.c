@@ -471,7 +471,7 @@ start_daemon(struct conf *c)
 	log_info("guardiand %s started, pid %ld, %zu service%s", GUARDIAND_VERSION,
 	    (long)getpid(), c->nservices, c->nservices == 1 ? "" : "s");
 	/* The pidfile's lock makes the instance's cgroup subtree ours. */
-	svcg_open(pidpath);
+	svcg_open(pidpath, c->cgroup);
 	state_reap_survivors();
 	owned_conf = NULL;
 	/* Before the services open their cgroups: empty ones are removed. */

@@ -69,35 +69,48 @@ proc_live(pid_t pid, struct procstat *ps)
 	    ps->state != 'X';
 }
 
-/* Whether the process's environment carries GUARDIAND_SERVICE=name. */
-static bool
-has_mark(pid_t pid, const char *name)
+/*
+ * The value of the GUARDIAND_SERVICE mark in the process's environment,
+ * into name (cut at len - 1): whether it has one.
+ */
+bool
+proc_mark(pid_t pid, char *name, size_t len)
 {
-	char file[64], want[128], *buf;
-	size_t wlen, len = 0, cap = 65536;
+	char file[64], *buf;
+	size_t mlen = strlen(SERVICE_MARK), got = 0, cap = 65536;
 	ssize_t n;
 	int fd;
 	bool found = false;
 
-	wlen = (size_t)snprintf(want, sizeof(want), "%s=%s", SERVICE_MARK, name);
 	snprintf(file, sizeof(file), "/proc/%ld/environ", (long)pid);
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+	if (len == 0 || (fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
 		return false;
 	if ((buf = malloc(cap)) == NULL) {
 		close(fd);
 		return false;
 	}
-	while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0)
-		len += (size_t)n;
+	while (got < cap - 1 && (n = read(fd, buf + got, cap - 1 - got)) > 0)
+		got += (size_t)n;
 	close(fd);
-	buf[len] = '\0';
-	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
-		if (strncmp(buf + i, want, wlen + 1) == 0) {
+	buf[got] = '\0';
+	for (size_t i = 0; i < got; i += strlen(buf + i) + 1)
+		if (strncmp(buf + i, SERVICE_MARK, mlen) == 0 &&
+		    buf[i + mlen] == '=') {
+			snprintf(name, len, "%s", buf + i + mlen + 1);
 			found = true;
 			break;
 		}
 	free(buf);
 	return found;
+}
+
+/* Whether the process's environment carries GUARDIAND_SERVICE=name. */
+bool
+proc_has_mark(pid_t pid, const char *name)
+{
+	char mark[128];
+
+	return proc_mark(pid, mark, sizeof(mark)) && strcmp(mark, name) == 0;
 }
 
 /*
@@ -129,6 +142,96 @@ proc_walk(bool (*fn)(void *arg, pid_t pid, const struct procstat *ps),
 	}
 	closedir(d);
 	return 0;
+}
+
+/* For proc_children without CONFIG_PROC_CHILDREN: the walk's finds. */
+struct kids {
+	pid_t self, *v;
+	size_t n, cap;
+};
+
+static bool
+add_kid(struct kids *k, pid_t pid)
+{
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 64;
+		pid_t *nv = reallocarray(k->v, cap, sizeof(*nv));
+
+		if (nv == NULL)
+			return false;
+		k->v = nv;
+		k->cap = cap;
+	}
+	k->v[k->n++] = pid;
+	return true;
+}
+
+static bool
+kid_of_self(void *arg, pid_t pid, const struct procstat *ps)
+{
+	struct kids *k = arg;
+
+	return ps->ppid != k->self || add_kid(k, pid);
+}
+
+/*
+ * guardiand's children, in *out (malloc'd; free it): one read of
+ * /proc/self/task/PID/children (guardiand has one thread), or a walk of
+ * /proc where the kernel lacks that file. How many; 0 with *out NULL if
+ * none or on error.
+ */
+size_t
+proc_children(pid_t **out)
+{
+	struct kids k = { getpid(), NULL, 0, 0 };
+	char file[64], *buf, *p, *end;
+	size_t got = 0, cap = 4096;
+	ssize_t n;
+	int fd;
+
+	*out = NULL;
+	snprintf(file, sizeof(file), "/proc/self/task/%ld/children",
+	    (long)k.self);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (proc_walk(kid_of_self, &k) < 0) {
+			free(k.v);
+			return 0;
+		}
+		*out = k.v;
+		return k.n;
+	}
+	if ((buf = malloc(cap)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	for (;;) {
+		char *nb;
+
+		if (got == cap - 1) {
+			if ((nb = realloc(buf, cap * 2)) == NULL)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		if ((n = read(fd, buf + got, cap - 1 - got)) <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	for (p = buf; *p != '\0'; p = end) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p) {
+			end = p + 1;
+			continue;
+		}
+		if (pid > 0 && !add_kid(&k, (pid_t)pid))
+			break;
+	}
+	free(buf);
+	*out = k.v;
+	return k.n;
 }
 
 /* Every live process, for proctree_escaped. */
@@ -181,8 +284,9 @@ proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
 	/* Roots: the main process, the members of its group, and marked
 	 * orphans that came back to us. */
 	for (size_t i = 0; i < n; i++)
-		if ((main > 0 && all[i].pid == main) || all[i].pgrp == pgid ||
-		    (all[i].ppid == self && has_mark(all[i].pid, name)))
+		if ((main > 0 && all[i].pid == main) ||
+		    (pgid > 0 && all[i].pgrp == pgid) ||
+		    (all[i].ppid == self && proc_has_mark(all[i].pid, name)))
 			all[i].mine = true;
 	/* Then their descendants, until nothing more joins. */
 	do {
@@ -205,11 +309,4 @@ proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
 			out[found++] = all[i].pid;
 	free(all);
 	return found;
-}
-
-/* Whether the process carries GUARDIAND_SERVICE=name in its environment. */
-bool
-proc_has_mark(pid_t pid, const char *name)
-{
-	return has_mark(pid, name);
 }

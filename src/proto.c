@@ -37,8 +37,9 @@ const struct proto_cmd proto_cmds[PCMD_COUNT] = {
 	[PCMD_RESTART] = { "restart", 1, PROTO_MAX_NAMES, PROTO_OPT_NO_WAIT |
 	    PROTO_OPT_TIMEOUT, true, WAIT_STARTED, "NAME...",
 	    "[--no-wait] [--timeout S] NAME...", change_doc },
-	[PCMD_SIGNAL] = { "signal", 2, 2, 0, true, WAIT_NONE, "NAME SIGNAL",
-	    "NAME SIG", "send a signal to the service's main process" },
+	[PCMD_SIGNAL] = { "signal", 2, 2, PROTO_OPT_ALL, true, WAIT_NONE,
+	    "NAME SIGNAL", "[--all] NAME SIG",
+	    "signal its main process (--all: every process)" },
 	[PCMD_LOGS] = { "logs", 1, 1, PROTO_OPT_LINES | PROTO_OPT_JSON, false,
 	    WAIT_NONE, "NAME", "NAME [-n LINES] [--json]",
 	    "the service's last lines of output" },

@@ -24,7 +24,10 @@
  *     start|stop|restart [--no-wait] [--timeout=MS] NAME...
  *                                 without --no-wait, answers once each named
  *                                 service is up (or failed) / down
- *     signal NAME SIG             to the service's main process
+ *     signal [--all] NAME SIG     to the service's main process; with --all
+ *                                 to every process of the service (its
+ *                                 cgroup, or its process group and what
+ *                                 left it); body: how many it reached
  *     wait [--timeout=MS] NAME    answers once NAME is up
  *     logs [--lines=N] NAME       the remembered output lines
  *     reload                      re-reads the config; body: what changed or the errors
@@ -37,7 +40,13 @@
  * last_exit (none | exited:N | signal:NAME | exec-failed:ERRNO-TEXT-WITHOUT-BLANKS)
  * last_exit_ago_ms next_start_ms (in backoff) tracking (cgroup: the service
  * has its own cgroup v2; pgroup: process group and subreaper, the fallback)
- * cmd (the command, %-escaped).
+ * procs (its processes now: the cgroup's, or the fallback's process group,
+ * what left it, marked orphans, and their descendants) mem_bytes (their
+ * memory: the cgroup's memory.current where the memory controller is on,
+ * else their RSS summed) cpu_usec (CPU time: the cgroup's cpu.stat, which
+ * keeps that of exited members, else the live processes' utime+stime
+ * summed); these three are measured when status is asked (usage.c).
+ * cmd (the command, %-escaped) comes last.
  */
 #ifndef GUARDIAND_PROTO_H
 #define GUARDIAND_PROTO_H
@@ -76,7 +85,7 @@ enum proto_cmd_id {
  * (or failed), stopped, up. */
 enum wait_kind { WAIT_NONE, WAIT_STARTED, WAIT_STOPPED, WAIT_UP };
 
-/* Options a command takes (struct proto_cmd's opts). The first three are
+/* Options a command takes (struct proto_cmd's opts). All but --json are
  * sent to guardiand; --json is guardianctl's own. guardianctl's --timeout
  * bounds its wait for any command; it is sent only to those with
  * PROTO_OPT_TIMEOUT. */
@@ -84,6 +93,7 @@ enum wait_kind { WAIT_NONE, WAIT_STARTED, WAIT_STOPPED, WAIT_UP };
 #define PROTO_OPT_TIMEOUT	0x02	/* --timeout=MS (guardianctl: --timeout S) */
 #define PROTO_OPT_LINES		0x04	/* --lines=N (guardianctl: -n, --lines N) */
 #define PROTO_OPT_JSON		0x08	/* guardianctl --json */
+#define PROTO_OPT_ALL		0x10	/* --all: every process, not the main one */
 
 #define PROTO_MAX_NAMES		64	/* names one request may wait for */
 #define PROTO_ARGS_ANY		(-1)	/* max_args: no limit but the request's */

@@ -27,6 +27,7 @@ static void
 apply(struct conf *c, char *summary, size_t len)
 {
 	control_set_groups(c->control_group, c->status_group);
+	svcg_reload_check(c->cgroup);
 	if (syslog_wanted)
 		slog_open(c->syslog_socket ? c->syslog_socket : DEF_SYSLOG_SOCKET);
 	service_apply(c, summary, len);

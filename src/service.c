@@ -112,6 +112,8 @@ act(struct service *sv, enum sv_action a)
 			svcg_stop_rest(sv);
 			return;
 		}
+		if (sv->cg == NULL && svpg_stop_old_runs(sv, services))
+			return;	/* the same without cgroups */
 		if (order_any(sc) && order_blocked(sv, services, why,
 		    sizeof(why))) {
 			if (sv->state != SV_WAITING)
@@ -284,7 +286,8 @@ check_group(struct service *sv)
 	if (handed_over(sv))
 		;	/* the rest of the cgroup is its successor's to stop */
 	else if (sv->cg ? svcg_populated(sv->cg) :
-	    svpg_group_alive(sv->pgid) || !svpg_escaped_gone(sv))
+	    svpg_group_alive(sv->pgid) || svpg_old_runs(sv, services) ||
+	    !svpg_escaped_gone(sv))
 		return;
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;
@@ -328,6 +331,8 @@ exited(struct service *sv, int status)
 	if (sv->state != SV_STOPPING && !sv->exec_failed &&
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		svlog_last_stderr(sv, pid);
+	if (svpg_adopt(services))	/* its orphans, before a restart */
+		record_groups();
 	if (sv->state != SV_STOPPING) {
 		/* Recorded in the state file in both modes; with a cgroup,
 		 * the whole cgroup is stopped before the next start too. */
@@ -351,15 +356,20 @@ service_reap(void)
 {
 	pid_t pid;
 	int st;
+	bool stranger = false;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		struct service *sv = find_pid(pid);
 
 		if (sv)
 			exited(sv, st);
-		else if (!probe_reaped(pid, st))
+		else if (!probe_reaped(pid, st)) {
 			log_debug("reaped pid %ld", (long)pid);
+			stranger = true;
+		}
 	}
+	if (stranger && svpg_adopt(services))	/* its children are ours now */
+		record_groups();
 	for (struct service *sv = services; sv; sv = sv->next)
 		check_group(sv);
 	if (svpg_leftover_check(now_ms()))
@@ -522,7 +532,7 @@ service_do(struct service *sv, enum sv_event ev)
 	else
 		act(sv, service_step(sv, ev, now_ms()));
 	if (ev == EV_STOP) {
-		svpg_leftover_stop(sv->conf->name);
+		svpg_leftover_stop(sv->conf->name, services);
 		svcg_stop_left(sv);
 	}
 	settle();
@@ -542,7 +552,7 @@ service_apply(struct conf *c, char *summary, size_t len)
 		sv->removed = true;
 		removed++;
 		act(sv, service_step(sv, EV_STOP, now));
-		svpg_leftover_stop(sv->conf->name);
+		svpg_leftover_stop(sv->conf->name, services);
 		svcg_stop_left(sv);
 	}
 	for (sc = c->services; sc; sc = next) {
@@ -660,7 +670,7 @@ service_stop_all(void)
 			stop_ordered(sv, true);
 		svcg_stop_left(sv);
 	}
-	svpg_leftover_stop(NULL);
+	svpg_leftover_stop(NULL, services);
 	settle();
 }
 

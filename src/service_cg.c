@@ -14,18 +14,34 @@
 #include "guardiand.h"
 
 static struct track_root root = { -1, NULL, NULL };
+static enum cgroup_mode started;	/* [guardiand] cgroup at start-up */
 
-/* Opens this instance's subtree and logs which tracking is used. */
+/* Opens this instance's subtree (unless cgroup = off) and logs which
+ * tracking is used. */
 void
-svcg_open(const char *pidfile)
+svcg_open(const char *pidfile, enum cgroup_mode mode)
 {
 	char why[512];
 
-	/* track_cgroup2 honours GUARDIAND_CGROUP=off. */
-	if (track_root_open(&root, pidfile, true, why, sizeof(why)) == 0)
+	started = mode;
+	/* track_cgroup2 honours GUARDIAND_CGROUP=off too. */
+	if (track_root_open(&root, pidfile, mode != CGROUP_OFF, why,
+	    sizeof(why)) == 0)
 		log_info("guardiand: cgroup tracking in %s", root.path);
 	else
 		log_info("guardiand: process-group tracking: %s", why);
+}
+
+/* A reload cannot change the tracking of running services: says so. */
+void
+svcg_reload_check(enum cgroup_mode mode)
+{
+	const struct config_key *k = config_key_find("cgroup", KEY_MAIN);
+
+	if (mode != started)
+		log_warnx("reload: cgroup = %s is ignored until guardiand is "
+		    "restarted (still %s)", k->choices[mode],
+		    k->choices[started]);
 }
 
 bool
@@ -201,6 +217,51 @@ bool
 svcg_strays_left(void)
 {
 	return strays != NULL;
+}
+
+/* Whether the services' cgroups have memory.current: once per status. */
+bool
+svcg_memory_on(void)
+{
+	return track_root_memory(&root);
+}
+
+/* What a service's cgroup holds now (guardianctl status): 0, or -1.
+ * memcg: svcg_memory_on()'s answer. An empty cgroup (a service down or in
+ * backoff) holds nothing, known from the open cgroup.events alone. */
+int
+svcg_usage(const struct track_cg *cg, struct track_usage *u, bool memcg)
+{
+	if (cg == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (track_populated(cg) == 0) {
+		memset(u, 0, sizeof(*u));
+		return 0;
+	}
+	return track_usage_as(cg, u, memcg);
+}
+
+/*
+ * The operator's signal to every process of the cgroup (signal --all), and
+ * to main if it has not joined yet: as given, no SIGCONT after it. How many
+ * processes it reached, or -1.
+ */
+long
+svcg_signal_all(const struct track_cg *cg, pid_t main, int sig)
+{
+	long n;
+
+	if (cg == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((n = track_signal(cg, sig)) < 0)
+		return -1;
+	if (main > 0 && track_has(cg, main) == 0 && kill(main, sig) == 0)
+		n++;
+	return n;
 }
 
 /*

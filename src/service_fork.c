@@ -201,6 +201,7 @@ svfork_look(struct service *sv, const struct service *all, int64_t now)
 		if (why[0] != '\0')
 			log_warnx("%s: %s", sv->conf->name, why);
 		sv->pid = pid;
+		svpg_disown(pid);	/* an adopted orphan no longer: the main */
 		if (sv->cg == NULL && proc_stat(pid, &ps) == 0 && ps.pgrp > 0) {
 			struct procstat lead;
 

@@ -4,9 +4,12 @@
  * again terminates the survivors of the old one instead of running a
  * second copy of every service beside them.
  *
- * One line per running service: "NAME PGID STARTTIME", STARTTIME being the
+ * One line per process group: "NAME PGID STARTTIME", STARTTIME being the
  * group leader's start (field 22 of /proc/PID/stat), which tells a
- * survivor from an unrelated process that got the same pid later.
+ * survivor from an unrelated process that got the same pid later. The
+ * groups are each service's and those that outlived their main process;
+ * an orphan guardiand adopted has a line of its own with its pid, and is
+ * stopped with the session or group it leads, if it leads one.
  */
 #include <sys/stat.h>
 
@@ -109,7 +112,9 @@ state_remove(void)
 	buf_free(&text);
 }
 
-/* What session_members looks for, and where it puts what it finds. */
+/* What session_members looks for (a session, or a process group with that
+ * id, or the process itself: an adopted orphan need lead neither), and
+ * where it puts what it finds. */
 struct members {
 	pid_t sid;
 	pid_t *pids;
@@ -121,12 +126,13 @@ member(void *arg, pid_t pid, const struct procstat *ps)
 {
 	struct members *m = arg;
 
-	if (ps->sid == m->sid)
+	if (pid == m->sid || ps->sid == m->sid || ps->pgrp == m->sid)
 		m->pids[m->n++] = pid;
 	return m->n < m->max;
 }
 
-/* Live (not zombie) processes of session sid, into pids; returns how many. */
+/* Live (not zombie) processes of session (or group) sid, into pids;
+ * returns how many. */
 static size_t
 session_members(pid_t sid, pid_t *pids, size_t max)
 {

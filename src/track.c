@@ -194,14 +194,20 @@ track_instance(const char *pidfile, char *buf, size_t len)
 /*
  * Opens (and with create, makes) directory name under dirfd without
  * following a symlink; refuses one not owned by us or writable by others.
+ * *madep (may be NULL) says whether it was made here. One made here that
+ * cannot be opened (out of descriptors: EMFILE) is removed again, since
+ * nothing would remove it later: unlinkat needs no descriptor.
  */
 static int
-open_dir(int dirfd, const char *name, bool create, char *why, size_t wlen)
+open_dir(int dirfd, const char *name, bool create, bool *madep, char *why,
+    size_t wlen)
 {
 	struct stat st;
 	bool made = false;
-	int fd;
+	int fd, e;
 
+	if (madep)
+		*madep = false;
 	if (create) {
 		if (mkdirat(dirfd, name, 0755) == 0)
 			made = true;
@@ -212,9 +218,15 @@ open_dir(int dirfd, const char *name, bool create, char *why, size_t wlen)
 	}
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		fmt_err(why, wlen, "%s: %s", name, strerror(errno));
+		e = errno;
+		fmt_err(why, wlen, "%s: %s", name, strerror(e));
+		if (made)
+			(void)unlinkat(dirfd, name, AT_REMOVEDIR);
+		errno = e;
 		return -1;
 	}
+	if (madep)
+		*madep = made;
 	if (made)
 		(void)fchmod(fd, 0755);	/* umask may have taken bits */
 	if (fstat(fd, &st) != 0 || st.st_uid != geteuid() ||
@@ -252,8 +264,8 @@ track_root_open(struct track_root *root, const char *pidfile, bool enabled,
 		fmt_err(why, wlen, "%s: %s", mnt, strerror(errno));
 		return -1;
 	}
-	if ((gfd = open_dir(mfd, "guardiand", true, why, wlen)) < 0 ||
-	    (root->fd = open_dir(gfd, inst, true, why, wlen)) < 0)
+	if ((gfd = open_dir(mfd, "guardiand", true, NULL, why, wlen)) < 0 ||
+	    (root->fd = open_dir(gfd, inst, true, NULL, why, wlen)) < 0)
 		goto fail;
 	if (asprintf(&root->path, "%s/guardiand/%s", mnt, inst) < 0) {
 		root->path = NULL;
@@ -318,6 +330,7 @@ valid_service(const char *s)
 int
 track_cg_open(struct track_root *root, const char *service, struct track_cg *cg)
 {
+	bool made;
 	int e;
 
 	cg->fd = cg->procs_fd = cg->events_fd = -1;
@@ -327,7 +340,7 @@ track_cg_open(struct track_root *root, const char *service, struct track_cg *cg)
 		return -1;
 	}
 	snprintf(cg->name, sizeof(cg->name), "%s%s", service, TRACK_SUFFIX);
-	if ((cg->fd = open_dir(root->fd, cg->name, true, NULL, 0)) < 0 ||
+	if ((cg->fd = open_dir(root->fd, cg->name, true, &made, NULL, 0)) < 0 ||
 	    (cg->procs_fd = openat(cg->fd, "cgroup.procs",
 	    O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
 	    (cg->events_fd = openat(cg->fd, "cgroup.events",
@@ -342,6 +355,11 @@ track_cg_open(struct track_root *root, const char *service, struct track_cg *cg)
 fail:
 	e = errno;
 	track_cg_close(cg);
+	/* Made here, then out of descriptors (EMFILE) for its files: a cgroup
+	 * nothing would use, nor remove later, goes now (empty: rmdir of a
+	 * cgroup with processes fails with EBUSY). */
+	if (made)
+		(void)unlinkat(root->fd, cg->name, AT_REMOVEDIR);
 	errno = e;
 	return -1;
 }
@@ -421,11 +439,18 @@ remove_children(int dirfd, int depth)
 
 /*
  * Removes a service's cgroup once it is empty, and closes it: 0, or -1
- * with errno (EBUSY: processes are left; the cgroup stays open).
+ * with errno (EBUSY: processes are left; its directory stays open, for
+ * track_cg_close). Its interface files are closed first: out of
+ * descriptors (EMFILE), the walk of the cgroups it made needs two.
  */
 int
 track_cg_remove(struct track_root *root, struct track_cg *cg)
 {
+	if (cg->procs_fd >= 0)
+		close(cg->procs_fd);
+	if (cg->events_fd >= 0)
+		close(cg->events_fd);
+	cg->procs_fd = cg->events_fd = -1;
 	remove_children(cg->fd, 0);
 	if (unlinkat(root->fd, cg->name, AT_REMOVEDIR) != 0 && errno != ENOENT)
 		return -1;
@@ -470,6 +495,7 @@ static int
 collect(int dirfd, struct pidvec *pv, int depth)
 {
 	char buf[4096], *p, *end;
+	struct stat st;
 	size_t have = 0;
 	ssize_t n;
 	int fd;
@@ -500,7 +526,10 @@ collect(int dirfd, struct pidvec *pv, int depth)
 	close(fd);
 	if (n < 0)
 		return -1;
-	each_child(dirfd, depth, collect_child, pv);
+	/* A cgroup directory's link count is 2 plus its child cgroups
+	 * (kernfs): most have none, and need no listing. */
+	if (fstat(dirfd, &st) != 0 || st.st_nlink != 2)
+		each_child(dirfd, depth, collect_child, pv);
 	return 0;
 }
 
@@ -574,32 +603,57 @@ track_kill(const struct track_cg *cg)
 	return n;
 }
 
-/* Sums the members' RSS and CPU time from /proc, for what the cgroup lacks. */
-static void
-proc_usage(const pid_t *pids, long n, struct track_usage *u, bool mem, bool cpu)
+/*
+ * Adds the processes' RSS (with mem) and CPU time (with cpu) from /proc to
+ * u: what a cgroup lacks, and all there is without one. One read of
+ * /proc/PID/stat each (its rss is statm's); a process gone meanwhile adds
+ * nothing.
+ */
+void
+track_proc_usage(const pid_t *pids, long n, struct track_usage *u, bool mem,
+    bool cpu)
 {
 	long page = sysconf(_SC_PAGESIZE), tick = sysconf(_SC_CLK_TCK);
-	unsigned long long size, rss, ut, st;
+	unsigned long long rss, ut, st;
 	char file[64], buf[1024], *p;
 	long i;
 
+	if (!mem && !cpu)
+		return;
 	for (i = 0; i < n; i++) {
-		if (mem) {
-			snprintf(file, sizeof(file), "/proc/%ld/statm", (long)pids[i]);
-			if (read_at(AT_FDCWD, file, buf, sizeof(buf)) > 0 &&
-			    sscanf(buf, "%llu %llu", &size, &rss) == 2)
-				u->mem_bytes += rss * (unsigned long long)page;
-		}
-		if (cpu && tick > 0) {
-			snprintf(file, sizeof(file), "/proc/%ld/stat", (long)pids[i]);
-			/* Fields after the command, from the state (3rd): utime is the 14th. */
-			if (read_at(AT_FDCWD, file, buf, sizeof(buf)) > 0 &&
-			    (p = strrchr(buf, ')')) != NULL &&
-			    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-			    "%*u %*u %llu %llu", &ut, &st) == 2)
-				u->cpu_usec += (ut + st) * 1000000ULL / (unsigned long long)tick;
-		}
+		snprintf(file, sizeof(file), "/proc/%ld/stat", (long)pids[i]);
+		/* After the command, from the state (3rd field): utime is
+		 * the 14th, stime the 15th, rss (pages) the 24th. */
+		if (read_at(AT_FDCWD, file, buf, sizeof(buf)) <= 0 ||
+		    (p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		    "%llu %llu %*d %*d %*d %*d %*d %*d %*u %*u %llu", &ut, &st,
+		    &rss) != 3)
+			continue;
+		if (mem && page > 0)
+			u->mem_bytes += rss * (unsigned long long)page;
+		if (cpu && tick > 0)
+			u->cpu_usec += (ut + st) * 1000000ULL /
+			    (unsigned long long)tick;
 	}
+}
+
+/* Whether the memory controller is on for the services' cgroups (in the
+ * instance's cgroup.subtree_control): then they have memory.current. */
+bool
+track_root_memory(const struct track_root *root)
+{
+	char buf[512];
+	const char *p;
+
+	if (root->fd < 0 ||
+	    read_at(root->fd, "cgroup.subtree_control", buf, sizeof(buf)) <= 0)
+		return false;
+	for (p = buf; (p = strstr(p, "memory")) != NULL; p += 6)
+		if ((p == buf || p[-1] == ' ') &&
+		    (p[6] == ' ' || p[6] == '\n' || p[6] == '\0'))
+			return true;
+	return false;
 }
 
 /*
@@ -610,7 +664,15 @@ proc_usage(const pid_t *pids, long n, struct track_usage *u, bool mem, bool cpu)
 int
 track_usage(const struct track_cg *cg, struct track_usage *u)
 {
-	char buf[1024], *p;
+	return track_usage_as(cg, u, true);
+}
+
+/* track_usage; memcg false: the memory controller is known to be off
+ * (track_root_memory), so memory.current is not even tried. */
+int
+track_usage_as(const struct track_cg *cg, struct track_usage *u, bool memcg)
+{
+	char buf[1024], *p = NULL;
 	pid_t *pids;
 	long n;
 
@@ -618,20 +680,21 @@ track_usage(const struct track_cg *cg, struct track_usage *u)
 	if ((n = track_pids(cg, &pids)) < 0)
 		return -1;
 	u->procs = n;
-	if (read_at(cg->fd, "memory.current", buf, sizeof(buf)) > 0) {
+	if (memcg && read_at(cg->fd, "memory.current", buf, sizeof(buf)) > 0) {
 		u->mem_bytes = strtoull(buf, NULL, 10);
 		u->mem_cgroup = true;
 	}
-	if (read_at(cg->fd, "cpu.stat", buf, sizeof(buf)) > 0 &&
-	    strncmp(buf, "usage_usec ", 11) == 0) {
-		u->cpu_usec = strtoull(buf + 11, NULL, 10);
-		u->cpu_cgroup = true;
-	} else if (read_at(cg->fd, "cpu.stat", buf, sizeof(buf)) > 0 &&
-	    (p = strstr(buf, "\nusage_usec ")) != NULL) {
-		u->cpu_usec = strtoull(p + 12, NULL, 10);
-		u->cpu_cgroup = true;
+	if (read_at(cg->fd, "cpu.stat", buf, sizeof(buf)) > 0) {
+		if (strncmp(buf, "usage_usec ", 11) == 0)
+			p = buf + 11;
+		else if ((p = strstr(buf, "\nusage_usec ")) != NULL)
+			p += 12;
+		if (p != NULL) {
+			u->cpu_usec = strtoull(p, NULL, 10);
+			u->cpu_cgroup = true;
+		}
 	}
-	proc_usage(pids, n, u, !u->mem_cgroup, !u->cpu_cgroup);
+	track_proc_usage(pids, n, u, !u->mem_cgroup, !u->cpu_cgroup);
 	free(pids);
 	return 0;
 }

@@ -84,6 +84,16 @@ spawn_fg_limited() {
 # reload never reads half a file.
 write_conf_atomically() { cat >"$1.tmp.$$" && mv -f "$1.tmp.$$" "$1"; }
 
+# cgroup_subtree_left: with cgroup tracking, the cgroups of this test's
+# guardiand that are still there (its instance directory, from the log line
+# "cgroup tracking in DIR"; the log escapes a backslash as two).
+cgroup_subtree_left() {
+	local inst
+	inst=$(sed -n 's/.*guardiand: cgroup tracking in //p' "$LOG" | head -n 1 | sed 's/\\\\/\\/g')
+	[ -n "$inst" ] && [ -d "$inst" ] && echo "$inst" &&
+		find "$inst" -mindepth 1 -maxdepth 1 -type d | head -n 3
+}
+
 # ---------------------------------------------------------------------------
 
 test_1000_services_100_crash_looping() {
@@ -504,6 +514,9 @@ test_out_of_descriptors() {
 	assertEquals "guardiand exit status after SIGTERM" 0 "$DSTATUS"
 	nothing_in_T
 	assertTrue "nothing left: $(procs_in_T)" $?
+	# Its cgroups go with it, even those of services that could not open
+	# theirs (EMFILE after the mkdir).
+	assertEquals "cgroups left behind" "" "$(cgroup_subtree_left)"
 }
 
 # shellcheck disable=SC1090

@@ -124,7 +124,6 @@ test_status_says_which_tracking() {
 }
 
 test_daemonizing_restart_always_keeps_one_copy() {
-	needs_cgroups "copies pile up: the fallback stops them only with the service" || return 0
 	daemonizing_conf d 'restart = always' 'backoff_initial = 50ms' \
 		'backoff_max = 100ms' 'stop_timeout = 2s' >"$CONF"
 	start_ready || return
@@ -143,7 +142,6 @@ test_daemonizing_restart_always_keeps_one_copy() {
 }
 
 test_daemonizing_stopped_by_stop() {
-	needs_cgroups "a setsid'd child whose parent is gone is found by no process group" || return 0
 	daemonizing_conf d 'restart = on-failure' >"$CONF"
 	start_ready || return
 	wait_for "the detached child" "$WAIT" kids_ge d 1 || return
@@ -155,7 +153,6 @@ test_daemonizing_stopped_by_stop() {
 }
 
 test_daemonizing_stopped_with_guardiand() {
-	needs_cgroups "a setsid'd child whose parent is gone is found by no process group" || return 0
 	daemonizing_conf d 'restart = on-failure' >"$CONF"
 	start_ready || return
 	wait_for "the detached child" "$WAIT" kids_ge d 1 || return
@@ -169,7 +166,7 @@ test_daemonizing_stopped_with_guardiand() {
 }
 
 test_daemonizing_stopped_after_kill9_of_guardiand() {
-	needs_cgroups "after kill -9 the orphans go to init: only state-file groups are found" || return 0
+	needs_cgroups "it looks into the cgroup; test_kill9_then_one_copy_in_both_modes is the fallback's" || return 0
 	# always, but the next try 30 s away: one copy to look for
 	daemonizing_conf d 'restart = always' 'backoff_initial = 30s' >"$CONF"
 	start_ready || return
@@ -192,7 +189,7 @@ test_daemonizing_stopped_after_kill9_of_guardiand() {
 }
 
 test_unconfigured_leftovers_stopped_after_kill9() {
-	needs_cgroups "after kill -9 the orphans go to init: only state-file groups are found" || return 0
+	needs_cgroups "it looks into the cgroups; test_kill9_unconfigured_orphan_stopped_in_both_modes is the fallback's" || return 0
 	{ daemonizing_conf old 'restart = on-failure'; svc_conf api; } >"$CONF"
 	start_ready || return
 	wait_for "old's detached child" "$WAIT" kids_ge old 1 || return
@@ -213,7 +210,6 @@ test_unconfigured_leftovers_stopped_after_kill9() {
 }
 
 test_reload_race_never_two_instances() {
-	needs_cgroups "the new instance can start while the old one's group lives" || return 0
 	local slow=("$(recording_conf slow 'trap : TERM; while :; do sleep 1; done' 'stop_timeout = 2s')")
 	{ svc_conf other; echo "${slow[0]}"; } >"$CONF"
 	start_ready || return
@@ -259,7 +255,7 @@ test_escapes_are_stopped() {
 }
 
 test_200_processes_stopped() {
-	needs_cgroups "the fallback finds them one /proc scan at a time" || return 0
+	needs_cgroups "it counts the cgroup; test_200_processes_stopped_in_both_modes is the fallback's" || return 0
 	recording_conf many "i=0; while [ \$i -lt 200 ]; do sleep 1000 & i=\$((i+1)); done; \
 echo ready >$T/many.ready; wait" 'stop_timeout = 5s' >"$CONF"
 	start_ready || return
@@ -273,6 +269,124 @@ echo ready >$T/many.ready; wait" 'stop_timeout = 5s' >"$CONF"
 	t1=$(now_us)
 	assertEquals "none left" 0 "$(cg_count "$cg")"
 	echo "  200 processes: stop to stopped in $(((t1 - t0) / 1000)) ms"
+}
+
+# ---- Both modes: what the process-group fallback does too (orphans
+# adopted by guardiand, a subreaper, attributed to their service; the state
+# file after kill -9). These tests look at processes, not at cgroups. ----
+
+# state_names NAME PID: with the fallback, the state file lists PID for
+# service NAME (an adopted orphan); with cgroups it need not.
+state_names() { cgroups_on || file_has "${PIDFILE%.pid}.state" "^$1 $2 "; }
+# leads_session PID: PID has called setsid.
+leads_session() { [ "$(stat_field "$1" 6)" = "$1" ]; }
+
+test_kill9_then_one_copy_in_both_modes() {
+	daemonizing_conf d 'restart = always' 'backoff_initial = 30s' >"$CONF"
+	start_ready || return
+	wait_for "the detached child" "$WAIT" kids_ge d 1 || return
+	local k1
+	k1=$(sed -n 1p "$T/d.kids")
+	wait_for "the state file to name $k1" "$WAIT" state_names d "$k1" || return
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null
+	assertTrue "$k1 outlives guardiand" "is_alive $k1"
+	start_ready || return
+	wait_starts d 2 || return
+	assertTrue "the old copy $k1 was stopped before the service started again" "is_gone $k1"
+	wait_for "the new copy" "$WAIT" kids_ge d 2 || return
+	assertEquals "one copy alive" 1 "$(kids_alive d)"
+	stop_daemon "$DPID"
+	assertEquals "nothing left" 0 "$(kids_alive d)"
+}
+
+test_kill9_unconfigured_orphan_stopped_in_both_modes() {
+	{ daemonizing_conf old 'restart = on-failure'; svc_conf api; } >"$CONF"
+	start_ready || return
+	wait_for "old's detached child" "$WAIT" kids_ge old 1 || return
+	local k1
+	k1=$(sed -n 1p "$T/old.kids")
+	wait_for "the state file to name $k1" "$WAIT" state_names old "$k1" || return
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null
+	svc_conf api >"$CONF"
+	start_ready || return
+	wait_for "old's child stopped" "$WAIT" is_gone "$k1" || return
+	stop_daemon "$DPID"
+	assertEquals "nothing left" 0 "$(kids_alive old)"
+}
+
+# start, restart: a service whose last run left processes waits (stopping)
+# until they are gone.
+test_start_and_restart_wait_for_the_last_run_in_both_modes() {
+	daemonizing_conf d 'restart = on-failure' >"$CONF"
+	start_ready || return
+	wait_for "the detached child" "$WAIT" kids_ge d 1 || return
+	wait_log "d: exited with status 0" || return
+	local k1 k2
+	k1=$(sed -n 1p "$T/d.kids")
+	assertTrue "it lives on" "is_alive $k1"
+	ctl start d
+	assertEquals "start; $ERR" 0 "$RC"
+	wait_starts d 2 || return
+	assertTrue "$k1 was stopped before the start" "is_gone $k1"
+	wait_for "the second child" "$WAIT" kids_ge d 2 || return
+	k2=$(sed -n 2p "$T/d.kids")
+	wait_for "the second run ended" "$WAIT" log_count_ge "d: exited with status 0" 2 || return
+	ctl restart d
+	assertEquals "restart; $ERR" 0 "$RC"
+	wait_starts d 3 || return
+	assertTrue "$k2 was stopped before the restart" "is_gone $k2"
+	wait_for "the third child" "$WAIT" kids_ge d 3 || return
+	assertEquals "one copy alive" 1 "$(kids_alive d)"
+}
+
+# An orphan still in the main process's group when adopted, that leaves it
+# later (setsid) and clears its environment (no GUARDIAND_SERVICE mark):
+# still the service's.
+test_orphan_leaving_its_group_later_is_stopped_in_both_modes() {
+	cat >"$T/late.sh" <<-SCRIPT
+	#!/bin/sh
+	echo \$\$ >>$T/late.pids
+	( sh -c 'while [ ! -e $T/go ]; do sleep 0.05; done; exec env -i /usr/bin/setsid /bin/sh -c "echo \\\$\\\$ >>$T/late.kids; exec /bin/sleep 1000"' & )
+	exit 0
+	SCRIPT
+	chmod 755 "$T/late.sh"
+	printf '[service late]\ncommand = %s\nrestart = never\n' "$T/late.sh" >"$CONF"
+	start_ready || return
+	wait_log "late: exited with status 0" || return
+	: >"$T/go"
+	wait_for "the child in its own session" "$WAIT" kids_ge late 1 || return
+	local k
+	k=$(sed -n 1p "$T/late.kids")
+	wait_for "$k leads its session" "$WAIT" leads_session "$k" || return
+	assertFalse "it has no mark" "tr '\\0' '\\n' </proc/$k/environ | grep -q GUARDIAND_SERVICE"
+	ctl stop late
+	assertEquals "stop; $ERR" 0 "$RC"
+	wait_for "$k stopped with the service" "$WAIT" is_gone "$k" || return
+}
+
+test_200_processes_stopped_in_both_modes() {
+	cat >"$T/many.sh" <<-SCRIPT
+	#!/bin/sh
+	echo \$\$ >>$T/many.pids
+	i=0
+	while [ \$i -lt 200 ]; do sleep 1000 & echo \$! >>$T/many.kids; i=\$((i+1)); done
+	echo ready >$T/many.ready
+	wait
+	SCRIPT
+	chmod 755 "$T/many.sh"
+	printf '[service many]\ncommand = %s\nstop_timeout = 5s\n' "$T/many.sh" >"$CONF"
+	start_ready || return
+	wait_for "200 processes" "$WAIT" file_has "$T/many.ready" ready || return
+	assertEquals "200 alive" 200 "$(kids_alive many)"
+	local t0 t1
+	t0=$(now_us)
+	ctl stop many
+	wait_state many down || return
+	t1=$(now_us)
+	assertEquals "none left once down" 0 "$(kids_alive many)"
+	echo "  200 processes ($(cgroups_on && echo cgroup || echo pgroup)): stop to stopped in $(((t1 - t0) / 1000)) ms"
 }
 
 # Sourced by test_tracking_pgroup.sh, which runs these tests itself.

@@ -117,15 +117,6 @@ test_table_rows(void)
 		}
 		/* every key is found where it is */
 		CHECK(config_key_find(k->name, k->section) == k);
-		/* the reader takes a [guardiand] key given twice by its
-		 * string being set already */
-		if (k->section == KEY_MAIN && k->kind != KK_INCLUDE &&
-		    (k->size != sizeof(char *) || (k->kind != KK_PATH &&
-		    k->kind != KK_GROUP && k->kind != KK_STRING))) {
-			printf("  %s: a [guardiand] key that is no string\n",
-			    k->name);
-			t_failed_here = 1;
-		}
 		if (k->kind == KK_INCLUDE && k->section != KEY_MAIN) {
 			printf("  %s: include outside [guardiand]\n", k->name);
 			t_failed_here = 1;
