@@ -542,8 +542,7 @@ control_next_deadline(void)
 	int64_t next = accept_resume;
 
 	for (struct client *cl = clients; cl; cl = cl->next)
-		if (next < 0 || cl->deadline < next)
-			next = cl->deadline;
+		next = deadline_min(next, cl->deadline);
 	return next;
 }
 

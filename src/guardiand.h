@@ -414,6 +414,8 @@ void loop_once(int64_t deadline_ms);
 /* ---- clock.c (guardiand and guardianctl) ---- */
 
 int64_t now_ms(void);		/* monotonic milliseconds */
+/* The earlier of two deadlines, where -1 is none. */
+int64_t deadline_min(int64_t a, int64_t b);
 
 /* ---- buf.c ---- */
 

@@ -481,13 +481,6 @@ start_daemon(struct conf *c)
 	return 0;
 }
 
-/* The nearer of two deadlines, -1 meaning none. */
-static int64_t
-earliest(int64_t a, int64_t b)
-{
-	return a < 0 || (b >= 0 && b < a) ? b : a;
-}
-
 /* The longest a start may take to be ready, over the services that have
  * a readiness check or daemonize (0 if none does). */
 static int64_t
@@ -521,10 +514,10 @@ run(void)
 		slog_tick(now_ms());
 		service_record_state();
 		state_flush();
-		d = earliest(earliest(service_next_deadline(),
+		d = deadline_min(deadline_min(service_next_deadline(),
 		    control_next_deadline()), slog_next_deadline());
 		if (startup_pending)
-			d = earliest(d, startup_by);
+			d = deadline_min(d, startup_by);
 		loop_once(d);
 		now = now_ms();
 		service_timers(now);

@@ -480,7 +480,6 @@ notify_next_deadline(void)
 	int64_t next = -1;
 
 	for (struct notifier *n = notifiers; n; n = n->next)
-		if (n->watchdog_at >= 0 && (next < 0 || n->watchdog_at < next))
-			next = n->watchdog_at;
+		next = deadline_min(next, n->watchdog_at);
 	return next;
 }

@@ -368,7 +368,6 @@ probe_next_deadline(void)
 	int64_t next = -1;
 
 	for (struct probe_run *r = runs; r; r = r->next)
-		if (next < 0 || r->deadline < next)
-			next = r->deadline;
+		next = deadline_min(next, r->deadline);
 	return next;
 }

@@ -327,8 +327,7 @@ ready_next_deadline(void)
 	int64_t next = probe_next_deadline();
 
 	for (struct readiness *rd = rds; rd; rd = rd->next)
-		if (rd->at_ms >= 0 && (next < 0 || rd->at_ms < next))
-			next = rd->at_ms;
+		next = deadline_min(next, rd->at_ms);
 	return next;
 }
 

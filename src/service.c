@@ -396,40 +396,17 @@ service_timers(int64_t now)
 int64_t
 service_next_deadline(void)
 {
-	int64_t next = -1;
+	int64_t next = -1, now = now_ms();
 
 	for (struct service *sv = services; sv; sv = sv->next) {
-		int64_t d = sv->deadline_ms;
-
-		if (sv->state == SV_STOPPING && sv->exited && sv->cg == NULL) {
-			int64_t poll_at = now_ms() + GROUP_POLL_MS;
-			if (d < 0 || poll_at < d)
-				d = poll_at;
-		}
-		if (d >= 0 && (next < 0 || d < next))
-			next = d;
+		next = deadline_min(next, sv->deadline_ms);
+		if (sv->state == SV_STOPPING && sv->exited && sv->cg == NULL)
+			next = deadline_min(next, now + GROUP_POLL_MS);
 	}
-	{
-		int64_t d = ready_next_deadline(), e = notify_next_deadline();
-
-		if (d >= 0 && (next < 0 || d < next))
-			next = d;
-		if (e >= 0 && (next < 0 || e < next))
-			next = e;
-	}
-	{
-		int64_t d = svcg_strays_next();
-
-		if (d >= 0 && (next < 0 || d < next))
-			next = d;
-	}
-	{
-		int64_t d = svpg_next_deadline(now_ms());
-
-		if (d >= 0 && (next < 0 || d < next))
-			next = d;
-	}
-	return next;
+	next = deadline_min(next, ready_next_deadline());
+	next = deadline_min(next, notify_next_deadline());
+	next = deadline_min(next, svcg_strays_next());
+	return deadline_min(next, svpg_next_deadline(now));
 }
 
 /*

@@ -208,8 +208,7 @@ svcg_strays_next(void)
 	int64_t next = -1;
 
 	for (struct stray *s = strays; s; s = s->next)
-		if (next < 0 || s->kill_at < next)
-			next = s->kill_at;
+		next = deadline_min(next, s->kill_at);
 	return next;
 }
 

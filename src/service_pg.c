@@ -516,12 +516,8 @@ svpg_next_deadline(int64_t now)
 {
 	int64_t next = -1;
 
-	for (struct leftover *l = leftovers; l; l = l->next) {
-		int64_t d = service_leftover_deadline(&l->t, now);
-
-		if (d >= 0 && (next < 0 || d < next))
-			next = d;
-	}
+	for (struct leftover *l = leftovers; l; l = l->next)
+		next = deadline_min(next, service_leftover_deadline(&l->t, now));
 	return next;
 }
 
