@@ -521,6 +521,10 @@ service_apply(struct conf *c, char *summary, size_t len)
 	struct svc_conf *sc, *next;
 	unsigned added = 0, removed = 0, changed = 0, same = 0;
 	int64_t now = now_ms();
+	bool ordered = false;	/* the order needs every service known */
+
+	for (sc = c->services; sc && !ordered; sc = sc->next)
+		ordered = order_any(sc);
 
 	/* Services that left the config stop, and go once down. */
 	for (struct service *sv = services; sv; sv = sv->next) {
@@ -549,7 +553,10 @@ service_apply(struct conf *c, char *summary, size_t len)
 				pp = &(*pp)->next;
 			*pp = sv;
 			added++;
-			sv->just_added = true;	/* started below, once all are in */
+			if (ordered)
+				sv->just_added = true;	/* started below */
+			else
+				act(sv, service_step(sv, EV_START, now));
 			continue;
 		}
 		if (config_svc_equal(sv->conf, sc)) {
