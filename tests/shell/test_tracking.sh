@@ -366,6 +366,38 @@ test_orphan_leaving_its_group_later_is_stopped_in_both_modes() {
 	wait_for "$k stopped with the service" "$WAIT" is_gone "$k" || return
 }
 
+# The issue's script under every restart policy: nothing of it is left
+# after a stop, after SIGTERM of guardiand, and after kill -9 of guardiand
+# and a start of the next one (which stops the old copy first).
+test_daemonizing_every_policy_in_both_modes() {
+	local policy k
+	for policy in always on-failure never; do
+		rm -f "$T/d.kids" "$T/d.pids"
+		daemonizing_conf d "restart = $policy" 'backoff_initial = 30s' >"$CONF"
+		start_ready || return
+		wait_for "$policy: the detached child" "$WAIT" kids_ge d 1 || return
+		ctl stop d
+		assertEquals "$policy: stop; $ERR" 0 "$RC"
+		wait_for "$policy: nothing left after stop" "$WAIT" kids_alive_is d 0 || return
+		ctl start d
+		wait_for "$policy: started again" "$WAIT" kids_ge d 2 || return
+		stop_daemon "$DPID"
+		assertEquals "$policy: nothing left after SIGTERM of guardiand" 0 "$(kids_alive d)"
+		start_ready || return
+		wait_for "$policy: a third copy" "$WAIT" kids_ge d 3 || return
+		k=$(sed -n 3p "$T/d.kids")
+		kill -KILL "$DPID"
+		wait "$DPID" 2>/dev/null
+		assertTrue "$policy: $k outlives guardiand" "is_alive $k"
+		start_ready || return
+		wait_for "$policy: the old copy stopped by the next guardiand" "$WAIT" is_gone "$k" || return
+		wait_for "$policy: and one new copy" "$WAIT" kids_ge d 4 || return
+		assertEquals "$policy: one copy alive" 1 "$(kids_alive d)"
+		stop_daemon "$DPID"
+		assertEquals "$policy: nothing left" 0 "$(kids_alive d)"
+	done
+}
+
 test_200_processes_stopped_in_both_modes() {
 	cat >"$T/many.sh" <<-SCRIPT
 	#!/bin/sh
