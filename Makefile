@@ -35,14 +35,14 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/forward.c src/state.c src/proctree.c src/fmt.c src/check.c \
              src/oneshot.c src/buf.c src/clock.c src/reload.c src/commands.c \
              src/proto.c src/spawn.c src/env.c src/service_cg.c src/service_pg.c \
-             src/track.c src/mainpid.c src/service_fork.c src/usage.c \
+             src/track.c src/track_usage.c src/mainpid.c src/service_fork.c src/usage.c \
              src/probe_conf.c src/svc_conf.c \
              src/probe.c src/ready.c src/service_log.c src/notify.c \
              src/order.c src/confline.c
 CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c src/clock.c src/proto.c
 LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
              src/output.c src/service_policy.c src/fmt.c src/buf.c src/clock.c \
-             src/proto.c src/track.c src/mainpid.c src/log.c src/env.c \
+             src/proto.c src/track.c src/track_usage.c src/mainpid.c src/log.c src/env.c \
              src/proctree.c src/state.c src/probe_conf.c src/svc_conf.c \
              src/order.c src/confline.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
@@ -50,7 +50,7 @@ UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 
 all: $(B)/guardiand $(B)/guardianctl
 
-$(B)/%.o: src/%.c src/guardiand.h src/proto.h src/control.h | $(B)
+$(B)/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.h src/proto.h src/control.h | $(B)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
 
 $(B):
@@ -158,7 +158,7 @@ FUZZ_OBJ      = $(patsubst src/%.c,$(FUZZ_B)/obj/%.o,$(filter-out src/main.c,$(D
 FUZZ_ENV      = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-$(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/proto.h src/control.h
+$(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.h src/proto.h src/control.h
 	@mkdir -p $(FUZZ_B)/obj
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
