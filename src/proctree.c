@@ -20,11 +20,6 @@
 
 #include "guardiand.h"
 
-struct pinfo {
-	pid_t pid, ppid, pgrp;
-	bool mine;
-};
-
 /* Parses /proc/PID/stat; 0, or -1 if there is no such process. */
 int
 proc_stat(pid_t pid, struct procstat *ps)
@@ -234,9 +229,9 @@ proc_children(pid_t **out)
 	return k.n;
 }
 
-/* Every live process, for proctree_escaped. */
+/* proc_table's growing array. */
 struct ptable {
-	struct pinfo *all;
+	struct proc_entry *v;
 	size_t n, cap;
 };
 
@@ -247,19 +242,54 @@ collect(void *arg, pid_t pid, const struct procstat *ps)
 
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct pinfo *na = reallocarray(t->all, cap, sizeof(*na));
+		struct proc_entry *nv = reallocarray(t->v, cap, sizeof(*nv));
 
-		if (na == NULL)
+		if (nv == NULL)
 			return false;
-		t->all = na;
+		t->v = nv;
 		t->cap = cap;
 	}
-	t->all[t->n].pid = pid;
-	t->all[t->n].ppid = ps->ppid;
-	t->all[t->n].pgrp = ps->pgrp;
-	t->all[t->n].mine = false;
-	t->n++;
+	t->v[t->n++] = (struct proc_entry){ pid, ps->ppid, ps->pgrp, 0 };
 	return true;
+}
+
+static int
+by_pid(const void *a, const void *b)
+{
+	pid_t x = ((const struct proc_entry *)a)->pid;
+	pid_t y = ((const struct proc_entry *)b)->pid;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Every live process but guardiand, from one walk of /proc, sorted by pid
+ * (proc_find looks one up), each with tag 0 for the caller's use: their
+ * number, or -1 (free *out).
+ */
+long
+proc_table(struct proc_entry **out)
+{
+	struct ptable t = { NULL, 0, 0 };
+
+	if (proc_walk(collect, &t) < 0) {
+		free(t.v);
+		*out = NULL;
+		return -1;
+	}
+	qsort(t.v, t.n, sizeof(*t.v), by_pid);
+	*out = t.v;
+	return (long)t.n;
+}
+
+/* The entry of pid in a proc_table, or NULL. */
+struct proc_entry *
+proc_find(struct proc_entry *v, long n, pid_t pid)
+{
+	struct proc_entry key = { .pid = pid };
+
+	return pid > 0 && n > 0 ? bsearch(&key, v, (size_t)n, sizeof(*v),
+	    by_pid) : NULL;
 }
 
 /*
@@ -271,32 +301,32 @@ size_t
 proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
     size_t max)
 {
-	struct ptable t = { NULL, 0, 0 };
-	struct pinfo *all;
+	struct proc_entry *all;
 	size_t n, found = 0;
 	pid_t self = getpid();
 	bool changed;
+	long got;
 
-	if (proc_walk(collect, &t) < 0)
+	if ((got = proc_table(&all)) < 0)
 		return 0;
-	all = t.all;
-	n = t.n;
+	n = (size_t)got;
 	/* Roots: the main process, the members of its group, and marked
 	 * orphans that came back to us. */
 	for (size_t i = 0; i < n; i++)
 		if ((main > 0 && all[i].pid == main) ||
 		    (pgid > 0 && all[i].pgrp == pgid) ||
 		    (all[i].ppid == self && proc_has_mark(all[i].pid, name)))
-			all[i].mine = true;
+			all[i].tag = 1;		/* the service's */
 	/* Then their descendants, until nothing more joins. */
 	do {
 		changed = false;
 		for (size_t i = 0; i < n; i++) {
-			if (all[i].mine)
+			if (all[i].tag)
 				continue;
 			for (size_t j = 0; j < n; j++) {
-				if (all[j].mine && all[j].pid == all[i].ppid) {
-					all[i].mine = changed = true;
+				if (all[j].tag && all[j].pid == all[i].ppid) {
+					all[i].tag = 1;
+					changed = true;
 					break;
 				}
 			}
@@ -305,7 +335,7 @@ proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
 	/* The main process itself is signalled directly, even before its
 	 * setsid has made the group. */
 	for (size_t i = 0; i < n && found < max; i++)
-		if (all[i].mine && all[i].pgrp != pgid && all[i].pid != main)
+		if (all[i].tag && all[i].pgrp != pgid && all[i].pid != main)
 			out[found++] = all[i].pid;
 	free(all);
 	return found;

@@ -21,6 +21,13 @@ int proc_walk(bool (*fn)(void *arg, pid_t pid, const struct procstat *ps),
 size_t proctree_escaped(pid_t main, pid_t pgid, const char *name, pid_t *out,
     size_t max);
 bool proc_has_mark(pid_t pid, const char *name);
+/* One process of a proc_table: tag is the caller's, 0 to begin with. */
+struct proc_entry {
+	pid_t pid, ppid, pgrp;
+	int tag;
+};
+long proc_table(struct proc_entry **out);
+struct proc_entry *proc_find(struct proc_entry *v, long n, pid_t pid);
 size_t proc_children(pid_t **out);	/* guardiand's own; free *out */
 bool proc_mark(pid_t pid, char *name, size_t len);	/* its GUARDIAND_SERVICE */
 

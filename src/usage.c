@@ -22,99 +22,28 @@
 #define OWNER_NONE	(-2)	/* no service asked about owns it */
 #define CHAIN_MAX	64	/* ancestors followed to find an owner */
 
-struct uproc {
-	pid_t pid, ppid, pgrp;
-	int owner;		/* index of the service, or OWNER_* */
-};
-
+/* The processes of one walk of /proc (proc_table); tag: the owner. */
 struct utable {
-	struct uproc *v;
-	size_t n, cap;
+	struct proc_entry *v;
+	long n;
 };
-
-static bool
-add_proc(void *arg, pid_t pid, const struct procstat *ps)
-{
-	struct utable *t = arg;
-
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct uproc *nv = reallocarray(t->v, cap, sizeof(*nv));
-
-		if (nv == NULL)
-			return false;
-		t->v = nv;
-		t->cap = cap;
-	}
-	t->v[t->n++] = (struct uproc){ pid, ps->ppid, ps->pgrp, OWNER_UNKNOWN };
-	return true;
-}
-
-static int
-by_pid(const void *a, const void *b)
-{
-	pid_t x = ((const struct uproc *)a)->pid, y = ((const struct uproc *)b)->pid;
-
-	return x < y ? -1 : x > y;
-}
-
-static struct uproc *
-find(struct utable *t, pid_t pid)
-{
-	struct uproc key = { .pid = pid };
-
-	return pid > 0 ? bsearch(&key, t->v, t->n, sizeof(*t->v), by_pid) : NULL;
-}
-
-/* The service a process's environment names (GUARDIAND_SERVICE=NAME) into
- * name; false if none (or the program overwrote its environment). */
-static bool
-read_mark(pid_t pid, char *name, size_t len)
-{
-	static const char want[] = SERVICE_MARK "=";
-	char file[64], *buf;
-	size_t got = 0, cap = 65536;
-	ssize_t n;
-	bool found = false;
-	int fd;
-
-	snprintf(file, sizeof(file), "/proc/%ld/environ", (long)pid);
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
-	if ((buf = malloc(cap)) == NULL) {
-		close(fd);
-		return false;
-	}
-	while (got < cap - 1 && (n = read(fd, buf + got, cap - 1 - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	buf[got] = '\0';
-	for (size_t i = 0; i < got && !found; i += strlen(buf + i) + 1)
-		if (strncmp(buf + i, want, sizeof(want) - 1) == 0 &&
-		    strlen(buf + i + sizeof(want) - 1) < len) {
-			strcpy(name, buf + i + sizeof(want) - 1);
-			found = true;
-		}
-	free(buf);
-	return found;
-}
 
 /* The owner of p: its own if set, else the first owned ancestor's, which
  * every process on the way gets too. */
 static int
-resolve(struct utable *t, struct uproc *p)
+resolve(struct utable *t, struct proc_entry *p)
 {
-	struct uproc *chain[CHAIN_MAX];
+	struct proc_entry *chain[CHAIN_MAX];
 	int n = 0, owner = OWNER_NONE;
 
-	while (p != NULL && p->owner == OWNER_UNKNOWN && n < CHAIN_MAX) {
+	while (p != NULL && p->tag == OWNER_UNKNOWN && n < CHAIN_MAX) {
 		chain[n++] = p;
-		p = find(t, p->ppid);
+		p = proc_find(t->v, t->n, p->ppid);
 	}
-	if (p != NULL && p->owner != OWNER_UNKNOWN)
-		owner = p->owner;
+	if (p != NULL && p->tag != OWNER_UNKNOWN)
+		owner = p->tag;
 	while (n > 0)
-		chain[--n]->owner = owner;
+		chain[--n]->tag = owner;
 	return owner;
 }
 
@@ -128,38 +57,37 @@ attribute(struct service *const *sv, size_t n, struct utable *t)
 {
 	pid_t self = getpid();
 	char mark[128];
-	struct uproc *p;
+	struct proc_entry *p;
 
-	t->v = NULL;
-	t->n = t->cap = 0;
-	if (proc_walk(add_proc, t) < 0)
+	if ((t->n = proc_table(&t->v)) < 0)
 		return -1;
-	qsort(t->v, t->n, sizeof(*t->v), by_pid);
+	for (long k = 0; k < t->n; k++)
+		t->v[k].tag = OWNER_UNKNOWN;
 	/* Roots: main processes, those a stop found outside the group. */
 	for (size_t i = 0; i < n; i++) {
-		if ((p = find(t, sv[i]->pid)) != NULL)
-			p->owner = (int)i;
+		if ((p = proc_find(t->v, t->n, sv[i]->pid)) != NULL)
+			p->tag = (int)i;
 		for (size_t j = 0; j < sv[i]->nescaped; j++)
-			if ((p = find(t, sv[i]->escaped[j])) != NULL)
-				p->owner = (int)i;
+			if ((p = proc_find(t->v, t->n, sv[i]->escaped[j])) != NULL)
+				p->tag = (int)i;
 	}
 	/* Process group members, and marked orphans that came back to us. */
-	for (size_t k = 0; k < t->n; k++) {
+	for (long k = 0; k < t->n; k++) {
 		p = &t->v[k];
-		if (p->owner != OWNER_UNKNOWN)
+		if (p->tag != OWNER_UNKNOWN)
 			continue;
-		for (size_t i = 0; i < n && p->owner == OWNER_UNKNOWN; i++)
+		for (size_t i = 0; i < n && p->tag == OWNER_UNKNOWN; i++)
 			if (sv[i]->pgid > 0 && p->pgrp == sv[i]->pgid)
-				p->owner = (int)i;
-		if (p->owner != OWNER_UNKNOWN || p->ppid != self ||
-		    !read_mark(p->pid, mark, sizeof(mark)))
+				p->tag = (int)i;
+		if (p->tag != OWNER_UNKNOWN || p->ppid != self ||
+		    !proc_mark(p->pid, mark, sizeof(mark)))
 			continue;
-		for (size_t i = 0; i < n && p->owner == OWNER_UNKNOWN; i++)
+		for (size_t i = 0; i < n && p->tag == OWNER_UNKNOWN; i++)
 			if (strcmp(sv[i]->conf->name, mark) == 0)
-				p->owner = (int)i;
+				p->tag = (int)i;
 	}
 	/* Then the descendants of all of these. */
-	for (size_t k = 0; k < t->n; k++)
+	for (long k = 0; k < t->n; k++)
 		(void)resolve(t, &t->v[k]);
 	return 0;
 }
@@ -193,12 +121,12 @@ usage_collect(struct service *const *sv, size_t n, struct track_usage *u)
 		}
 	}
 	if (npg > 0 && attribute(pg, npg, &t) == 0) {
-		for (size_t k = 0; k < t.n; k++) {
+		for (long k = 0; k < t.n; k++) {
 			struct track_usage *o;
 
-			if (t.v[k].owner < 0)
+			if (t.v[k].tag < 0)
 				continue;
-			o = &u[at[t.v[k].owner]];
+			o = &u[at[t.v[k].tag]];
 			o->procs++;
 			track_proc_usage(&t.v[k].pid, 1, o, true, true);
 		}
@@ -230,8 +158,8 @@ usage_signal_all(struct service *sv, int sig)
 	/* Before the child's setsid the group does not exist yet. */
 	if (sv->pgid > 0 && kill(-sv->pgid, sig) == 0)
 		group = true;
-	for (size_t k = 0; k < t.n; k++) {
-		if (t.v[k].owner != 0)
+	for (long k = 0; k < t.n; k++) {
+		if (t.v[k].tag != 0)
 			continue;
 		if (group && t.v[k].pgrp == sv->pgid)
 			sent++;

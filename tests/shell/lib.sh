@@ -147,6 +147,21 @@ recording_conf() {
 # the pid).
 svc_conf() { recording_conf "$1" 'exec sleep 1000' "${@:2}"; }
 
+# kids_alive NAME: how many of the detached children NAME recorded in
+# $T/NAME.kids are alive (the daemonizing tests); kids_ge NAME N: N or
+# more recorded.
+kids_alive() { if [ -f "$T/$1.kids" ]; then alive_count "$T/$1.kids"; else echo 0; fi; }
+kids_alive_is() { [ "$(kids_alive "$1")" = "$2" ]; }
+kids_ge() { lines_ge "$T/$1.kids" "$2"; }
+
+# free_port: a TCP port of 127.0.0.1 nothing listens on now.
+free_port() {
+	"$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
 # alive_count FILE: how many of the pids listed in FILE are alive.
 alive_count() {
 	local p n=0
@@ -276,8 +291,9 @@ lib_teardown() {
 		case "$p" in '' | *[!0-9]*) ;; *) [ "$(proc_comm "$p")" = guardiand ] && DAEMON_PIDS+=("$p") ;; esac
 	done
 	for p in "${DAEMON_PIDS[@]}"; do stop_daemon "$p"; done
-	# Whatever services recorded, and anything else still mentioning $T.
-	for f in "$T"/*.pids "$T"/*/*.pids; do
+	# Whatever services recorded (their pids; the detached children of
+	# the daemonizing tests), and anything else still mentioning $T.
+	for f in "$T"/*.pids "$T"/*/*.pids "$T"/*.kids; do
 		[ -f "$f" ] || continue
 		while read -r p; do
 			case "$p" in '' | *[!0-9]*) ;; *) kill_recorded_pid "$p" ;; esac

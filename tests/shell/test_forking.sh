@@ -33,9 +33,6 @@ daemon_conf() {
 	echo
 }
 
-kids_alive() { if [ -f "$T/$1.kids" ]; then alive_count "$T/$1.kids"; else echo 0; fi; }
-kids_alive_is() { [ "$(kids_alive "$1")" = "$2" ]; }
-kids_ge() { lines_ge "$T/$1.kids" "$2"; }
 kid_n() { sed -n "${2}p" "$T/$1.kids" 2>/dev/null; }
 # main_is NAME PID: status --json says PID is NAME's main process.
 main_is() { jfield_is "$1" pid "$2"; }
@@ -48,16 +45,6 @@ new_main() {
 # sleep_in PID: the detached daemon became `sleep 1000` (its pid kept).
 sleep_in() { [ "$(proc_comm "$1")" = sleep ]; }
 
-tearDown() {
-	local f p
-	for f in "$T"/*.kids; do
-		[ -f "$f" ] || continue
-		while read -r p; do
-			case "$p" in '' | *[!0-9]*) ;; *) kill_recorded_pid "$p" ;; esac
-		done <"$f"
-	done
-	lib_teardown
-}
 
 test_pidfile_needs_type_forking() {
 	printf '[service d]\ncommand = /bin/sleep 1000\npidfile = %s/d.pid\n' "$T" >"$CONF"
@@ -208,13 +195,6 @@ nginx_conf() {
 http_ok() {
 	[ "$(timeout 5 "$PY" -c 'import sys, urllib.request
 print(urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1], timeout=3).read().decode().strip())' "$1" 2>/dev/null)" = ok ]
-}
-# free_port: a TCP port nothing listens on now.
-free_port() {
-	"$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
 }
 # children_of PID: the pids of its children.
 children_of() {

@@ -132,10 +132,7 @@ test_rsyslogd_notifies_ready() {
 test_redis_notifies_as_its_own_user() {
 	needs_root || return 0
 	local port
-	port=$("$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
+	port=$(free_port)
 	mkdir "$T/redis" && chown redis: "$T/redis" || return
 	cat >"$CONF" <<-CONF
 	[service redis]

@@ -8,14 +8,6 @@
 # shellcheck source=ctl_lib.sh
 . "$(dirname "$0")/ctl_lib.sh"
 
-# free_port: a TCP port nothing listens on now.
-free_port() {
-	"$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
 # server_conf NAME PORT [LINE...]: a service that records its pid, waits
 # for $T/NAME.go, then listens on PORT (writing $T/NAME.listening just
 # before) and accepts forever.

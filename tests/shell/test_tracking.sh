@@ -46,10 +46,6 @@ daemonizing_conf() {
 	echo
 }
 
-# kids_alive NAME: how many of the detached children recorded are alive.
-kids_alive() { if [ -f "$T/$1.kids" ]; then alive_count "$T/$1.kids"; else echo 0; fi; }
-kids_alive_is() { [ "$(kids_alive "$1")" = "$2" ]; }
-kids_ge() { lines_ge "$T/$1.kids" "$2"; }
 
 # tracking_of NAME: the tracking key of NAME's status line (raw protocol).
 tracking_of() {
@@ -82,17 +78,6 @@ only_copy_in() {
 	[ "$n" -ge 1 ] && grep -qx "$2" "$1/cgroup.procs"
 }
 
-# In cleanup: the detached children recorded (sh or sleep only).
-tearDown() {
-	local f p
-	for f in "$T"/*.kids; do
-		[ -f "$f" ] || continue
-		while read -r p; do
-			case "$p" in '' | *[!0-9]*) ;; *) kill_recorded_pid "$p" ;; esac
-		done <"$f"
-	done
-	lib_teardown
-}
 
 test_service_runs_in_its_cgroup() {
 	needs_cgroups || return 0

@@ -66,16 +66,6 @@ family_conf() {
 # got WHO N: $T/usr1.out has exactly N lines WHO.
 got() { [ "$(grep -cx "$1" "$T/usr1.out" 2>/dev/null)" = "$2" ]; }
 
-tearDown() {
-	local f p
-	for f in "$T"/*.kids; do
-		[ -f "$f" ] || continue
-		while read -r p; do
-			case "$p" in '' | *[!0-9]*) ;; *) kill_recorded_pid "$p" ;; esac
-		done <"$f"
-	done
-	lib_teardown
-}
 
 # signal without --all: the main process only; --all: every process, the
 # setsid'd child and its child included; the answer says how many.
@@ -110,9 +100,9 @@ test_signal_all_reaches_every_process() {
 # A service with no process: signal is an error (3) as it was, and so is
 # signal --all, said clearly.
 test_signal_all_no_processes() {
-	recording_conf done 'exit 0' 'restart = never' >"$CONF"
+	recording_conf 'done' 'exit 0' 'restart = never' >"$CONF"
 	start_ready || return
-	wait_state done down || return
+	wait_state 'done' down || return
 	ctl signal done TERM
 	assertEquals "signal, no main process: $OUT $ERR" 3 "$RC"
 	ctl signal --all done TERM
