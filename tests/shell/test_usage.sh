@@ -100,21 +100,26 @@ test_signal_all_reaches_every_process() {
 # A service with no process: signal is an error (3) as it was, and so is
 # signal --all, said clearly.
 test_signal_all_no_processes() {
-	recording_conf 'done' 'exit 0' 'restart = never' >"$CONF"
+	recording_conf ended 'exit 0' 'restart = never' >"$CONF"
 	start_ready || return
-	wait_state 'done' down || return
-	ctl signal done TERM
+	wait_state ended down || return
+	ctl signal ended TERM
 	assertEquals "signal, no main process: $OUT $ERR" 3 "$RC"
-	ctl signal --all done TERM
+	ctl signal --all ended TERM
 	assertEquals "signal --all, no process: $OUT $ERR" 3 "$RC"
-	assertContains "the reason" "$ERR" "done has no processes"
+	assertContains "the reason" "$ERR" "ended has no processes"
 	ctl signal --all nosuch TERM
 	assertEquals "signal --all nosuch" 4 "$RC"
-	ctl signal --all done NOSUCHSIG
+	ctl signal --all ended NOSUCHSIG
 	assertEquals "signal --all, unknown signal" 2 "$RC"
-	ctl status --all done
+	ctl status --all ended
 	assertEquals "status does not take --all: $ERR" 2 "$RC"
 }
+
+# session_has SID N: N processes in the session; key_ge NAME KEY N: the
+# status key is N or more.
+session_has() { [ "$(ps -o pid= -s "$1" | wc -l)" = "$2" ]; }
+key_ge() { local v; v=$(key_of "$1" "$2"); [ -n "$v" ] && [ "$v" -ge "$3" ]; }
 
 # procs: the real number of processes (3 sleeps, the main one's session);
 # mem_bytes > 0; in the table and --json too.
@@ -125,7 +130,7 @@ test_status_counts_processes() {
 	local main real
 	main=$(last_pid three)
 	wait_for "three processes in main's session" "$WAIT" \
-		eval '[ "$(ps -o pid= -s "$main" | wc -l)" = 3 ]' || return
+		session_has "$main" 3 || return
 	real=$(ps -o pid= -s "$main" | wc -l)
 	wait_for "procs=$real" "$WAIT" key_is three procs "$real" || return
 	assertTrue "mem_bytes > 0: $(status_raw three)" "[ '$(key_of three mem_bytes)' -gt 0 ]"
@@ -164,7 +169,7 @@ test_status_cpu_grows() {
 	assertTrue "cpu_usec is a number: '$c1'" "[ -n '$c1' ] && [ '$c1' -ge 0 ]"
 	touch "$T/go"
 	wait_for "cpu_usec to grow by 0.1 s from $c1" "$WAIT" \
-		eval '[ "$(key_of burn cpu_usec)" -ge $((c1 + 100000)) ]' || return
+		key_ge burn cpu_usec $((c1 + 100000)) || return
 }
 
 # [guardiand] cgroup = off: process-group tracking, whatever the host has;
