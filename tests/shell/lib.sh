@@ -325,6 +325,16 @@ lib_onetime_setup() {
 	return 0
 }
 
+# suite_of FILE: shunit2's suite() for a file that sources FILE and runs
+# its tests again another way (the *_pgroup.sh files, without cgroups):
+# shunit2 finds tests only in the text of the file it runs.
+suite_of() {
+	local t
+	while read -r t; do
+		suite_addTest "$t"
+	done < <(grep -o '^test_[a-z0-9_]*' "$1")
+}
+
 setUp() { lib_setup; }
 tearDown() { lib_teardown; }
 oneTimeSetUp() { lib_onetime_setup; }
