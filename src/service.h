@@ -303,9 +303,10 @@ int64_t probe_next_deadline(void);
 
 int svfork_look(struct service *sv, const struct service *all, int64_t now);
 
-/* ---- order.c: start order between services ---- */
+/* ---- order.c, service_order.c: start order between services ---- */
 
 int order_check(const struct conf *c, char *err, size_t errlen);
+bool order_names_have(char *const *list, const char *name);
 bool order_blocked(const struct service *sv, const struct service *all,
     char *why, size_t len);
 const struct service *order_required_down(const struct service *sv,
