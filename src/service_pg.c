@@ -360,8 +360,9 @@ svpg_adopt(struct service *all)
 		else
 			log_debug("%s: pid %ld outlived its parent: adopted",
 			    l->name, (long)kids[i]);
-		if ((owner && (owner->state == SV_STOPPING || owner->removed ||
-		    owner->want == WANT_DOWN)) || (by && by->t.kill_at >= 0))
+		/* without an owner, by is the leftover it came from */
+		if (owner ? owner->state == SV_STOPPING || owner->removed ||
+		    owner->want == WANT_DOWN : by->t.kill_at >= 0)
 			leftover_stop_one(l, now);
 	}
 	free(mains);
