@@ -59,6 +59,24 @@ test_pidfile_needs_type_forking() {
 		"$CONF:3: invalid type \"fork\" (simple or forking)"
 }
 
+# main_replaced_after_kill9 NAME K1: kill -9 of NAME's main process K1 (a
+# detached child recorded in $T/NAME.kids) is seen: the next child is the
+# main process, the only copy; a stop leaves nothing.
+main_replaced_after_kill9() {
+	local k2
+	wait_for "$2 became sleep" "$WAIT" sleep_in "$2" || return
+	kill -KILL "$2"
+	wait_for "the second daemon" "$WAIT" kids_ge "$1" 2 || return
+	k2=$(kid_n "$1" 2)
+	wait_for "main is the new daemon" "$WAIT" main_is "$1" "$k2" || return
+	wait_log "$1: killed by signal 9"
+	assertEquals "one copy" 1 "$(kids_alive "$1")"
+	ctl stop "$1"
+	assertEquals "stop; $ERR" 0 "$RC"
+	wait_state "$1" down || return
+	assertEquals "nothing left" 0 "$(kids_alive "$1")"
+}
+
 test_main_is_the_one_process_left_without_pidfile() {
 	daemon_conf d '' 'restart = always' 'backoff_initial = 50ms' >"$CONF"
 	start_ready || return
@@ -70,38 +88,20 @@ test_main_is_the_one_process_left_without_pidfile() {
 	wait_log "d: its starter exited with status 0"
 	wait_log "d: started, main pid $k1"
 	# its end is seen: restarted, and it is the only copy
-	wait_for "$k1 became sleep" "$WAIT" sleep_in "$k1" || return
-	kill -KILL "$k1"
-	wait_for "the second daemon" "$WAIT" kids_ge d 2 || return
-	k2=$(kid_n d 2)
-	wait_for "main is the new daemon" "$WAIT" main_is d "$k2" || return
-	wait_log "d: killed by signal 9"
-	assertEquals "one copy" 1 "$(kids_alive d)"
-	ctl stop d
-	assertEquals "stop; $ERR" 0 "$RC"
-	wait_state d down || return
-	assertEquals "nothing left" 0 "$(kids_alive d)"
+	main_replaced_after_kill9 d "$k1"
 }
 
 test_main_from_the_pidfile() {
 	daemon_conf d "$T/d.pid" 'restart = always' 'backoff_initial = 50ms' >"$CONF"
 	start_ready || return
 	wait_for "the daemon" "$WAIT" kids_ge d 1 || return
-	local k1 k2
+	local k1
 	k1=$(kid_n d 1)
 	wait_state d up || return
 	assertEquals "its main process is the pidfile's" "$k1" "$(jfield d pid)"
 	wait_log "d: started, main pid $k1 from $T/d.pid"
-	wait_for "$k1 became sleep" "$WAIT" sleep_in "$k1" || return
-	kill -KILL "$k1"
 	# the stale pidfile (the dead pid) is not taken for the new one
-	wait_for "the second daemon" "$WAIT" kids_ge d 2 || return
-	k2=$(kid_n d 2)
-	wait_for "main is the new daemon" "$WAIT" main_is d "$k2" || return
-	assertEquals "one copy" 1 "$(kids_alive d)"
-	ctl stop d
-	wait_state d down || return
-	assertEquals "nothing left" 0 "$(kids_alive d)"
+	main_replaced_after_kill9 d "$k1"
 }
 
 test_starter_failing_is_a_failed_run() {

@@ -153,7 +153,7 @@ test_health_tcp_and_http() {
 }
 
 test_detached_start_returns_once_ready() {
-	# what `service guardiand start && curl ...` rests on
+	# what `service guardiand start && <a client of the service>` rests on
 	recording_conf api "sleep 1; echo >&3; exec sleep 1000" 'ready = fd:3' >"$CONF"
 	start_detached
 	assertEquals "started; $ERR" 0 "$RC"
