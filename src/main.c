@@ -403,6 +403,40 @@ signal_ready(int fd, short revents, void *arg)
 	}
 }
 
+static volatile sig_atomic_t early_sigs;	/* bit n: signal n came early */
+
+static void
+early_signal(int sig)
+{
+	early_sigs |= 1 << sig;
+}
+
+/*
+ * libdaemon's daemon_signal_init unblocks each signal before it installs
+ * its handler (dsignal.c), so a stop signal that came while they were
+ * blocked would end guardiand by its default action, leaving the pidfile
+ * behind. A handler of ours holds such a signal until libdaemon's is in
+ * place, which then gets it again. 0, or -1 (errno set).
+ */
+static int
+signals_init(void)
+{
+	struct sigaction sa = { .sa_handler = early_signal };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -1;
+	if (daemon_signal_init(SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD, 0) < 0)
+		return -1;
+	sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (early_sigs & (1 << sigs[i]))
+			raise(sigs[i]);
+	return 0;
+}
+
 /* The steps after detaching: returns 0 or an exit code (already logged). */
 static int
 start_daemon(struct conf *c)
@@ -415,12 +449,11 @@ start_daemon(struct conf *c)
 		startup_error("guardiand: pidfile %s: %s", pidpath, strerror(errno));
 		return EXIT_PIDFILE;
 	}
-	if (daemon_signal_init(SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD, 0) < 0) {
+	if (signals_init() < 0) {
 		startup_error("guardiand: cannot set up signal handling: %s",
 		    strerror(errno));
 		return EXIT_SIGNALS;
 	}
-	sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
 	fd = daemon_signal_fd();
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	loop_init();
@@ -562,6 +595,14 @@ main(int argc, char **argv)
 	pid_t pid;
 	int r;
 
+	/* A stop signal while the config loads is held, and obeyed as soon
+	 * as guardiand can stop cleanly (signals_init). */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGQUIT);
+	sigaddset(&stop_sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
 	sane_stdio();
 	atexit(cleanup);
 	parse_args(argc, argv);
@@ -625,18 +666,13 @@ main(int argc, char **argv)
 	if (!o.foreground || o.syslog)
 		check_syslog(c);
 
-	/* libdaemon's start-up ladder (its testd.c): resets first. */
+	/* libdaemon's start-up ladder (its testd.c): resets first. Of the
+	 * mask, only the stop signals stay blocked (since main began). */
 	daemon_reset_sigs(-1);
-	daemon_unblock_sigs(-1);
+	sigprocmask(SIG_SETMASK, &stop_sigs, NULL);
 	/* A client that hangs up must not kill us; children get SIGPIPE back
 	 * from daemon_reset_sigs in their start-up recipe. */
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&stop_sigs);
-	sigaddset(&stop_sigs, SIGTERM);
-	sigaddset(&stop_sigs, SIGINT);
-	sigaddset(&stop_sigs, SIGQUIT);
-	sigaddset(&stop_sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
 	pidfd = pidfile_lock(pidpath);
 	state_init(pidpath);
 
