@@ -66,33 +66,37 @@ proc_live(pid_t pid, struct procstat *ps)
 
 /*
  * The value of the GUARDIAND_SERVICE mark in the process's environment,
- * into name (cut at len - 1): whether it has one.
+ * into name (cut at len - 1): 1 if it has one, 0 if its environment has
+ * none, -1 if that cannot be told: unreadable, or empty, which is what a
+ * process in the middle of an execve shows (its new environment is not in
+ * place yet) as well as one started with an empty environment.
  */
-bool
+int
 proc_mark(pid_t pid, char *name, size_t len)
 {
 	char file[64], *buf;
 	size_t mlen = strlen(SERVICE_MARK), got = 0, cap = 65536;
 	ssize_t n;
-	int fd;
-	bool found = false;
+	int fd, found = 0;
 
 	snprintf(file, sizeof(file), "/proc/%ld/environ", (long)pid);
 	if (len == 0 || (fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
+		return -1;
 	if ((buf = malloc(cap)) == NULL) {
 		close(fd);
-		return false;
+		return -1;
 	}
 	while (got < cap - 1 && (n = read(fd, buf + got, cap - 1 - got)) > 0)
 		got += (size_t)n;
 	close(fd);
 	buf[got] = '\0';
+	if (got == 0)
+		found = -1;
 	for (size_t i = 0; i < got; i += strlen(buf + i) + 1)
 		if (strncmp(buf + i, SERVICE_MARK, mlen) == 0 &&
 		    buf[i + mlen] == '=') {
 			snprintf(name, len, "%s", buf + i + mlen + 1);
-			found = true;
+			found = 1;
 			break;
 		}
 	free(buf);
@@ -105,7 +109,7 @@ proc_has_mark(pid_t pid, const char *name)
 {
 	char mark[128];
 
-	return proc_mark(pid, mark, sizeof(mark)) && strcmp(mark, name) == 0;
+	return proc_mark(pid, mark, sizeof(mark)) > 0 && strcmp(mark, name) == 0;
 }
 
 /*

@@ -385,7 +385,8 @@ service_timers(int64_t now)
 		if (sv->deadline_ms >= 0 && now >= sv->deadline_ms)
 			act(sv, service_step(sv, EV_TIMER, now));
 	}
-	if (svpg_leftover_check(now))
+	if (svpg_leftover_check(now) |
+	    (svpg_adopt_due(now) && svpg_adopt(services)))
 		record_groups();
 	svcg_strays_tick(now, false);
 	ready_timers(now);

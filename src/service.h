@@ -193,6 +193,7 @@ bool svpg_group_alive(pid_t pgid);
 void svpg_leftover_add(const struct service *sv);
 void svpg_leftover_stop(const char *name, struct service *all); /* NULL: all */
 bool svpg_leftover_check(int64_t now);
+bool svpg_adopt_due(int64_t now);
 bool svpg_has_leftovers(const char *name);	/* NULL: any */
 size_t svpg_count(void);
 void svpg_record(struct state_group *g, size_t *n);

@@ -281,6 +281,32 @@ adopt_one(const char *name, pid_t pid, uint64_t start, int sig,
 	return l;
 }
 
+/* An orphan that could not be told apart yet (an execve under way shows
+ * an empty environment for a moment) is looked at again: after 5 ms,
+ * doubling to 1 s, ADOPT_TRIES times, then taken for one without a mark. */
+#define ADOPT_TRIES 10
+static int64_t adopt_again_ms = -1;
+static unsigned adopt_tries;
+
+static void
+adopt_again(bool unsure, int64_t now)
+{
+	int64_t delay = (int64_t)5 << (adopt_tries < 8 ? adopt_tries : 8);
+
+	adopt_again_ms = -1;
+	if (!unsure) {
+		adopt_tries = 0;
+		return;
+	}
+	if (adopt_tries == ADOPT_TRIES) {
+		log_debug("an orphan of guardiand with an empty environment "
+		    "belongs to no service it knows");
+		return;
+	}
+	adopt_tries++;
+	adopt_again_ms = now + (delay < 1000 ? delay : 1000);
+}
+
 /*
  * Orphans: processes reparented to guardiand (a child subreaper) when their
  * parent died. Each is attributed to a service: by its process group (the
@@ -300,7 +326,7 @@ svpg_adopt(struct service *all)
 {
 	pid_t *kids, *mains;
 	size_t nkids, nmains = 0, i;
-	bool fallback = false, added = false;
+	bool fallback = false, added = false, unsure = false;
 	int64_t now = now_ms();
 
 	for (struct service *sv = all; sv; sv = sv->next) {
@@ -324,6 +350,7 @@ svpg_adopt(struct service *all)
 		struct leftover *by = NULL, *l;
 		char mark[128];
 		const char *how = NULL;
+		int m;
 
 		if (bsearch(&kids[i], mains, nmains, sizeof(*mains), cmp_pid) ||
 		    orphan_known(kids[i]) || !proc_live(kids[i], &ps))
@@ -334,8 +361,12 @@ svpg_adopt(struct service *all)
 			if ((owner = group_owner(all, ps.sid)) == NULL &&
 			    (by = leftover_of(ps.sid)) == NULL) {
 				how = "its " SERVICE_MARK " mark";
-				if (!proc_mark(kids[i], mark, sizeof(mark)) ||
-				    (owner = named(all, mark)) == NULL) {
+				if ((m = proc_mark(kids[i], mark, sizeof(mark))) < 0 &&
+				    proc_live(kids[i], NULL)) {
+					unsure = true;	/* in an execve: later */
+					continue;
+				}
+				if (m <= 0 || (owner = named(all, mark)) == NULL) {
 					log_debug("pid %ld, an orphan of guardiand, "
 					    "belongs to no service it knows",
 					    (long)kids[i]);
@@ -367,7 +398,15 @@ svpg_adopt(struct service *all)
 	}
 	free(mains);
 	free(kids);
+	adopt_again(unsure, now);
 	return added;
+}
+
+/* Whether the look again for an orphan in an execve is due. */
+bool
+svpg_adopt_due(int64_t now)
+{
+	return adopt_again_ms >= 0 && now >= adopt_again_ms;
 }
 
 /* A pid taken on as a main process (a forking service's daemon, read from
@@ -519,7 +558,7 @@ svpg_next_deadline(int64_t now)
 
 	for (struct leftover *l = leftovers; l; l = l->next)
 		next = deadline_min(next, service_leftover_deadline(&l->t, now));
-	return next;
+	return deadline_min(next, adopt_again_ms);
 }
 
 /* SIGKILL to every leftover and what left it, at once. */

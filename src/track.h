@@ -29,7 +29,7 @@ struct proc_entry {
 long proc_table(struct proc_entry **out);
 struct proc_entry *proc_find(struct proc_entry *v, long n, pid_t pid);
 size_t proc_children(pid_t **out);	/* guardiand's own; free *out */
-bool proc_mark(pid_t pid, char *name, size_t len);	/* its GUARDIAND_SERVICE */
+int proc_mark(pid_t pid, char *name, size_t len);	/* its GUARDIAND_SERVICE */
 
 /* ---- track.c ---- */
 

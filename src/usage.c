@@ -80,7 +80,7 @@ attribute(struct service *const *sv, size_t n, struct utable *t)
 			if (sv[i]->pgid > 0 && p->pgrp == sv[i]->pgid)
 				p->tag = (int)i;
 		if (p->tag != OWNER_UNKNOWN || p->ppid != self ||
-		    !proc_mark(p->pid, mark, sizeof(mark)))
+		    proc_mark(p->pid, mark, sizeof(mark)) <= 0)
 			continue;
 		for (size_t i = 0; i < n && p->tag == OWNER_UNKNOWN; i++)
 			if (strcmp(sv[i]->conf->name, mark) == 0)

@@ -301,6 +301,32 @@ test_kill9_unconfigured_orphan_stopped_in_both_modes() {
 	assertEquals "nothing left" 0 "$(kids_alive old)"
 }
 
+# An orphan whose environment cannot be read when its parent exits (a
+# process in the middle of an execve shows an empty one) is looked at again
+# until it can: here it has an empty environment for 0.3 s, then execs with
+# the mark, having left the service's group and session long before. A
+# look only when the main process exits would miss it until the stop.
+test_orphan_in_execve_adopted_by_its_mark() {
+	cat >"$T/e.sh" <<-SCRIPT
+	#!/bin/sh
+	echo \$\$ >>$T/e.pids
+	( exec setsid /usr/bin/env -i /bin/sh -c 'echo \$\$ >>$T/e.kids; sleep 0.3; exec /usr/bin/env GUARDIAND_SERVICE=e /bin/sleep 1000' & )
+	until [ -s $T/e.kids ]; do sleep 0.01; done
+	exit 0
+	SCRIPT
+	chmod 755 "$T/e.sh"
+	printf '[service e]\ncommand = %s\nrestart = on-failure\n' "$T/e.sh" >"$CONF"
+	GUARDIAND_CGROUP=off start_ready || return
+	wait_log "e: exited with status 0" || return
+	local k
+	k=$(sed -n 1p "$T/e.kids")
+	assertTrue "$k left the session" "leads_session $k"
+	wait_for "the orphan $k adopted by its mark" "$WAIT" \
+	    log_has "e: pid $k outlived its parent .* by its GUARDIAND_SERVICE mark" || return
+	stop_daemon "$DPID"
+	assertTrue "$k stopped with guardiand" "is_gone $k"
+}
+
 # start, restart: a service whose last run left processes waits (stopping)
 # until they are gone.
 test_start_and_restart_wait_for_the_last_run_in_both_modes() {
