@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <stdio.h>
+#include <string.h>
 
 #include "guardiand.h"
 
@@ -99,3 +100,24 @@ svlog_last_stderr(const struct service *sv, pid_t pid)
 	}
 }
 
+/* Why the last run failed, for a waiting start or restart: what ended the
+ * start (not ready in time, unhealthy...), or that its command could not
+ * be run, or how it ended and after how long. */
+const char *
+svlog_failure(const struct service *sv, char *buf, size_t len)
+{
+	char st[64], rt[32];
+
+	if (sv->run_failed && sv->fail_why)
+		snprintf(buf, len, "%s", sv->fail_why);
+	else if (sv->exec_failed && sv->exec_errno)
+		snprintf(buf, len, "cannot run %s: %s", sv->conf->command,
+		    strerror(sv->exec_errno));
+	else if (sv->last_status == -1)
+		snprintf(buf, len, "it did not start");
+	else
+		snprintf(buf, len, "%s after %s", svlog_status(sv->last_status,
+		    st, sizeof(st)), fmt_duration(sv->last_runtime_ms, rt,
+		    sizeof(rt)));
+	return buf;
+}
