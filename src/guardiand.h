@@ -64,6 +64,11 @@ char *paths_socket(const char *name);
 bool paths_xdg_ok(void);		/* XDG_RUNTIME_DIR set and private to us */
 char *paths_absolute(const char *path);	/* against the working directory */
 
+/* ---- pidfile.c ---- */
+
+int pidfile_lock(const char *path);	/* the locked fd; exits if it cannot */
+int pidfile_write(int fd, pid_t pid);
+
 /* ---- oneshot.c ---- */
 
 /* One-command mode's config, from the command line; NULL after printing
