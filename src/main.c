@@ -30,6 +30,11 @@
 
 #include "guardiand.h"
 
+/* After a second stop signal has SIGKILLed everything: how long guardiand
+ * waits for the processes to be gone (and so their cgroups removable)
+ * before it exits anyway. */
+#define FORCED_WAIT_MS	2000
+
 /* How long the launcher waits for the daemon's start-up report. */
 #define STARTUP_WAIT_S	30
 
@@ -49,6 +54,7 @@ struct opts {
 static struct opts o;
 static bool stopping;
 static int forced;		/* a second stop signal: exit now */
+static int64_t forced_by;	/* ...once what was killed is gone, or then */
 static int exit_status = EXIT_OK;
 static int pidfd = -1;
 static char *pidpath;
@@ -335,6 +341,8 @@ signal_ready(int fd, short revents, void *arg)
 				    "every service's processes now",
 				    config_signal_name(sig));
 				service_kill_all();
+				if (!forced)
+					forced_by = now_ms() + FORCED_WAIT_MS;
 				forced = sig;
 				break;
 			}
@@ -475,9 +483,11 @@ ready_wait_ms(const struct conf *c)
 static int
 run(void)
 {
-	while (!forced && (!stopping || !service_all_down())) {
+	while (!stopping || !service_all_down()) {
 		int64_t d, now;
 
+		if (forced && now_ms() >= forced_by)
+			break;	/* what is left is in D state, or worse */
 		if (startup_pending && (!service_any_starting() ||
 		    now_ms() >= startup_by || stopping)) {
 			startup_pending = false;
@@ -495,6 +505,8 @@ run(void)
 		    control_next_deadline()), slog_next_deadline());
 		if (startup_pending)
 			d = deadline_min(d, startup_by);
+		if (forced)
+			d = deadline_min(d, forced_by);
 		loop_once(d);
 		now = now_ms();
 		service_timers(now);
