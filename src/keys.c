@@ -135,6 +135,12 @@ const struct config_key config_keys[] = {
 	{ "restart", KK_CHOICE, SVC(restart), .def = RESTART_ALWAYS,
 	  .choices = (const char *const[]){ "always", "on-failure", "never",
 	  NULL }, .doc = "always, on-failure or never" },
+	{ "restart_force_exit_status", KK_EXIT_SET, SVC(restart_force),
+	  .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
+	  .doc = "exit codes and signals after which it is restarted whatever restart says" },
+	{ "restart_prevent_exit_status", KK_EXIT_SET, SVC(restart_prevent),
+	  .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
+	  .doc = "exit codes and signals after which it is never restarted" },
 	{ "status_group", KK_GROUP, MAIN(status_group),
 	  .doc = "a group that may use the read-only guardianctl commands" },
 	{ "stderr", KK_OUTPUT, SVC(out[1]), .def = OUT_SYSLOG,
@@ -152,6 +158,9 @@ const struct config_key config_keys[] = {
 	{ "stop_timeout", KK_DURATION, SVC(stop_timeout_ms),
 	  .def = DEF_STOP_TIMEOUT_MS,
 	  .doc = "how long a stop waits before SIGKILL" },
+	{ "success_exit_status", KK_EXIT_SET, SVC(success_status),
+	  .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
+	  .doc = "exit codes and signals that count as success, besides 0" },
 	{ "syslog_facility", KK_FACILITY, SVC(syslog_facility),
 	  .def = LOG_DAEMON, .hint = "(daemon, user, local0 ... local7, ...)",
 	  .doc = "the syslog facility of the service's output" },
@@ -327,6 +336,7 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 	void *slot = (char *)base + k->off;
 	void *slot2 = (char *)base + k->off2;
 	unsigned long long u;
+	char bad[32];
 	long l;
 	int n;
 
@@ -370,6 +380,13 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 		    errlen);
 	case KK_NAMES:
 		return set_names(slot, k->name, value, err, errlen);
+	case KK_EXIT_SET:
+		if (config_parse_exit_set(value, slot, bad, sizeof(bad)) == -1) {
+			fmt_err(err, errlen, "invalid %s \"%s\" (exit codes 0 to "
+			    "255 and signal names)", k->name, bad);
+			return -1;
+		}
+		return 0;
 	case KK_CHOICE:
 		for (n = 0; k->choices[n] != NULL; n++)
 			if (strcmp(value, k->choices[n]) == 0) {

@@ -36,6 +36,12 @@ svlog_end(const struct service *sv, const char *st)
 {
 	const struct svc_conf *sc = sv->conf;
 	char rt[32], d[32];
+	/* why it is not restarted, for SVO_DONE_* */
+	const char *why = !sv->exec_failed && config_exit_set_has(
+	    &sc->restart_prevent, sv->last_status) ?
+	    "restart_prevent_exit_status" : sc->restart == RESTART_NEVER ?
+	    "restart = never" : sc->restart == RESTART_ON_FAILURE ?
+	    "restart = on-failure" : "restart = always";
 
 	fmt_duration(sv->last_runtime_ms, rt, sizeof(rt));
 	switch (sv->outcome) {
@@ -58,13 +64,12 @@ svlog_end(const struct service *sv, const char *st)
 		    "in a row", sc->name, st, rt, sv->fails);
 		break;
 	case SVO_DONE_OK:
-		log_info("%s: %s after %s, not restarting (restart = %s)",
-		    sc->name, st, rt, sc->restart == RESTART_NEVER ? "never" :
-		    "on-failure");
+		log_info("%s: %s after %s, not restarting (%s)", sc->name, st,
+		    rt, why);
 		break;
 	case SVO_DONE_FAIL:
-		log_warnx("%s: %s after %s, not restarting (restart = never)",
-		    sc->name, st, rt);
+		log_warnx("%s: %s after %s, not restarting (%s)", sc->name, st,
+		    rt, why);
 		break;
 	}
 }

@@ -273,6 +273,8 @@ key_equal(const struct config_key *k, const struct svc_conf *a,
 		    *(char *const *const *)y);
 	case KK_PROBE:
 		return probe_equal(x, y);
+	case KK_EXIT_SET:
+		return memcmp(x, y, sizeof(struct exit_set)) == 0;
 	case KK_STRING:
 	case KK_PATH:
 	case KK_GROUP:
