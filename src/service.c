@@ -276,11 +276,22 @@ service_has_leftovers(const char *name)
 	return false;
 }
 
+/* A run has ended, its processes gone or left to be stopped before the
+ * next: what it had for its run only goes (a is what comes next). */
+static void
+run_ended(struct service *sv, enum sv_action a)
+{
+	svdirs_stopped(sv->conf, a != ACT_SPAWN && sv->state != SV_BACKOFF);
+}
+
 /* A stopping service whose main process is gone is down once its process
  * group is empty. */
 static void
 check_group(struct service *sv)
 {
+	enum sv_action a;
+	bool failed;
+
 	if (sv->state != SV_STOPPING || !sv->exited)
 		return;
 	if (handed_over(sv))
@@ -292,15 +303,13 @@ check_group(struct service *sv)
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;
 	record_groups();
-	if (sv->run_failed) {
-		enum sv_action a = service_step(sv, EV_GROUP_GONE, now_ms());
-
+	failed = sv->run_failed;
+	a = service_step(sv, EV_GROUP_GONE, now_ms());
+	if (failed)
 		svlog_end(sv, sv->last_up_ms > 0 ? "it was unhealthy" :
 		    "its start failed");
-		act(sv, a);
-		return;
-	}
-	act(sv, service_step(sv, EV_GROUP_GONE, now_ms()));
+	run_ended(sv, a);
+	act(sv, a);
 }
 
 static void
@@ -340,6 +349,7 @@ exited(struct service *sv, int status)
 			svpg_leftover_add(sv);
 		sv->pgid = 0;
 		record_groups();
+		run_ended(sv, a);
 	}
 	act(sv, a);
 	if (sv->aborted && sv->state == SV_STOPPING) {

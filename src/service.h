@@ -278,6 +278,13 @@ int ready_check_start(struct service *sv, int64_t now);
 void ready_timers(int64_t now);
 int64_t ready_next_deadline(void);
 
+/* ---- svdirs.c: runtime_directory ---- */
+
+int svdirs_make(const struct svc_conf *sc, uid_t uid, gid_t gid, char *why,
+    size_t len);
+void svdirs_stopped(const struct svc_conf *sc, bool for_good);
+char *svdirs_env(const struct svc_conf *sc);
+
 /* ---- notify.c: sd_notify, for services with ready = notify ---- */
 
 typedef void (*notify_event_fn)(struct service *sv, enum sv_event ev);

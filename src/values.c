@@ -452,22 +452,29 @@ config_exit_set_has(const struct exit_set *e, int st)
 	return false;
 }
 
-/* Octal digits only, as umask(1) takes them, so "22" cannot mean decimal. */
+/* Octal digits only, as umask(1) and chmod(1) take them, so that "22"
+ * cannot mean decimal; at most max. */
 int
-config_parse_umask(const char *value, mode_t *out)
+config_parse_mode(const char *value, mode_t max, mode_t *out)
 {
 	const char *p;
 	unsigned m = 0;
 
 	for (p = value; *p >= '0' && *p <= '7'; p++) {
 		m = m * 8 + (unsigned)(*p - '0');
-		if (m > 0777)
+		if (m > max)
 			break;
 	}
-	if (*value == '\0' || *p != '\0' || m > 0777)
+	if (*value == '\0' || *p != '\0' || m > max)
 		return -1;
 	*out = (mode_t)m;
 	return 0;
+}
+
+int
+config_parse_umask(const char *value, mode_t *out)
+{
+	return config_parse_mode(value, 0777, out);
 }
 
 /* A whole number in [lo, hi]; 0 or -1. */
