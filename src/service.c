@@ -657,9 +657,6 @@ service_free_all(void)
 void
 service_stop_all(void)
 {
-	int64_t now = now_ms();
-
-	(void)now;
 	for (struct service *sv = services; sv; sv = sv->next) {
 		if (sv->want == WANT_UP || sv->state != SV_DOWN)
 			stop_ordered(sv, true);
@@ -667,47 +664,4 @@ service_stop_all(void)
 	}
 	svpg_leftover_stop(NULL, services);
 	settle();
-}
-
-/* A second stop signal: SIGKILL to every service's process group and the
- * processes that left it, and to every leftover group, at once. */
-void
-service_kill_all(void)
-{
-	for (struct service *sv = services; sv; sv = sv->next) {
-		if (sv->cg) {
-			svcg_kill(sv->cg, sv->pid);
-			continue;
-		}
-		if (sv->pgid <= 0)
-			continue;
-		svpg_find_escaped(sv);
-		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
-	}
-	svcg_strays_tick(now_ms(), true);
-	svpg_kill_leftovers();
-}
-
-/* Whether a service is on its way up: starting (not ready yet), or
- * waiting for the start order. */
-bool
-service_any_starting(void)
-{
-	for (struct service *sv = services; sv; sv = sv->next)
-		if (!sv->removed && sv->want == WANT_UP &&
-		    (sv->state == SV_STARTING || sv->state == SV_WAITING))
-			return true;
-	return false;
-}
-
-bool
-service_all_down(void)
-{
-	if (svpg_has_leftovers(NULL) || svcg_strays_left())
-		return false;
-	for (struct service *sv = services; sv; sv = sv->next)
-		if (sv->pid != 0 || sv->state == SV_STOPPING ||
-		    sv->state == SV_STARTING || sv->state == SV_UP)
-			return false;
-	return true;
 }
