@@ -36,7 +36,7 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/oneshot.c src/buf.c src/clock.c src/reload.c src/commands.c \
              src/proto.c src/spawn.c src/env.c src/service_cg.c src/service_pg.c \
              src/track.c src/track_usage.c src/mainpid.c src/service_fork.c src/usage.c \
-             src/pidfile.c src/svdirs.c src/service_all.c \
+             src/pidfile.c src/svdirs.c src/service_all.c src/caps.c \
              src/probe_conf.c src/svc_conf.c \
              src/probe.c src/ready.c src/service_log.c src/notify.c \
              src/order.c src/service_order.c src/confline.c
@@ -45,7 +45,7 @@ LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
              src/output.c src/service_policy.c src/fmt.c src/buf.c src/clock.c \
              src/proto.c src/track.c src/track_usage.c src/mainpid.c src/log.c src/env.c \
              src/proctree.c src/state.c src/probe_conf.c src/svc_conf.c \
-             src/order.c src/confline.c
+             src/order.c src/confline.c src/caps.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 
@@ -164,10 +164,10 @@ $(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-# config.c, conffile.c, keys.c, svc_conf.c, values.c, probe_conf.c (and
+# config.c, conffile.c, keys.c, svc_conf.c, values.c, probe_conf.c, caps.c (and
 # check.c, its host checks);
 # glob() is wrapped to keep include= inside a temp dir.
-FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile confline keys svc_conf values probe_conf order check buf clock env fmt)
+FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile confline keys svc_conf values probe_conf order check buf clock env fmt caps)
 $(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_CONFIG_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)

@@ -12,6 +12,12 @@ enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
  * (yes), when it stops for good, not for a restart (restart). */
 enum runtime_preserve { PRESERVE_NO, PRESERVE_YES, PRESERVE_RESTART };
 
+/* Capabilities by number (bit n: capability n); set: the key was given. */
+struct cap_set {
+	uint64_t mask;
+	bool set;
+};
+
 /* A set of ways to end: exit codes 0-255 and deaths by signal 1-64 (as
  * systemd's SuccessExitStatus= and RestartPreventExitStatus= take them). */
 struct exit_set {
@@ -103,6 +109,8 @@ struct svc_conf {
 	bool environment_file_optional;	/* written "-/path": may be missing */
 	bool clear_environment;	/* start from PATH only, not guardiand's env */
 	bool no_new_privileges;
+	struct cap_set ambient;		/* capabilities: kept as its user */
+	struct cap_set bounding;	/* capability_bounding_set */
 	bool nice_set;
 	int nice;
 	struct svc_limit limits[NLIMITS];
@@ -187,6 +195,7 @@ enum key_kind {
 	KK_PROBE,	/* struct probe; arg: the kinds allowed (PROBE_BIT) */
 	KK_NAMES,	/* char **, service names, space-separated, each once */
 	KK_EXIT_SET,	/* struct exit_set: exit codes and signal names */
+	KK_CAPS,	/* struct cap_set: capability names, "~" all but */
 	KK_RELPATHS,	/* char **, relative paths (no "..", no "."), each once */
 	KK_CHOICE,	/* an int-sized enum: the index of the value in
 			 * choices[]; doc lists them, for the error */
@@ -265,6 +274,12 @@ int config_parse_mode(const char *s, mode_t max, mode_t *out);
 int config_parse_exit_set(const char *s, struct exit_set *out, char *bad,
     size_t badlen);
 bool config_exit_set_has(const struct exit_set *e, int wait_status);
+
+/* ---- caps.c: capabilities of a service ---- */
+
+int caps_parse(const char *s, struct cap_set *out, char *bad, size_t badlen);
+int caps_child_before(const struct svc_conf *sc);
+int caps_child_after(const struct svc_conf *sc);
 int config_parse_uint(const char *s, unsigned long long lo,
     unsigned long long hi, unsigned long long *out);
 int config_parse_int(const char *s, long lo, long hi, long *out);

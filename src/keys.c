@@ -45,6 +45,11 @@ const struct config_key config_keys[] = {
 	{ "backoff_max", KK_DURATION, SVC(backoff_max_ms),
 	  .def = DEF_BACKOFF_MAX_MS,
 	  .doc = "the longest delay between restarts" },
+	{ "capabilities", KK_CAPS, SVC(ambient), .flags = KEY_EMPTY_OK,
+	  .doc = "capabilities it keeps as its user (CAP_NET_BIND_SERVICE...)" },
+	{ "capability_bounding_set", KK_CAPS, SVC(bounding),
+	  .flags = KEY_EMPTY_OK,
+	  .doc = "the capabilities it may ever have; ~ first: all but these" },
 	{ "cgroup", KK_CHOICE, MAIN(cgroup), .def = CGROUP_AUTO,
 	  .choices = (const char *const[]){ "auto", "off", NULL },
 	  .doc = "auto or off" },
@@ -427,6 +432,13 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 		return 0;
 	case KK_RELPATHS:
 		return set_relpaths(slot, k->name, value, err, errlen);
+	case KK_CAPS:
+		if (caps_parse(value, slot, bad, sizeof(bad)) == -1) {
+			fmt_err(err, errlen, "unknown capability \"%s\" for %s",
+			    bad, k->name);
+			return -1;
+		}
+		return 0;
 	case KK_PROBE:
 		return probe_parse(slot, (unsigned)k->arg, k->name, value, err,
 		    errlen);

@@ -390,13 +390,17 @@ service_reap(void)
 void
 service_timers(int64_t now)
 {
+	bool changed;
+
 	for (struct service *sv = services; sv; sv = sv->next) {
 		check_group(sv);
 		if (sv->deadline_ms >= 0 && now >= sv->deadline_ms)
 			act(sv, service_step(sv, EV_TIMER, now));
 	}
-	if (svpg_leftover_check(now) |
-	    (svpg_adopt_due(now) && svpg_adopt(services)))
+	changed = svpg_leftover_check(now);
+	if (svpg_adopt_due(now) && svpg_adopt(services))
+		changed = true;
+	if (changed)
 		record_groups();
 	svcg_strays_tick(now, false);
 	ready_timers(now);

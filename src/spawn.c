@@ -27,7 +27,8 @@
 
 /* Which step of the child's recipe failed; sent back on the exec pipe. */
 enum child_step { STEP_DIRECTORY = 1, STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC,
-	STEP_NICE, STEP_NNP, STEP_CGROUP, STEP_READY_FD, STEP_LIMIT_FIRST };
+	STEP_NICE, STEP_NNP, STEP_CGROUP, STEP_READY_FD, STEP_CAPS,
+	STEP_LIMIT_FIRST };
 
 struct child_err {
 	int step;
@@ -360,6 +361,8 @@ child(const struct child_args *a)
 		child_fail(errfd, step);
 	if (chdir(sc->directory ? sc->directory : "/") < 0)
 		child_fail(errfd, STEP_DIRECTORY);
+	if (caps_child_before(sc) < 0)
+		child_fail(errfd, STEP_CAPS);
 	if (id->set) {
 		if (setgroups((size_t)id->ngroups, id->groups) < 0)
 			child_fail(errfd, STEP_GROUPS);
@@ -372,6 +375,8 @@ child(const struct child_args *a)
 			errno = EPERM;
 			child_fail(errfd, STEP_UID);
 		}
+		if (id->uid != 0 && caps_child_after(sc) < 0)
+			child_fail(errfd, STEP_CAPS);
 	}
 	if (sc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(errfd, STEP_NNP);
@@ -407,6 +412,9 @@ step_message(const struct svc_conf *sc, const char *cg_rel, int step,
 		break;
 	case STEP_NNP:
 		snprintf(buf, len, "cannot set no_new_privileges");
+		break;
+	case STEP_CAPS:
+		snprintf(buf, len, "cannot set its capabilities");
 		break;
 	case STEP_CGROUP:
 		snprintf(buf, len, "cannot join cgroup %s",

@@ -277,6 +277,11 @@ key_equal(const struct config_key *k, const struct svc_conf *a,
 		return probe_equal(x, y);
 	case KK_EXIT_SET:
 		return memcmp(x, y, sizeof(struct exit_set)) == 0;
+	case KK_CAPS:
+		return ((const struct cap_set *)x)->set ==
+		    ((const struct cap_set *)y)->set &&
+		    ((const struct cap_set *)x)->mask ==
+		    ((const struct cap_set *)y)->mask;
 	case KK_STRING:
 	case KK_PATH:
 	case KK_GROUP:

@@ -291,6 +291,52 @@ test_limits_nice_nnp_umask() {
 	assertEquals "default Umask" 0022 "$(status_field "$q" Umask)"
 }
 
+# capabilities = (AmbientCapabilities=): a service run as nobody keeps
+# CAP_NET_BIND_SERVICE, and binds a port under 1024 with it (caddy's :80);
+# without it the bind is refused. capability_bounding_set cuts what even a
+# root service may have.
+test_capabilities_and_bounding_set() {
+	needs_root || return 0
+	local port
+	for port in $(shuf -i 600-1000 -n 20); do
+		"$PY" -c 'import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null && break
+	done
+	mkdir "$T/n" && chown nobody "$T/n" || return
+	cat >"$T/bind.py" <<-PY
+	import socket, sys
+	try:
+	    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	    s.bind(("127.0.0.1", $port)); r = "bound"
+	except OSError as e:
+	    r = "refused: %s" % e.strerror
+	open("$T/n/" + sys.argv[1], "w").write(r + "\\n")
+	PY
+	{
+		printf '[service cap]\ncommand = %s %s cap\nuser = nobody\nrestart = never\n' "$PY" "$T/bind.py"
+		printf 'capabilities = CAP_NET_BIND_SERVICE\n\n'
+		printf '[service nocap]\ncommand = %s %s nocap\nuser = nobody\nrestart = never\n\n' "$PY" "$T/bind.py"
+		sleep_svc bounded 'capability_bounding_set = net_bind_service CAP_KILL'
+		sleep_svc kept 'user = nobody' 'capabilities = CAP_NET_BIND_SERVICE' \
+			'no_new_privileges = yes'
+	} >"$CONF"
+	start_fg
+	wait_for "cap's bind" "$WAIT" test -s "$T/n/cap" || return
+	wait_for "nocap's bind" "$WAIT" test -s "$T/n/nocap" || return
+	assertEquals "with capabilities, as nobody, port $port" bound "$(cat "$T/n/cap")"
+	assertEquals "without" "refused: Permission denied" "$(cat "$T/n/nocap")"
+	wait_sleep bounded || return
+	assertEquals "bounding set: NET_BIND_SERVICE and KILL" 0000000000000420 "$(status_field "$SPID" CapBnd)"
+	assertEquals "root's effective set within it" 0000000000000420 "$(status_field "$SPID" CapEff)"
+	wait_sleep kept || return
+	assertEquals "ambient as nobody" 0000000000000400 "$(status_field "$SPID" CapAmb)"
+	assertEquals "effective as nobody, only that" 0000000000000400 "$(status_field "$SPID" CapEff)"
+	assertEquals "uid" 65534 "$(status_field "$SPID" Uid | awk '{print $1}')"
+	printf '[service x]\ncommand = /bin/true\ncapabilities = CAP_NO_SUCH\n' >"$CONF"
+	run "$GUARDIAND" -t -f "$CONF"
+	assertContains "unknown name: $ERR" "$ERR" "$CONF:3: unknown capability \"CAP_NO_SUCH\" for capabilities"
+}
+
 # ---- 5. StrictModes ----
 
 test_strict_modes_check() {
