@@ -273,7 +273,6 @@ int config_parse_umask(const char *s, mode_t *out);
 int config_parse_mode(const char *s, mode_t max, mode_t *out);
 int config_parse_exit_set(const char *s, struct exit_set *out, char *bad,
     size_t badlen);
-bool config_exit_set_has(const struct exit_set *e, int wait_status);
 
 /* ---- caps.c: capabilities of a service ---- */
 

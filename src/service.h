@@ -151,6 +151,7 @@ enum {
 /* The pure policy: takes every transition and returns the action to perform. */
 enum sv_action service_step(struct service *sv, enum sv_event ev, int64_t now);
 int64_t service_backoff(const struct svc_conf *sc, unsigned fails);
+bool service_exit_in(const struct exit_set *e, int wait_status);
 const char *service_state_name(enum sv_state st);
 /* Whether the outcome means that the last start failed (a waiting start
  * reports it): restarting later, FATAL, or down by policy. */

@@ -37,7 +37,7 @@ svlog_end(const struct service *sv, const char *st)
 	const struct svc_conf *sc = sv->conf;
 	char rt[32], d[32];
 	/* why it is not restarted, for SVO_DONE_* */
-	const char *why = !sv->exec_failed && config_exit_set_has(
+	const char *why = !sv->exec_failed && service_exit_in(
 	    &sc->restart_prevent, sv->last_status) ?
 	    "restart_prevent_exit_status" : sc->restart == RESTART_NEVER ?
 	    "restart = never" : sc->restart == RESTART_ON_FAILURE ?

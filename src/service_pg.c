@@ -283,13 +283,14 @@ adopt_one(const char *name, pid_t pid, uint64_t start, int sig,
 
 /* An orphan that could not be told apart yet (an execve under way shows
  * an empty environment for a moment) is looked at again: after 5 ms,
- * doubling to 1 s, ADOPT_TRIES times, then taken for one without a mark. */
-#define ADOPT_TRIES 10
+ * doubling to 1 s, ADOPT_TRIES times, then taken for one without a mark
+ * (said, with its pid: ours to stop with a service no longer). */
+#define ADOPT_TRIES 12	/* about 5 s in all */
 static int64_t adopt_again_ms = -1;
 static unsigned adopt_tries;
 
 static void
-adopt_again(bool unsure, int64_t now)
+adopt_again(pid_t unsure, int64_t now)
 {
 	int64_t delay = (int64_t)5 << (adopt_tries < 8 ? adopt_tries : 8);
 
@@ -299,10 +300,14 @@ adopt_again(bool unsure, int64_t now)
 		return;
 	}
 	if (adopt_tries == ADOPT_TRIES) {
-		log_debug("an orphan of guardiand with an empty environment "
-		    "belongs to no service it knows");
+		log_info("guardiand: pid %ld, an orphan of guardiand, still "
+		    "has an empty environment: taken for no service's",
+		    (long)unsure);
 		return;
 	}
+	log_debug("pid %ld, an orphan of guardiand, has an empty environment "
+	    "(in an execve?): looked at again in %lld ms", (long)unsure,
+	    (long long)(delay < 1000 ? delay : 1000));
 	adopt_tries++;
 	adopt_again_ms = now + (delay < 1000 ? delay : 1000);
 }
@@ -326,17 +331,21 @@ svpg_adopt(struct service *all)
 {
 	pid_t *kids, *mains;
 	size_t nkids, nmains = 0, i;
-	bool fallback = false, added = false, unsure = false;
+	bool fallback = false, added = false;
+	pid_t unsure = 0;	/* an orphan not told apart yet */
 	int64_t now = now_ms();
 
 	for (struct service *sv = all; sv; sv = sv->next) {
 		nmains++;
 		fallback |= sv->cg == NULL;
 	}
-	if (!fallback || (nkids = proc_children(&kids)) == 0)
+	if (!fallback || (nkids = proc_children(&kids)) == 0) {
+		adopt_again(0, now);	/* nothing to look at again */
 		return false;
+	}
 	if ((mains = calloc(nmains ? nmains : 1, sizeof(*mains))) == NULL) {
 		free(kids);
+		adopt_again(-1, now);
 		return false;
 	}
 	nmains = 0;
@@ -363,7 +372,7 @@ svpg_adopt(struct service *all)
 				how = "its " SERVICE_MARK " mark";
 				if ((m = proc_mark(kids[i], mark, sizeof(mark))) < 0 &&
 				    proc_live(kids[i], NULL)) {
-					unsure = true;	/* in an execve: later */
+					unsure = kids[i];	/* in an execve: later */
 					continue;
 				}
 				if (m <= 0 || (owner = named(all, mark)) == NULL) {

@@ -45,6 +45,17 @@ service_backoff(const struct svc_conf *sc, unsigned fails)
 	return d > sc->backoff_max_ms ? sc->backoff_max_ms : d;
 }
 
+/* Whether a wait status is one the set names. */
+bool
+service_exit_in(const struct exit_set *e, int st)
+{
+	if (WIFEXITED(st))
+		return e->codes[WEXITSTATUS(st) / 32] & 1U << (WEXITSTATUS(st) % 32);
+	if (WIFSIGNALED(st) && WTERMSIG(st) >= 1 && WTERMSIG(st) <= 64)
+		return e->sigs & 1ULL << (WTERMSIG(st) - 1);
+	return false;
+}
+
 /* Whether the run ended well: it ran, and exited 0 or as
  * success_exit_status says. */
 static bool
@@ -55,7 +66,7 @@ succeeded(const struct service *sv)
 	if (sv->exec_failed || sv->run_failed)
 		return false;
 	return (WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
-	    config_exit_set_has(&sv->conf->success_status, st);
+	    service_exit_in(&sv->conf->success_status, st);
 }
 
 /* Whether an exit calls for a restart under the service's policy; the
@@ -67,9 +78,9 @@ wants_restart(const struct service *sv)
 	const struct svc_conf *sc = sv->conf;
 	int st = sv->last_status;
 
-	if (!sv->exec_failed && config_exit_set_has(&sc->restart_prevent, st))
+	if (!sv->exec_failed && service_exit_in(&sc->restart_prevent, st))
 		return false;
-	if (!sv->exec_failed && config_exit_set_has(&sc->restart_force, st))
+	if (!sv->exec_failed && service_exit_in(&sc->restart_force, st))
 		return true;
 	switch (sc->restart) {
 	case RESTART_ALWAYS:

@@ -7,7 +7,6 @@
  * go through the same functions, so a value means the same everywhere.
  */
 #include <sys/resource.h>
-#include <sys/wait.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -439,17 +438,6 @@ config_parse_exit_set(const char *s, struct exit_set *out, char *bad,
 	}
 	*out = set;
 	return 0;
-}
-
-/* Whether a wait status is one the set names. */
-bool
-config_exit_set_has(const struct exit_set *e, int st)
-{
-	if (WIFEXITED(st))
-		return e->codes[WEXITSTATUS(st) / 32] & 1U << (WEXITSTATUS(st) % 32);
-	if (WIFSIGNALED(st) && WTERMSIG(st) >= 1 && WTERMSIG(st) <= 64)
-		return e->sigs & 1ULL << (WTERMSIG(st) - 1);
-	return false;
 }
 
 /* Octal digits only, as umask(1) and chmod(1) take them, so that "22"

@@ -181,15 +181,15 @@ test_exit_status_sets(void)
 
 	/* the values */
 	CHECK_INT(config_parse_exit_set("", &e, bad, sizeof(bad)), 0);
-	CHECK_INT(config_exit_set_has(&e, STATUS(0)), 0);
+	CHECK_INT(service_exit_in(&e, STATUS(0)), 0);
 	CHECK_INT(config_parse_exit_set(" 0  255\tHUP sigpipe 9 ", &e, bad,
 	    sizeof(bad)), 0);
-	CHECK_INT(config_exit_set_has(&e, STATUS(255)), 1);
-	CHECK_INT(config_exit_set_has(&e, STATUS(9)), 1);
-	CHECK_INT(config_exit_set_has(&e, KILLED9), 0);	/* 9: a code */
-	CHECK_INT(config_exit_set_has(&e, SIGPIPE), 1);
-	CHECK_INT(config_exit_set_has(&e, SIGHUP), 1);
-	CHECK_INT(config_exit_set_has(&e, STATUS(1)), 0);
+	CHECK_INT(service_exit_in(&e, STATUS(255)), 1);
+	CHECK_INT(service_exit_in(&e, STATUS(9)), 1);
+	CHECK_INT(service_exit_in(&e, KILLED9), 0);	/* 9: a code */
+	CHECK_INT(service_exit_in(&e, SIGPIPE), 1);
+	CHECK_INT(service_exit_in(&e, SIGHUP), 1);
+	CHECK_INT(service_exit_in(&e, STATUS(1)), 0);
 	CHECK_INT(config_parse_exit_set("1 256", &e, bad, sizeof(bad)), -1);
 	CHECK_STR(bad, "256");
 	CHECK_INT(config_parse_exit_set("NOSUCHSIG", &e, bad, sizeof(bad)), -1);
