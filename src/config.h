@@ -113,6 +113,8 @@ struct svc_conf {
 	struct cap_set bounding;	/* capability_bounding_set */
 	bool nice_set;
 	int nice;
+	bool oom_adj_set;
+	int oom_adj;		/* oom_score_adjust: -1000 to 1000 */
 	struct svc_limit limits[NLIMITS];
 
 	char *file;		/* where the section starts, for messages */

@@ -27,7 +27,7 @@
 
 /* Which step of the child's recipe failed; sent back on the exec pipe. */
 enum child_step { STEP_DIRECTORY = 1, STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC,
-	STEP_NICE, STEP_NNP, STEP_CGROUP, STEP_READY_FD, STEP_CAPS,
+	STEP_NICE, STEP_NNP, STEP_CGROUP, STEP_READY_FD, STEP_CAPS, STEP_OOM,
 	STEP_LIMIT_FIRST };
 
 struct child_err {
@@ -254,6 +254,17 @@ set_limits(const struct svc_conf *sc, int *step)
 		*step = STEP_NICE;
 		return -1;
 	}
+	if (sc->oom_adj_set) {
+		char v[16];
+		int fd, n = snprintf(v, sizeof(v), "%d\n", sc->oom_adj);
+
+		if ((fd = open("/proc/self/oom_score_adj", O_WRONLY |
+		    O_CLOEXEC)) < 0 || write(fd, v, (size_t)n) != n) {
+			*step = STEP_OOM;
+			return -1;
+		}
+		close(fd);
+	}
 	return 0;
 }
 
@@ -415,6 +426,9 @@ step_message(const struct svc_conf *sc, const char *cg_rel, int step,
 		break;
 	case STEP_CAPS:
 		snprintf(buf, len, "cannot set its capabilities");
+		break;
+	case STEP_OOM:
+		snprintf(buf, len, "cannot set oom_score_adjust %d", sc->oom_adj);
 		break;
 	case STEP_CGROUP:
 		snprintf(buf, len, "cannot join cgroup %s",

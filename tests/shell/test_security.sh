@@ -267,10 +267,11 @@ test_environment_file_missing() {
 
 # ---- 4. limits and priority ----
 
-test_limits_nice_nnp_umask() {
+test_limits_nice_nnp_umask_oom() {
 	{
 		sleep_svc tight 'limit_nofile = 100:200' 'limit_core = 0' 'limit_nproc = 50' \
-			'limit_as = 1G' 'nice = 5' 'no_new_privileges = yes' 'umask = 027'
+			'limit_as = 1G' 'nice = 5' 'no_new_privileges = yes' 'umask = 027' \
+			'oom_score_adjust = 300'
 		sleep_svc plain
 	} >"$CONF"
 	start_fg
@@ -289,6 +290,9 @@ test_limits_nice_nnp_umask() {
 	assertEquals "NoNewPrivs without it" 0 "$(status_field "$q" NoNewPrivs)"
 	assertEquals "nice without it" 0 "$(stat_field "$q" 19)"
 	assertEquals "default Umask" 0022 "$(status_field "$q" Umask)"
+	assertEquals "oom_score_adj" 300 "$(cat "/proc/$p/oom_score_adj")"
+	assertEquals "guardiand's oom_score_adj without it" \
+		"$(cat "/proc/$DPID/oom_score_adj")" "$(cat "/proc/$q/oom_score_adj")"
 }
 
 # capabilities = (AmbientCapabilities=): a service run as nobody keeps
