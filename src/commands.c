@@ -287,13 +287,38 @@ reload_error(void *arg, const char *msg)
 	buf_printf(b, "%s\n", msg);
 }
 
+static void wait_for(struct client *cl, const struct request *rq,
+    enum wait_kind kind, unsigned *bases);
+
+/* reload NAME...: each service's own reload (service_reload.c); the
+ * answer waits until they have ended. */
+static void
+reload_services(struct client *cl, const struct request *rq)
+{
+	unsigned bases[PROTO_MAX_NAMES];
+
+	if (lookup(cl, rq->args, rq->nargs) < 0)
+		return;
+	for (int i = 0; i < rq->nargs; i++) {
+		struct service *sv = service_find(rq->args[i]);
+
+		/* one under way is this one: its end answers it */
+		bases[i] = sv->reloads;
+		service_reload(sv);
+	}
+	wait_for(cl, rq, WAIT_RELOADED, bases);
+}
+
 static void
 cmd_reload(struct client *cl, const struct request *rq)
 {
 	struct buf errs = { 0 };
 	char summary[256];
 
-	(void)rq;
+	if (rq->nargs > 0) {
+		reload_services(cl, rq);
+		return;
+	}
 	if (reload_fn == NULL) {
 		commands_reply(cl, CTL_ERROR, "reload is not available");
 		return;
@@ -349,6 +374,17 @@ settled(enum wait_kind kind, struct service *sv, unsigned base, char *why,
 		    !service_has_leftovers(sv->conf->name) ? 1 : 0;
 	case WAIT_UP:
 		return sv->state == SV_UP ? 1 : 0;
+	case WAIT_RELOADED:
+		if (sv->reloads <= base)
+			return 0;
+		if (!sv->reload_failed)
+			return 1;
+		snprintf(why, len, "reload failed: %s", sv->reload_why ?
+		    sv->reload_why : "out of memory");
+		for (char *c = why; *c; c++)	/* one line each */
+			if (*c == '\n')
+				*c = ' ';
+		return -1;
 	case WAIT_NONE:
 		break;
 	}
@@ -419,7 +455,7 @@ cmd_change(struct client *cl, const struct request *rq)
 {
 	char **args = rq->args;
 	int n = rq->nargs;
-	enum wait_kind kind = rq->pc->wait;
+	unsigned bases[PROTO_MAX_NAMES];
 
 	if (lookup(cl, args, n) < 0)
 		return;
@@ -446,12 +482,24 @@ cmd_change(struct client *cl, const struct request *rq)
 		default:
 			break;
 		}
-		if ((cl->wait_names[i] = strdup(args[i])) == NULL) {
+		bases[i] = base;
+	}
+	wait_for(cl, rq, rq->pc->wait, bases);
+}
+
+/* The answer to a request about the services named: once each has
+ * settled as kind says, counting from its base (at once with --no-wait). */
+static void
+wait_for(struct client *cl, const struct request *rq, enum wait_kind kind,
+    unsigned *bases)
+{
+	for (int i = 0; i < rq->nargs; i++) {
+		if ((cl->wait_names[i] = strdup(rq->args[i])) == NULL) {
 			commands_reply(cl, CTL_ERROR, "out of memory");
 			cl->nwait = i;
 			return;
 		}
-		cl->wait_base[i] = base;
+		cl->wait_base[i] = bases[i];
 		cl->nwait = i + 1;
 	}
 	if (rq->nowait && kind != WAIT_UP) {

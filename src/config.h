@@ -85,6 +85,9 @@ struct svc_conf {
 	struct exit_set restart_force;	/* always restarted after these */
 	enum svc_type type;
 	char *pidfile;		/* type = forking: where the main pid is, or NULL */
+	char *reload_command;	/* guardianctl reload NAME runs it, or NULL */
+	char **reload_argv;
+	int reload_signal;	/* ...or sends this to the main process; 0 none */
 	struct probe ready;	/* how it tells it is ready: none by default */
 	int64_t ready_timeout_ms;	/* ready (forking: main known) by then */
 	enum notify_access notify_access;

@@ -46,8 +46,10 @@ const struct proto_cmd proto_cmds[PCMD_COUNT] = {
 	[PCMD_WAIT] = { "wait", 1, 1, PROTO_OPT_TIMEOUT | PROTO_OPT_READY, false,
 	    WAIT_UP, "NAME", "NAME [--ready] [--timeout S]",
 	    "wait until the service is up: ready (exit 3 on timeout)" },
-	[PCMD_RELOAD] = { "reload", 0, 0, 0, true, WAIT_NONE, "", "",
-	    "re-read the configuration, apply what changed" },
+	[PCMD_RELOAD] = { "reload", 0, PROTO_MAX_NAMES, PROTO_OPT_TIMEOUT, true,
+	    WAIT_RELOADED, "[NAME...]", "[--timeout S] [NAME...]",
+	    "re-read the configuration, apply what changed; with names, "
+	    "reload those services" },
 	[PCMD_REOPEN] = { "reopen", 0, PROTO_ARGS_ANY, 0, true, WAIT_NONE,
 	    "[NAME...]", "[NAME...]", "reopen file outputs (for logrotate)" },
 	[PCMD_LIST] = { "list", 0, 0, 0, false, WAIT_NONE, "", "",

@@ -83,7 +83,8 @@ enum proto_cmd_id {
 
 /* What a command's answer waits for: nothing, each named service started
  * (or failed), stopped, up. */
-enum wait_kind { WAIT_NONE, WAIT_STARTED, WAIT_STOPPED, WAIT_UP };
+enum wait_kind { WAIT_NONE, WAIT_STARTED, WAIT_STOPPED, WAIT_UP,
+	WAIT_RELOADED };
 
 /* Options a command takes (struct proto_cmd's opts). All but --json are
  * sent to guardiand; --json and --ready are guardianctl's own. guardianctl's --timeout

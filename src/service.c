@@ -100,6 +100,7 @@ act(struct service *sv, enum sv_action a)
 			ready_stop(sv);
 		if (sv->notify_path != NULL)
 			notify_stop(sv);
+		service_reload_cancel(sv);
 	}
 	switch (a) {
 	case ACT_NONE:
@@ -220,6 +221,8 @@ service_free(struct service *sv)
 	notify_free(sv);
 	free(sv->escaped);
 	free(sv->fail_why);
+	service_reload_cancel(sv);
+	free(sv->reload_why);
 	config_svc_free(sv->conf);
 	outlog_unref(sv->log);
 	free(sv);

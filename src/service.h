@@ -109,6 +109,10 @@ struct service {
 	int ready_wfd;		/* ready = fd:N: the pipe's end for the child */
 	const char *notify_path;	/* ready = notify: NOTIFY_SOCKET (notify.c's) */
 	bool aborted;		/* its watchdog fired: the rest stops after main */
+	unsigned reloads;	/* reloads ended (guardianctl reload NAME) */
+	bool reload_failed;	/* the last one failed, reload_why says why */
+	char *reload_why;
+	struct probe_run *reload_run;	/* its reload_command, running */
 	int stop_deferred;	/* to stop once what depends on it is down: 1
 				 * what requires it, 2 (shutdown) all of them */
 	struct service *next;
@@ -278,6 +282,11 @@ int ready_health_fails(const struct service *sv);
 int ready_check_start(struct service *sv, int64_t now);
 void ready_timers(int64_t now);
 int64_t ready_next_deadline(void);
+
+/* ---- service_reload.c: a service's own reload ---- */
+
+void service_reload(struct service *sv);
+void service_reload_cancel(struct service *sv);
 
 /* ---- svdirs.c: runtime_directory ---- */
 

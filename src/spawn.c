@@ -162,7 +162,7 @@ fail:
  * environment_file, then environment=. NULL with a message logged. */
 static char **
 build_env(const struct svc_conf *sc, const struct ident *id,
-    const char *notify_path)
+    const char *notify_path, pid_t mainpid)
 {
 	char **envp = calloc(1, sizeof(char *)), **file = NULL, err[512];
 	size_t n = 0;
@@ -207,6 +207,13 @@ build_env(const struct svc_conf *sc, const struct ident *id,
 			goto nomem;
 		}
 		free(v);
+	}
+	if (mainpid > 0) {	/* for checks and reload_command, as systemd */
+		char p[24];
+
+		snprintf(p, sizeof(p), "%ld", (long)mainpid);
+		if (env_putf(&envp, &n, "MAINPID", p) < 0)
+			goto nomem;
 	}
 	/* The mark that finds the service's orphans when it stops. */
 	if (env_putf(&envp, &n, SERVICE_MARK, sc->name) < 0)
@@ -532,7 +539,7 @@ spawn_start(struct service *sv, char *why, size_t len)
 		ident_free(&id);
 		return r;
 	}
-	if ((envp = build_env(sc, &id, sv->notify_path)) == NULL)
+	if ((envp = build_env(sc, &id, sv->notify_path, 0)) == NULL)
 		goto fail;
 	snprintf(prog, sizeof(prog), "%s", sc->argv[0]);
 	if (strchr(sc->argv[0], '/') == NULL) {
@@ -628,7 +635,7 @@ spawn_check(const struct service *sv, char *const *argv, int outfd,
 
 	if (ident_resolve(sc, &id, why, len) < 0)
 		return -1;
-	if ((envp = build_env(sc, &id, NULL)) == NULL) {
+	if ((envp = build_env(sc, &id, NULL, sv->pid)) == NULL) {
 		snprintf(why, len, "cannot make its environment");
 		ident_free(&id);
 		return -1;

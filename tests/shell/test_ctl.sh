@@ -114,7 +114,7 @@ test_exit_codes() {
 	ctl signal api TERM extra;	assertEquals "signal with an extra arg" 2 "$RC"
 	ctl logs api other;		assertEquals "logs with two names" 2 "$RC"
 	ctl list extra;			assertEquals "list with an arg" 2 "$RC"
-	ctl reload extra;		assertEquals "reload with an arg" 2 "$RC"
+	ctl reload extra;		assertEquals "reload of an unknown service" 4 "$RC"
 	ctl stop --timeout abc api;	assertEquals "stop --timeout abc" 2 "$RC"
 	ctl stop --timeout -1 api;	assertEquals "stop --timeout -1" 2 "$RC"
 	ctl wait api --timeout=;	assertEquals "wait --timeout=" 2 "$RC"
@@ -164,7 +164,7 @@ test_protocol_requests_checked_against_the_table() {
 	wait_state api up || return
 	local req out
 	for req in 'list x' 'wait a b' 'status --no-wait' 'stop --frob api' \
-	    'signal api' 'reload now' 'logs' 'logs --lines=x api'; do
+	    'signal api' 'reload --no-wait api' 'logs' 'logs --lines=x api'; do
 		out=$(echo "$req" | timeout 10 socat - "UNIX-CONNECT:$SOCK")
 		assertTrue "'$req': ERR 2 (usage), got: $out" "grep -q '^ERR 2 ' <<<\"\$out\""
 	done

@@ -6,6 +6,8 @@
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=ctl_lib.sh
+. "$(dirname "$0")/ctl_lib.sh"
 
 # Starts guardiand on keep, change and drop, and waits for the three.
 start_three() {
@@ -129,6 +131,50 @@ test_reload_picks_up_conf_d_dropin() {
 	assertTrue "drop-in service running" $?
 	assertEquals "base not restarted" 1 "$(npids base)"
 	assertEquals "first drop-in not restarted" 1 "$(npids first)"
+}
+
+# guardianctl reload NAME: a service's own reload (systemd's ExecReload=),
+# by signal or by command, waited for, with the reason when it fails.
+test_reload_of_a_service() {
+	cat >"$T/hup.sh" <<-SCRIPT
+	#!/bin/sh
+	echo \$\$ >>$T/sig.pids
+	trap 'echo hup >>$T/sig.hups' HUP
+	while :; do sleep 0.1; done
+	SCRIPT
+	cat >"$T/reload.sh" <<-SCRIPT
+	#!/bin/sh
+	echo "\$MAINPID" >>$T/cmd.reloads
+	SCRIPT
+	chmod 755 "$T/hup.sh" "$T/reload.sh"
+	{
+		printf '[service sig]\ncommand = %s\nreload_signal = HUP\n\n' "$T/hup.sh"
+		svc_conf cmd "reload_command = $T/reload.sh"
+		svc_conf bad 'reload_command = /bin/false'
+		svc_conf none
+	} >"$CONF"
+	start_ready || return
+	wait_starts sig 1 && wait_starts cmd 1 && wait_starts bad 1 && wait_starts none 1 || return
+	ctl reload sig
+	assertEquals "reload sig: $ERR" 0 "$RC"
+	wait_for "sig's HUP" "$WAIT" test -s "$T/sig.hups" || return
+	ctl reload cmd
+	assertEquals "reload cmd: $ERR" 0 "$RC"
+	assertEquals "its command ran, with MAINPID, before the answer" \
+		"$(pid_n cmd 1)" "$(cat "$T/cmd.reloads" 2>/dev/null)"
+	ctl reload bad none
+	assertEquals "reload bad none" 1 "$RC"
+	assertContains "$ERR" "bad: reload failed: /bin/false exited with status 1"
+	assertContains "$ERR" "none: reload failed: it has neither reload_command nor reload_signal"
+	ctl stop cmd
+	ctl reload cmd
+	assertEquals "reload of a stopped service" 1 "$RC"
+	assertContains "$ERR" "cmd: reload failed: it is not up (down)"
+	assertEquals "one start each: reloads restart nothing" "1 1" "$(npids sig) $(npids cmd)"
+	ctl reload
+	assertEquals "reload without names is the config's: $ERR" 0 "$RC"
+	assertContains "$OUT" "0 added, 0 removed, 0 changed, 4 unchanged"
+	wait_log "sig: reloaded"
 }
 
 # shellcheck disable=SC1090
