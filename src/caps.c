@@ -11,7 +11,6 @@
 
 #include <linux/capability.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +45,18 @@ cap_number(const char *s)
 	return -1;
 }
 
+/* One word of a capability set. */
+static int
+cap_word(const char *w, void *arg)
+{
+	int c = cap_number(w);
+
+	if (c < 0)
+		return -1;
+	*(uint64_t *)arg |= 1ULL << c;
+	return 0;
+}
+
 /*
  * A set of capabilities: names separated by blanks; "~" first means all
  * but those, as systemd writes CapabilityBoundingSet=~CAP_SYS_ADMIN. 0, or
@@ -54,31 +65,16 @@ cap_number(const char *s)
 int
 caps_parse(const char *s, struct cap_set *out, char *bad, size_t badlen)
 {
-	struct cap_set set = { 0, true };
+	uint64_t mask = 0;
 	bool invert;
 
 	s += strspn(s, " \t");
 	if ((invert = *s == '~'))
 		s++;
-	for (;;) {
-		char w[48];
-		size_t n;
-		int c;
-
-		s += strspn(s, " \t");
-		if (*s == '\0')
-			break;
-		n = strcspn(s, " \t");
-		snprintf(w, sizeof(w), "%.*s", (int)n, s);
-		snprintf(bad, badlen, "%.*s", (int)n, s);
-		if (n >= sizeof(w) || (c = cap_number(w)) < 0)
-			return -1;
-		set.mask |= 1ULL << c;
-		s += n;
-	}
-	if (invert)
-		set.mask = ~set.mask & ((1ULL << NCAPS) - 1);
-	*out = set;
+	if (config_each_word(s, cap_word, &mask, bad, badlen) < 0)
+		return -1;
+	out->mask = invert ? ~mask & ((1ULL << NCAPS) - 1) : mask;
+	out->set = true;
 	return 0;
 }
 

@@ -276,6 +276,8 @@ int config_parse_facility(const char *s);
 int config_parse_priority(const char *s);
 int config_parse_umask(const char *s, mode_t *out);
 int config_parse_mode(const char *s, mode_t max, mode_t *out);
+int config_each_word(const char *s, int (*fn)(const char *word, void *arg),
+    void *arg, char *bad, size_t badlen);
 int config_parse_exit_set(const char *s, struct exit_set *out, char *bad,
     size_t badlen);
 

@@ -266,58 +266,46 @@ set_command(char ***argvp, char **textp, const char *value, char *err,
 	return 0;
 }
 
-/* after = / requires =: service names, each once. */
-static int
-set_names(char ***slot, const char *key, const char *value, char *err,
-    size_t errlen)
+/* What is wrong with a service name in after = / requires =, or NULL. */
+static const char *
+bad_name(const char *w)
 {
-	char **v;
-
-	if (config_split_words(value, &v, err, errlen) < 0)
-		return -1;
-	for (size_t i = 0; v && v[i]; i++) {
-		const char *bad = !config_valid_name(v[i]) ? "not a service name" :
-		    NULL;
-
-		for (size_t j = 0; j < i && bad == NULL; j++)
-			if (strcmp(v[i], v[j]) == 0)
-				bad = "named twice";
-		if (bad) {
-			fmt_err(err, errlen, "%s: \"%s\" is %s", key, v[i], bad);
-			config_free_words(v);
-			return -1;
-		}
-	}
-	config_free_words(*slot);
-	*slot = v;
-	return 0;
+	return config_valid_name(w) ? NULL : "not a service name";
 }
 
-/* Relative paths (runtime_directory): no "..", ".", empty or absolute
- * component, each once: they name directories made under a base. */
+/* What is wrong with a runtime_directory path, or NULL: it must be
+ * relative, without "..", "." or empty components. */
+static const char *
+bad_relpath(const char *c)
+{
+	if (c[0] == '/' || strlen(c) > 255)
+		return "not a relative path";
+	while (*c) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 0 || (n == 1 && c[0] == '.') ||
+		    (n == 2 && c[0] == '.' && c[1] == '.'))
+			return "not a plain relative path (empty, . or .. in it)";
+		c += n + (c[n] == '/');
+		if (c[-1] == '/' && *c == '\0')
+			return "not a plain relative path (a trailing /)";
+	}
+	return NULL;
+}
+
+/* A list of words, each once and each passing bad() (after = and
+ * requires =, runtime_directory =). */
 static int
-set_relpaths(char ***slot, const char *key, const char *value, char *err,
-    size_t errlen)
+set_words(char ***slot, const char *key, const char *value,
+    const char *(*bad_word)(const char *), char *err, size_t errlen)
 {
 	char **v;
 
 	if (config_split_words(value, &v, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; v && v[i]; i++) {
-		const char *bad = NULL, *c = v[i];
+		const char *bad = bad_word(v[i]);
 
-		if (c[0] == '/' || strlen(c) > 255)
-			bad = "not a relative path";
-		while (bad == NULL && *c) {
-			size_t n = strcspn(c, "/");
-
-			if (n == 0 || (n == 1 && c[0] == '.') ||
-			    (n == 2 && c[0] == '.' && c[1] == '.'))
-				bad = "not a plain relative path (empty, . or .. in it)";
-			c += n + (c[n] == '/');
-			if (bad == NULL && c[-1] == '/' && *c == '\0')
-				bad = "not a plain relative path (a trailing /)";
-		}
 		for (size_t j = 0; j < i && bad == NULL; j++)
 			if (strcmp(v[i], v[j]) == 0)
 				bad = "named twice";
@@ -440,7 +428,7 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 			goto invalid;
 		return 0;
 	case KK_RELPATHS:
-		return set_relpaths(slot, k->name, value, err, errlen);
+		return set_words(slot, k->name, value, bad_relpath, err, errlen);
 	case KK_CAPS:
 		if (caps_parse(value, slot, bad, sizeof(bad)) == -1) {
 			fmt_err(err, errlen, "unknown capability \"%s\" for %s",
@@ -452,7 +440,7 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 		return probe_parse(slot, (unsigned)k->arg, k->name, value, err,
 		    errlen);
 	case KK_NAMES:
-		return set_names(slot, k->name, value, err, errlen);
+		return set_words(slot, k->name, value, bad_name, err, errlen);
 	case KK_EXIT_SET:
 		if (config_parse_exit_set(value, slot, bad, sizeof(bad)) == -1) {
 			fmt_err(err, errlen, "invalid %s \"%s\" (exit codes 0 to "

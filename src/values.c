@@ -401,6 +401,51 @@ config_add_env(char ***envp, const char *value, char *err, size_t errlen)
 }
 
 /*
+ * Calls fn(word, arg) for each blank-separated word of s (at most 47
+ * bytes) until it returns -1. 0, or -1 with the word it failed on (or the
+ * one too long) in bad, cut at badlen.
+ */
+int
+config_each_word(const char *s, int (*fn)(const char *word, void *arg),
+    void *arg, char *bad, size_t badlen)
+{
+	for (;;) {
+		char w[48];
+		size_t n;
+
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			return 0;
+		n = strcspn(s, " \t");
+		snprintf(w, sizeof(w), "%.*s", (int)n, s);
+		snprintf(bad, badlen, "%.*s", (int)n, s);
+		if (n >= sizeof(w) || fn(w, arg) < 0)
+			return -1;
+		s += n;
+	}
+}
+
+/* One word of an exit set: an exit code 0 to 255, or a signal name. */
+static int
+exit_word(const char *w, void *arg)
+{
+	struct exit_set *set = arg;
+	unsigned long long code;
+	int sig;
+
+	if (isdigit((unsigned char)w[0])) {
+		if (config_parse_uint(w, 0, 255, &code) == -1)
+			return -1;
+		set->codes[code / 32] |= 1U << (code % 32);
+		return 0;
+	}
+	if ((sig = config_parse_signal(w)) < 1 || sig > 64)
+		return -1;
+	set->sigs |= 1ULL << (sig - 1);
+	return 0;
+}
+
+/*
  * An exit set: words, each an exit code (0 to 255) or a signal name (TERM,
  * SIGTERM), as systemd's SuccessExitStatus= takes them; an empty value is
  * the empty set. 0, or -1 with the bad word in bad (cut at badlen).
@@ -411,31 +456,8 @@ config_parse_exit_set(const char *s, struct exit_set *out, char *bad,
 {
 	struct exit_set set = { { 0 }, 0 };
 
-	for (;;) {
-		unsigned long long code;
-		char w[32];
-		size_t n;
-		int sig;
-
-		s += strspn(s, " \t");
-		if (*s == '\0')
-			break;
-		n = strcspn(s, " \t");
-		snprintf(w, sizeof(w), "%.*s", (int)n, s);
-		snprintf(bad, badlen, "%.*s", (int)n, s);
-		if (n >= sizeof(w))
-			return -1;
-		if (isdigit((unsigned char)w[0])) {
-			if (config_parse_uint(w, 0, 255, &code) == -1)
-				return -1;
-			set.codes[code / 32] |= 1U << (code % 32);
-		} else {
-			if ((sig = config_parse_signal(w)) < 1 || sig > 64)
-				return -1;
-			set.sigs |= 1ULL << (sig - 1);
-		}
-		s += n;
-	}
+	if (config_each_word(s, exit_word, &set, bad, badlen) < 0)
+		return -1;
 	*out = set;
 	return 0;
 }

@@ -111,13 +111,19 @@ test_exec_ready_runs_as_the_service_user() {
 	assertEquals "run as nobody" "$(id -u nobody)" "$(sort -u "$T/n/check.uid")"
 }
 
-test_health_failing_restarts_the_service() {
+# health_script: $T/health.sh, a check that fails, saying so, while
+# $T/sick exists.
+health_script() {
 	cat >"$T/health.sh" <<-SCRIPT
 	#!/bin/sh
 	if [ -e $T/sick ]; then echo "sick since a while"; exit 1; fi
 	exit 0
 	SCRIPT
 	chmod 755 "$T/health.sh"
+}
+
+test_health_failing_restarts_the_service() {
+	health_script
 	recording_conf api 'exec sleep 1000' "health = exec:$T/health.sh" \
 		'health_interval = 200ms' 'health_retries = 3' 'healthy_after = 1s' >"$CONF"
 	start_ready || return
@@ -138,12 +144,7 @@ test_health_failing_restarts_the_service() {
 }
 
 test_health_shown_in_status() {
-	cat >"$T/health.sh" <<-SCRIPT
-	#!/bin/sh
-	if [ -e $T/sick ]; then echo "sick since a while"; exit 1; fi
-	exit 0
-	SCRIPT
-	chmod 755 "$T/health.sh"
+	health_script
 	recording_conf api 'exec sleep 1000' "health = exec:$T/health.sh" \
 		'health_interval = 100ms' 'health_retries = 1000' >"$CONF"
 	start_ready || return
