@@ -132,9 +132,12 @@ check_search_path(const struct svc_conf *sc, char *const *envp,
 		return (v = env_path(envp)) ? v : DEFAULT_PATH;
 	if ((v = env_path(sc->env)) != NULL)
 		return v;
-	if (sc->environment_file != NULL &&
-	    (file = config_read_env_file(sc->environment_file, err,
-	    sizeof(err))) != NULL) {
+	for (size_t i = config_nwords(sc->env_files); i-- > 0;) {
+		const char *f = sc->env_files[i];	/* the last one wins */
+
+		if ((file = config_read_env_file(f + (*f == '-'), err,
+		    sizeof(err))) == NULL)
+			continue;
 		if ((v = env_path(file)) != NULL)
 			*to_free = strdup(v);
 		config_free_words(file);

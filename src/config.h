@@ -108,8 +108,8 @@ struct svc_conf {
 	int syslog_facility;	/* LOG_DAEMON... */
 	size_t line_max;	/* longer lines are passed on in pieces */
 	unsigned log_lines;	/* lines kept for guardianctl logs */
-	char *environment_file;	/* KEY=VALUE lines read at each start */
-	bool environment_file_optional;	/* written "-/path": may be missing */
+	char **env_files;	/* KEY=VALUE lines read at each start, in
+				 * order; "-/path": may be missing */
 	bool clear_environment;	/* start from PATH only, not guardiand's env */
 	bool no_new_privileges;
 	struct cap_set ambient;		/* capabilities: kept as its user */
@@ -195,7 +195,7 @@ enum key_kind {
 	KK_PATH,	/* char *, an absolute path; NULL means def_s */
 	KK_TAG,		/* char *, a syslog tag; NULL means the service's name */
 	KK_ENV,		/* char **, KEY=VALUE entries; each line adds to it */
-	KK_ENV_FILE,	/* char * path at off; bool at off2: "-/path", optional */
+	KK_ENV_FILE,	/* char **, absolute paths, "-/path": optional */
 	KK_UMASK,	/* mode_t, octal, at most max (0777 if max is 0) */
 	KK_PROBE,	/* struct probe; arg: the kinds allowed (PROBE_BIT) */
 	KK_NAMES,	/* char **, service names, space-separated, each once */

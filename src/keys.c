@@ -64,9 +64,8 @@ const struct config_key config_keys[] = {
 	  .doc = "the working directory of the service" },
 	{ "environment", KK_ENV, SVC(env), .flags = KEY_EMPTY_OK,
 	  .doc = "KEY=VALUE entries added to the environment" },
-	{ "environment_file", KK_ENV_FILE, SVC(environment_file),
-	  .off2 = SVC2(environment_file_optional),
-	  .doc = "a file of KEY=VALUE lines read at each start (-: optional)" },
+	{ "environment_file", KK_ENV_FILE, SVC(env_files),
+	  .doc = "files of KEY=VALUE lines read at each start (-/path: optional)" },
 	{ "give_up_after", KK_UINT, SVC(give_up_after), .max = UINT_MAX,
 	  .hint = "(a non-negative integer)",
 	  .doc = "quick failures in a row before the service is fatal" },
@@ -293,6 +292,14 @@ bad_relpath(const char *c)
 	return NULL;
 }
 
+/* What is wrong with an environment_file path, or NULL. */
+static const char *
+bad_env_file(const char *w)
+{
+	return w[w[0] == '-'] == '/' ? NULL :
+	    "not an absolute path (-/path for one that may be missing)";
+}
+
 /* A list of words, each once and each passing bad() (after = and
  * requires =, runtime_directory =). */
 static int
@@ -417,11 +424,7 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 	case KK_ENV:
 		return config_add_env(slot, value, err, errlen);
 	case KK_ENV_FILE:
-		n = value[0] == '-';
-		if (value[n] != '/')
-			goto not_absolute;
-		*(bool *)slot2 = n;
-		return set_string(slot, value + n, err, errlen);
+		return set_words(slot, k->name, value, bad_env_file, err, errlen);
 	case KK_UMASK:
 		if (config_parse_mode(value, k->max ? (mode_t)k->max : 0777,
 		    slot) == -1)

@@ -182,10 +182,12 @@ build_env(const struct svc_conf *sc, const struct ident *id,
 	    env_putf(&envp, &n, "LOGNAME", id->user) < 0 ||
 	    env_putf(&envp, &n, "SHELL", id->shell) < 0))
 		goto nomem;
-	if (sc->environment_file) {
-		file = config_read_env_file(sc->environment_file, err, sizeof(err));
-		if (file == NULL && !(sc->environment_file_optional &&
-		    access(sc->environment_file, F_OK) < 0 && errno == ENOENT)) {
+	for (char **f = sc->env_files; f && *f; f++) {
+		const char *path = *f + (**f == '-');
+
+		file = config_read_env_file(path, err, sizeof(err));
+		if (file == NULL && !(**f == '-' && access(path, F_OK) < 0 &&
+		    errno == ENOENT)) {
 			log_warnx("%s: environment_file %s", sc->name, err);
 			config_free_words(envp);
 			return NULL;

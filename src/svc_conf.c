@@ -80,6 +80,7 @@ key_free(const struct config_key *k, void *base)
 	case KK_ENV:
 	case KK_NAMES:
 	case KK_RELPATHS:
+	case KK_ENV_FILE:
 		config_free_words(*(char ***)slot);
 		break;
 	case KK_PROBE:
@@ -88,7 +89,6 @@ key_free(const struct config_key *k, void *base)
 	case KK_STRING:
 	case KK_PATH:
 	case KK_TAG:
-	case KK_ENV_FILE:
 	case KK_GROUP:
 		free(*(char **)slot);
 		break;
@@ -292,10 +292,9 @@ key_equal(const struct config_key *k, const struct svc_conf *a,
 		    *(const char *const *)x : a->name,
 		    *(const char *const *)y ?
 		    *(const char *const *)y : b->name, NULL);
-	case KK_ENV_FILE:
-		return str_equal(*(const char *const *)x,
-		    *(const char *const *)y, NULL) &&
-		    *(const bool *)x2 == *(const bool *)y2;
+	case KK_ENV_FILE:	/* in order: a later one wins */
+		return words_equal(*(char *const *const *)x,
+		    *(char *const *const *)y);
 	case KK_INT:
 		return *(const bool *)x2 == *(const bool *)y2 &&
 		    memcmp(x, y, k->size) == 0;

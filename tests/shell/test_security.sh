@@ -206,7 +206,11 @@ test_environment_file_and_overrides() {
 		BAZ=from-file
 
 	EOF
-	sleep_svc api "environment_file = $T/env" 'environment = BAZ=from-conf QUX=2' >"$CONF"
+	# several files, in order (as a unit's EnvironmentFile= lines): the
+	# later one wins, a missing optional one is skipped
+	printf 'BAR=2\nONLY2=yes\n' >"$T/env2"
+	sleep_svc api "environment_file = $T/env -$T/missing $T/env2" \
+		'environment = BAZ=from-conf QUX=2' >"$CONF"
 	export GD_SEC_MARK=inherited
 	start_fg
 	unset GD_SEC_MARK
@@ -215,8 +219,10 @@ test_environment_file_and_overrides() {
 	env=$(env_of "$SPID")
 	has_line "$env" 'FOO=a b'
 	assertTrue "FOO=\"a b\": value with its blank, quotes removed" $?
-	has_line "$env" 'BAR=1'
-	assertTrue "export BAR=1" $?
+	has_line "$env" 'BAR=2'
+	assertTrue "export BAR=1, then BAR=2 from the second file" $?
+	has_line "$env" 'ONLY2=yes'
+	assertTrue "the second file's own" $?
 	has_line "$env" 'BAZ=from-conf'
 	assertTrue "environment= overrides the file's BAZ" $?
 	has_line "$env" 'QUX=2'
@@ -263,6 +269,9 @@ test_environment_file_missing() {
 	assertTrue "the message names environment_file and the file: $(grep 'req:' "$LOG" | head -n 3)" $?
 	assertEquals "req has no process" 0 "$(svc_pid req)"
 	assertNotContains "no complaint about the optional file" "$(cat "$LOG")" "missing-opt"
+	printf '[service x]\ncommand = /bin/true\nenvironment_file = /a rel\n' >"$CONF"
+	run "$GUARDIAND" -t -f "$CONF"
+	assertContains "a relative one: $ERR" "$ERR" "$CONF:3: environment_file: \"rel\" is not an absolute path"
 }
 
 # ---- 4. limits and priority ----

@@ -430,7 +430,7 @@ test_svc_defaults(void)
 	CHECK_INT(sc->line_max, DEF_LINE_MAX);
 	CHECK_INT(sc->log_lines, DEF_LOG_LINES);
 	CHECK(!sc->nice_set && !sc->clear_environment &&
-	    !sc->no_new_privileges && !sc->environment_file_optional);
+	    !sc->no_new_privileges && sc->env_files == NULL);
 	for (int i = 0; i < NLIMITS; i++)
 		CHECK(!sc->limits[i].set);
 	CHECK(sc->next == NULL);
