@@ -74,6 +74,7 @@ struct svc_conf {
 	char *directory;	/* NULL: "/" */
 	char *user;		/* NULL: run as guardiand's user */
 	char *group;		/* NULL: the user's primary group */
+	char **supp_groups;	/* added to the user's supplementary groups */
 	char **env;		/* "KEY=VALUE" strings added to the environment; NULL-terminated */
 	mode_t umask;
 	char **runtime_dirs;	/* made under /run before each start */

@@ -71,6 +71,45 @@ ident_free(struct ident *id)
 	memset(id, 0, sizeof(*id));
 }
 
+/* supplementary_groups: added to the user's (or group='s) groups; -2
+ * with why for a group that does not exist, -1 on a passing failure. */
+static int
+add_groups(const struct svc_conf *sc, struct ident *id, char *why,
+    size_t len)
+{
+	size_t n = config_nwords(sc->supp_groups);
+	gid_t *g;
+
+	if (n == 0)
+		return 0;
+	if ((g = reallocarray(id->groups, (size_t)id->ngroups + n,
+	    sizeof(gid_t))) == NULL) {
+		log_warnx("%s: out of memory", sc->name);
+		ident_free(id);
+		return -1;
+	}
+	id->groups = g;
+	for (size_t i = 0; i < n; i++) {
+		struct group *gr;
+
+		errno = 0;
+		if ((gr = getgrnam(sc->supp_groups[i])) == NULL) {
+			if (!check_no_such_entry(errno)) {
+				log_warn("%s: cannot look up group \"%s\"",
+				    sc->name, sc->supp_groups[i]);
+				ident_free(id);
+				return -1;
+			}
+			snprintf(why, len, "unknown group \"%s\" in "
+			    "supplementary_groups", sc->supp_groups[i]);
+			ident_free(id);
+			return -2;
+		}
+		id->groups[id->ngroups++] = gr->gr_gid;
+	}
+	return 0;
+}
+
 /* Looks up user= and group= now, so the child only has to call
  * setgroups/setgid/setuid. -1 on a passing failure (logged); -2 when the
  * user or group does not exist, which no retry mends (why says so). */
@@ -81,7 +120,7 @@ ident_resolve(const struct svc_conf *sc, struct ident *id, char *why,
 	struct passwd *pw = NULL;
 
 	memset(id, 0, sizeof(*id));
-	if (sc->user == NULL && sc->group == NULL)
+	if (sc->user == NULL && sc->group == NULL && sc->supp_groups == NULL)
 		return 0;
 	id->set = true;
 	id->uid = getuid();
@@ -149,7 +188,7 @@ ident_resolve(const struct svc_conf *sc, struct ident *id, char *why,
 		id->groups[0] = id->gid;
 		id->ngroups = 1;
 	}
-	return 0;
+	return add_groups(sc, id, why, len);
 nomem:
 	log_warnx("%s: out of memory", sc->name);
 fail:

@@ -137,6 +137,29 @@ test_user_drops_privileges_and_sets_groups_and_env() {
 	assertContains "SHELL from passwd" "$env" "SHELL=$shell"
 }
 
+# supplementary_groups adds groups to the user's; an unknown one is fatal.
+test_supplementary_groups() {
+	needs_root || return 0
+	local g gid
+	make_group g || { fail "groupadd failed"; return; }
+	gid=$(getent group "$g" | cut -d: -f3)
+	{
+		sleep_svc api 'user = nobody' "supplementary_groups = $g"
+		sleep_svc bad 'user = nobody' 'supplementary_groups = gdt-no-such-group'
+	} >"$CONF"
+	start_fg
+	wait_sleep api || return
+	local groups expect
+	groups=$(status_field "$SPID" Groups)
+	# shellcheck disable=SC2046,SC2086
+	expect=$(sorted_words $(id -G nobody) "$gid")
+	# shellcheck disable=SC2086
+	assertEquals "nobody's groups and $g" "$expect" "$(sorted_words $groups)"
+	wait_log 'bad: unknown group "gdt-no-such-group" in supplementary_groups' || return
+	wait_state bad fatal || return
+	assertEquals "bad has no process" 0 "$(jfield bad pid)"
+}
+
 test_group_alone_sets_only_gid() {
 	needs_root || return 0
 	sleep_svc api 'group = nogroup' >"$CONF"
