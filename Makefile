@@ -45,13 +45,14 @@ LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
              src/output.c src/service_policy.c src/fmt.c src/buf.c src/clock.c \
              src/proto.c src/track.c src/track_usage.c src/mainpid.c src/log.c src/env.c \
              src/proctree.c src/state.c src/probe_conf.c src/svc_conf.c \
-             src/order.c src/confline.c
+             src/order.c src/confline.c \
+             src/unit_file.c src/unit_parse.c src/unit_spec.c src/unit_exec.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 
 all: $(B)/guardiand $(B)/guardianctl
 
-$(B)/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.h src/proto.h src/control.h | $(B)
+$(B)/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.h src/proto.h src/control.h src/unit.h | $(B)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
 
 $(B):
@@ -159,7 +160,7 @@ FUZZ_OBJ      = $(patsubst src/%.c,$(FUZZ_B)/obj/%.o,$(filter-out src/main.c,$(D
 FUZZ_ENV      = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-$(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.h src/proto.h src/control.h
+$(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.h src/proto.h src/control.h src/unit.h
 	@mkdir -p $(FUZZ_B)/obj
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
