@@ -306,7 +306,7 @@ read_all(const char *path, size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	char *buf = NULL;
-	size_t n = 0;
+	size_t n = 0, cap;
 	ssize_t r;
 	int fd;
 
@@ -323,11 +323,14 @@ read_all(const char *path, size_t *len, char *err, size_t errlen)
 		    UNIT_FILE_MAX);
 		goto fail;
 	}
-	if ((buf = malloc(UNIT_FILE_MAX + 1)) == NULL) {
+	/* one byte more than its size: a file that grew since fstat() is
+	 * noticed, and never read past the limit */
+	cap = (size_t)st.st_size + 1;
+	if ((buf = malloc(cap + 1)) == NULL) {
 		fmt_err(err, errlen, "out of memory");
 		goto fail;
 	}
-	while ((r = read(fd, buf + n, UNIT_FILE_MAX + 1 - n)) != 0) {
+	while (n < cap && (r = read(fd, buf + n, cap - n)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -335,11 +338,10 @@ read_all(const char *path, size_t *len, char *err, size_t errlen)
 			goto fail;
 		}
 		n += (size_t)r;
-		if (n > UNIT_FILE_MAX) {
-			fmt_err(err, errlen, "%s: larger than %d bytes", path,
-			    UNIT_FILE_MAX);
-			goto fail;
-		}
+	}
+	if (n > (size_t)st.st_size) {
+		fmt_err(err, errlen, "%s: changed while read", path);
+		goto fail;
 	}
 	close(fd);
 	buf[n] = '\0';
@@ -490,6 +492,7 @@ unit_load(const char *name, const char *const *dirs, unit_warn_fn warn,
 		goto out;
 	}
 	u->path = path;
+	free(u->id);
 	u->id = id;
 	u->instance = inst;
 	if (read_into(u, path, warn, arg, err, errlen) < 0)

@@ -115,7 +115,8 @@ parse_line(struct pstate *ps, unsigned line, char *l)
 	l = strip(l);
 	if (*l == '\0' || strchr("#;", *l) != NULL)
 		return 0;
-	if (strncmp(l, ".include", 8) == 0 && strchr(WHITESPACE, l[8])) {
+	if (strncmp(l, ".include", 8) == 0 && l[8] != '\0' &&
+	    strchr(WHITESPACE, l[8]) != NULL) {
 		pwarn(ps, line, ".include is not supported any more, ignored");
 		return 0;
 	}
@@ -200,7 +201,8 @@ unit_parse_text(struct unit *u, const char *file, const char *text,
 			    file, start ? start : line, UNIT_LINE_MAX);
 			goto out;
 		}
-		q = l + strspn(l, " \t");
+		for (q = l; q < l + n && (*q == ' ' || *q == '\t'); q++)
+			;
 		if (q < l + n && (*q == '#' || *q == ';'))
 			continue;
 		if (cont == NULL && (cont = malloc(UNIT_LINE_MAX + 1)) == NULL) {
