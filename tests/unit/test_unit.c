@@ -618,6 +618,26 @@ test_exec_env(void)
 	unit_free(u);
 }
 
+/* Other list values (After=, SuccessExitStatus=...) split the same way. */
+static void
+test_split_words(void)
+{
+	char err[256], **w = NULL;
+
+	CHECK_INT(unit_split_words("  a \"b c\"\td\\x41 'e'f ", false, &w,
+	    err, sizeof(err)), 4);
+	CHECK_STR(joined(w), "a|b c|dA|ef");
+	unit_strv_free(w);
+	CHECK_INT(unit_split_words("", false, &w, err, sizeof(err)), 0);
+	CHECK(w != NULL && w[0] == NULL);
+	unit_strv_free(w);
+	CHECK_INT(unit_split_words("a 'b", false, &w, err, sizeof(err)), -1);
+	CHECK(strstr(err, "unbalanced quoting") != NULL);
+	CHECK_INT(unit_split_words("a 'b c", true, &w, err, sizeof(err)), 2);
+	CHECK_STR(joined(w), "a|b c");
+	unit_strv_free(w);
+}
+
 static void
 test_specifiers(void)
 {
@@ -888,6 +908,7 @@ main(void)
 	RUN(test_exec_prefixes);
 	RUN(test_exec_quoting);
 	RUN(test_exec_env);
+	RUN(test_split_words);
 	RUN(test_specifiers);
 	RUN(test_oversize);
 	RUN(test_debian_units);
