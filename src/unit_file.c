@@ -139,6 +139,7 @@ find_step(const char *cur, const char *const *dirs, char **path,
 {
 	char p[PATH_MAX], target[PATH_MAX];
 	struct stat st;
+	mode_t lst_mode;
 	ssize_t n;
 	const char *base;
 
@@ -149,6 +150,7 @@ find_step(const char *cur, const char *const *dirs, char **path,
 			continue;
 		if (lstat(p, &st) != 0)
 			continue;
+		lst_mode = st.st_mode;
 		if (S_ISLNK(st.st_mode)) {
 			if ((n = readlink(p, target, sizeof(target) - 1)) < 0)
 				continue;
@@ -187,7 +189,9 @@ find_step(const char *cur, const char *const *dirs, char **path,
 			    cur, p);
 			return -1;
 		}
-		if ((*path = strdup(p)) == NULL)
+		/* a linked unit file is read, and known (%y), where it is */
+		if (S_ISLNK(lst_mode) ? (*path = realpath(p, NULL)) == NULL :
+		    (*path = strdup(p)) == NULL)
 			goto nomem;
 		return 1;
 	}

@@ -236,6 +236,34 @@ test_alias_symlink(void)
 	CHECK(unit_load("loop1.service", dirs, NULL, NULL, err,
 	    sizeof(err)) == NULL);
 	CHECK(strstr(err, "aliases in a row") != NULL);
+	/* a linked unit file (systemctl link): same name, read where it is */
+	{
+		char elsewhere[256];
+
+		snprintf(elsewhere, sizeof(elsewhere), "%s/linked.service", root);
+		put(root, "linked.service", "[Service]\nExecStart=/bin/linked\n");
+		link_to(elsewhere, d_etc, "linked.service");
+		u = unit_load("linked.service", dirs, NULL, NULL, err,
+		    sizeof(err));
+		CHECK(u != NULL);
+		if (u != NULL) {
+			CHECK_STR(u->path, elsewhere);
+			CHECK_STR(u->id, "linked.service");
+		}
+		unit_free(u);
+	}
+	/* an instance linked to its template keeps its instance */
+	put(d_lib, "s@.service", "[Service]\nExecStart=/bin/s %i\n");
+	link_to("s@.service", d_etc, "s@one.service");
+	u = unit_load("s@one.service", dirs, NULL, NULL, err, sizeof(err));
+	CHECK(u != NULL);
+	if (u != NULL) {
+		CHECK_STR(u->id, "s@one.service");
+		CHECK_STR(u->instance, "one");
+		snprintf(want, sizeof(want), "%s/s@.service", d_lib);
+		CHECK_STR(u->path, want);
+	}
+	unit_free(u);
 	/* an alias to another type is refused */
 	link_to("redis-server.service", d_lib, "r.socket");
 	CHECK(unit_load("r.socket", dirs, NULL, NULL, err, sizeof(err)) == NULL);
