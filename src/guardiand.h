@@ -248,5 +248,6 @@ void fmt_err(char *buf, size_t len, const char *fmt, ...)
 
 #include "track.h"
 #include "service.h"
+#include "unit.h"
 
 #endif
