@@ -20,10 +20,12 @@ test_rows_are_complete(void)
 		CHECK(pc->args != NULL && pc->synopsis != NULL && pc->doc != NULL);
 		CHECK(pc->min_args >= 0);
 		CHECK(pc->max_args == PROTO_ARGS_ANY || pc->max_args >= pc->min_args);
-		/* a command that waits for named services takes a bound */
+		/* a command that waits for named services takes a bound
+		 * (reload: only with names; without, it is the config's) */
 		if (pc->wait != WAIT_NONE)
 			CHECK(pc->max_args != PROTO_ARGS_ANY &&
-			    pc->max_args <= PROTO_MAX_NAMES && pc->min_args >= 1);
+			    pc->max_args <= PROTO_MAX_NAMES &&
+			    (pc->min_args >= 1 || pc->wait == WAIT_RELOADED));
 		if (pc->opts & PROTO_OPT_NO_WAIT)
 			CHECK(pc->wait != WAIT_NONE);
 		CHECK(proto_command(pc->name) == pc);
@@ -79,8 +81,11 @@ test_argument_counts(void)
 	CHECK_STR(msg, "usage: restart NAME...");
 	proto_usage(proto_command("wait"), msg, sizeof(msg));
 	CHECK_STR(msg, "usage: wait NAME");
-	proto_usage(proto_command("reload"), msg, sizeof(msg));
-	CHECK_STR(msg, "reload takes no arguments");
+	CHECK(proto_args_ok(proto_command("reload"), 0));
+	CHECK(proto_args_ok(proto_command("reload"), PROTO_MAX_NAMES));
+	CHECK(!proto_args_ok(proto_command("reload"), PROTO_MAX_NAMES + 1));
+	proto_usage(proto_command("list"), msg, sizeof(msg));
+	CHECK_STR(msg, "list takes no arguments");
 }
 
 /* What each command's answer waits for. */
@@ -92,6 +97,7 @@ test_wait_kinds(void)
 	CHECK_INT(proto_command("stop")->wait, WAIT_STOPPED);
 	CHECK_INT(proto_command("wait")->wait, WAIT_UP);
 	CHECK_INT(proto_command("status")->wait, WAIT_NONE);
+	CHECK_INT(proto_command("reload")->wait, WAIT_RELOADED);
 	CHECK(!(proto_command("wait")->opts & PROTO_OPT_NO_WAIT));
 }
 
