@@ -56,14 +56,14 @@ service_exit_in(const struct exit_set *e, int st)
 	return false;
 }
 
-/* Whether the run ended well: it ran, and exited 0 or as
- * success_exit_status says. */
+/* Whether the run ended well: its start did not fail, and it exited 0 or
+ * as success_exit_status says. */
 static bool
 succeeded(const struct service *sv)
 {
 	int st = sv->last_status;
 
-	if (sv->exec_failed || sv->run_failed)
+	if (sv->run_failed)
 		return false;
 	return (WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
 	    service_exit_in(&sv->conf->success_status, st);
@@ -86,7 +86,7 @@ wants_restart(const struct service *sv)
 	case RESTART_ALWAYS:
 		return true;
 	case RESTART_ON_FAILURE:
-		return !succeeded(sv);
+		return sv->exec_failed || !succeeded(sv);
 	case RESTART_NEVER:
 		return false;
 	}
