@@ -150,32 +150,6 @@ cmd_list(struct client *cl, const struct request *rq)
 			buf_printf(&cl->out, "%s\n", sv->conf->name);
 }
 
-static void
-cmd_logs(struct client *cl, const struct request *rq)
-{
-	char **args = rq->args;
-	long lines = rq->lines;
-	struct service *sv;
-	size_t count, first, len;
-	int64_t when;
-	pid_t pid;
-	int stream;
-
-	if (lookup(cl, args, 1) < 0)
-		return;
-	sv = service_find(args[0]);
-	count = outlog_count(sv->log);
-	first = lines >= 0 && (size_t)lines < count ? count - (size_t)lines : 0;
-	commands_reply(cl, CTL_OK, "");
-	for (size_t i = first; i < count; i++) {
-		const char *t = outlog_get(sv->log, i, &len, &when, &pid, &stream);
-
-		buf_printf(&cl->out, "%lld %ld %d ", (long long)when, (long)pid, stream);
-		buf_escaped(&cl->out, t, len);
-		buf_printf(&cl->out, "\n");
-	}
-}
-
 /*
  * A signal to the service's main process, or with --all to every process
  * it has (usage.c: its cgroup, or its process group and what left it).
@@ -420,7 +394,7 @@ static const command_fn handlers[PCMD_COUNT] = {
 	[PCMD_STOP] = cmd_change,
 	[PCMD_RESTART] = cmd_change,
 	[PCMD_SIGNAL] = cmd_signal,
-	[PCMD_LOGS] = cmd_logs,
+	[PCMD_LOGS] = follow_logs,	/* follow.c */
 	[PCMD_WAIT] = cmd_change,
 	[PCMD_RELOAD] = cmd_reload,
 	[PCMD_REOPEN] = cmd_reopen,

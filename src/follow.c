@@ -1,0 +1,376 @@
+/*
+ * follow.c: `logs` and `logs --follow`. The remembered lines of each named
+ * service (merged by time when there are several), then, for a follower,
+ * each new line as forward.c passes it on, until the client leaves.
+ *
+ * A follower never slows a service and never grows guardiand without
+ * bound: once FOLLOW_MAX_UNSENT bytes wait for it, it misses lines,
+ * counted per service, until it has read all that waited; then it is told
+ * how many it missed ("missed NAME N"), and gets new lines again. Nobody
+ * following costs forward.c one check of follow_active per line; a
+ * service nobody follows, one comparison of a generation number per line.
+ *
+ * Body lines: "WHEN PID STREAM TEXT" for one service without --follow, as
+ * before; otherwise "line NAME WHEN PID STREAM TEXT", "missed NAME N",
+ * "gone NAME" (removed by a reload; no longer followed) and, once none of
+ * the names is left, "end" and the reply ends.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guardiand.h"
+#include "proto.h"
+#include "control.h"
+
+#define FOLLOW_MAX_UNSENT	(1024 * 1024)	/* bytes, per follower */
+#define FOLLOW_SEND_AT		(64 * 1024)	/* unsent: try the socket now */
+#define FOLLOW_COMPACT_AT	(64 * 1024)	/* sent bytes moved out of the buffer */
+#define MAX_FOLLOWERS		16	/* beyond, "busy" */
+
+struct follower {
+	struct follower *next;
+	struct client *cl;
+	int n;				/* services still followed */
+	char *names[PROTO_MAX_NAMES];
+	unsigned long missed[PROTO_MAX_NAMES];
+	bool missing;			/* dropping lines until drained */
+};
+
+int follow_active;
+static unsigned follow_gen = 1;	/* changes whenever who follows what does */
+static struct follower *followers;
+
+static bool
+special(unsigned char c)
+{
+	return c == '%' || c == '\n' || c == '\0' || c == ' ';
+}
+
+/* Appends bytes %-escaped as the protocol wants (as commands.c does),
+ * copying runs of plain bytes at once: this is the per-line path. */
+static void
+put_escaped(struct buf *b, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t run = 0;
+
+		while (i + run < n && !special((unsigned char)s[i + run]))
+			run++;
+		if (run > 0)
+			buf_add(b, s + i, run);
+		i += run;
+		if (i < n) {
+			buf_printf(b, "%%%02X", (unsigned char)s[i]);
+			i++;
+		}
+	}
+}
+
+/* One line of output; with a name, in the tagged form. */
+static void
+put_line(struct buf *b, const char *name, int64_t when, pid_t pid,
+    int stream, const char *text, size_t len)
+{
+	if (name)
+		buf_printf(b, "line %s %lld %ld %d ", name, (long long)when,
+		    (long)pid, stream);
+	else
+		buf_printf(b, "%lld %ld %d ", (long long)when, (long)pid, stream);
+	put_escaped(b, text, len);
+	buf_addc(b, '\n');
+}
+
+/* The remembered lines of the services, the last lines of each, merged
+ * oldest first (a stable merge: equal times keep the order of the names). */
+static void
+put_stored(struct buf *b, struct service **svs, int n, long lines, bool tagged)
+{
+	size_t next[PROTO_MAX_NAMES], count[PROTO_MAX_NAMES], len;
+	int64_t when;
+	pid_t pid;
+	int stream;
+
+	for (int i = 0; i < n; i++) {
+		count[i] = outlog_count(svs[i]->log);
+		next[i] = lines >= 0 && (size_t)lines < count[i] ?
+		    count[i] - (size_t)lines : 0;
+	}
+	for (;;) {
+		int best = -1;
+		int64_t best_when = 0;
+
+		for (int i = 0; i < n; i++) {
+			if (next[i] >= count[i])
+				continue;
+			outlog_get(svs[i]->log, next[i], &len, &when, &pid,
+			    &stream);
+			if (best < 0 || when < best_when) {
+				best = i;
+				best_when = when;
+			}
+		}
+		if (best < 0)
+			break;
+		const char *t = outlog_get(svs[best]->log, next[best]++, &len,
+		    &when, &pid, &stream);
+		put_line(b, tagged ? svs[best]->conf->name : NULL, when, pid,
+		    stream, t, len);
+	}
+}
+
+static void
+follower_free(struct follower *f)
+{
+	for (int i = 0; i < f->n; i++)
+		free(f->names[i]);
+	free(f);
+}
+
+/*
+ * `logs [--lines=N] [--follow] NAME...`: the remembered lines, then with
+ * --follow the client stays, a follower. Several names only with
+ * --follow (one answer format per request).
+ */
+void
+follow_logs(struct client *cl, const struct request *rq)
+{
+	struct service *svs[PROTO_MAX_NAMES];
+	struct follower *f = NULL;
+	int n = 0, nfollowers = 0;
+
+	if (rq->nargs > 1 && !rq->follow) {
+		commands_reply(cl, CTL_USAGE, "usage: logs NAME (several names "
+		    "with --follow)");
+		return;
+	}
+	for (int i = 0; i < rq->nargs && i < PROTO_MAX_NAMES; i++) {
+		struct service *sv = service_find(rq->args[i]);
+		bool dup = false;
+
+		if (sv == NULL) {
+			commands_reply(cl, CTL_NO_SUCH, "no such service: %s",
+			    rq->args[i]);
+			return;
+		}
+		for (int j = 0; j < n; j++)
+			dup = dup || svs[j] == sv;
+		if (!dup)
+			svs[n++] = sv;
+	}
+	if (rq->follow) {
+		for (struct follower *o = followers; o; o = o->next)
+			nfollowers++;
+		if (nfollowers >= MAX_FOLLOWERS) {
+			commands_reply(cl, CTL_ERROR, "busy: %d clients follow "
+			    "already, try again later", MAX_FOLLOWERS);
+			return;
+		}
+		if ((f = calloc(1, sizeof(*f))) == NULL) {
+			commands_reply(cl, CTL_ERROR, "out of memory");
+			return;
+		}
+		for (; f->n < n; f->n++) {
+			if ((f->names[f->n] = strdup(svs[f->n]->conf->name)) ==
+			    NULL) {
+				follower_free(f);
+				commands_reply(cl, CTL_ERROR, "out of memory");
+				return;
+			}
+		}
+	}
+	commands_reply(cl, CTL_OK, "");
+	put_stored(&cl->out, svs, n, rq->lines, rq->follow);
+	if (f == NULL)
+		return;
+	f->cl = cl;
+	f->next = followers;
+	followers = f;
+	cl->follow = f;
+	follow_active++;
+	follow_gen++;
+}
+
+/* The client leaves (or is dropped): it follows nothing more. */
+void
+follow_end(struct client *cl)
+{
+	struct follower **pp, *f = cl->follow;
+
+	if (f == NULL)
+		return;
+	for (pp = &followers; *pp && *pp != f; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = f->next;
+	follower_free(f);
+	cl->follow = NULL;
+	follow_active--;
+	follow_gen++;
+}
+
+static int
+name_index(const struct follower *f, const char *name)
+{
+	for (int i = 0; i < f->n; i++)
+		if (strcmp(f->names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* Sends what the socket takes now; -1 if the client is gone. Sent bytes
+ * are moved out of the buffer now and then, so that a reader that keeps
+ * up but never quite catches up does not grow it. */
+static int
+send_some(struct client *cl)
+{
+	ssize_t n;
+
+	if (cl->fd < 0 || cl->outoff == cl->out.len)
+		return 0;
+	n = send(cl->fd, cl->out.s + cl->outoff, cl->out.len - cl->outoff,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	cl->outoff += (size_t)n;
+	if (cl->outoff == cl->out.len) {
+		buf_clear(&cl->out);
+		cl->outoff = 0;
+	} else if (cl->outoff >= FOLLOW_COMPACT_AT &&
+	    cl->outoff >= cl->out.len / 2) {
+		cl->out.len -= cl->outoff;
+		memmove(cl->out.s, cl->out.s + cl->outoff, cl->out.len);
+		cl->out.s[cl->out.len] = '\0';
+		cl->outoff = 0;
+	}
+	return 0;
+}
+
+/*
+ * A line of service name: to each client following it, or counted as
+ * missed for those too far behind. *gen and *wanted are the caller's
+ * cache of whether anyone follows name, redone when followers change.
+ */
+void
+follow_line(const char *name, unsigned *gen, bool *wanted, pid_t pid,
+    int stream, const char *text, size_t len)
+{
+	struct timespec ts;
+	int64_t when;
+
+	if (*gen != follow_gen) {
+		*gen = follow_gen;
+		*wanted = false;
+		for (struct follower *f = followers; f && !*wanted; f = f->next)
+			*wanted = name_index(f, name) >= 0;
+	}
+	if (!*wanted)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	when = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	for (struct follower *f = followers; f; f = f->next) {
+		struct client *cl = f->cl;
+		int i = name_index(f, name);
+
+		if (i < 0)
+			continue;
+		if (!f->missing && cl->out.len - cl->outoff >= FOLLOW_SEND_AT &&
+		    send_some(cl) < 0)
+			f->missing = true;	/* gone: client_io closes it */
+		if (f->missing || cl->out.len - cl->outoff >= FOLLOW_MAX_UNSENT) {
+			f->missing = true;
+			f->missed[i]++;
+			continue;
+		}
+		if (cl->out.len == 0)
+			loop_events(cl->fd, POLLOUT);
+		put_line(&cl->out, name, when, pid, stream, text, len);
+	}
+}
+
+/* After the follower read all that waited: what it missed, if anything. */
+static void
+drained(struct follower *f)
+{
+	struct client *cl = f->cl;
+
+	if (!f->missing)
+		return;
+	for (int i = 0; i < f->n; i++) {
+		if (f->missed[i] > 0)
+			buf_printf(&cl->out, "missed %s %lu\n", f->names[i],
+			    f->missed[i]);
+		f->missed[i] = 0;
+	}
+	f->missing = false;
+}
+
+/*
+ * A follower's socket is writable or hung up (control.c's client_io hands
+ * it over): sends what waits, then tells what was missed. Returns -1 when
+ * the client is to be closed.
+ */
+int
+follow_io(struct client *cl, short revents)
+{
+	if (cl->out.failed || (cl->out.len > 0 && send_some(cl) < 0))
+		return -1;
+	if (cl->out.len == 0) {
+		if (revents & (POLLHUP | POLLERR))
+			return -1;
+		drained(cl->follow);
+		/* Nothing to send: watch for a hang-up only. */
+		loop_events(cl->fd, cl->out.len > 0 ? POLLOUT : 0);
+	}
+	return 0;
+}
+
+/*
+ * After each turn of the loop, while anyone follows: a service a reload
+ * removed is no longer followed, and its followers are told so; one left
+ * with nothing to follow gets "end", and its answer is over.
+ */
+void
+follow_tick(void)
+{
+	for (struct follower *f = followers, *next; f; f = next) {
+		struct client *cl = f->cl;
+
+		next = f->next;
+		for (int i = 0; i < f->n;) {
+			if (service_find(f->names[i]) != NULL) {
+				i++;
+				continue;
+			}
+			if (cl->out.len == 0)
+				loop_events(cl->fd, POLLOUT);
+			if (f->missed[i] > 0)
+				buf_printf(&cl->out, "missed %s %lu\n",
+				    f->names[i], f->missed[i]);
+			buf_printf(&cl->out, "gone %s\n", f->names[i]);
+			free(f->names[i]);
+			f->n--;
+			memmove(f->names + i, f->names + i + 1,
+			    (size_t)(f->n - i) * sizeof(f->names[0]));
+			memmove(f->missed + i, f->missed + i + 1,
+			    (size_t)(f->n - i) * sizeof(f->missed[0]));
+			follow_gen++;
+		}
+		if (f->n == 0) {
+			drained(f);
+			buf_printf(&cl->out, "end\n");
+			follow_end(cl);
+			/* Now an answer like any other: sent, then closed. */
+			cl->deadline = now_ms() + REPLY_TIMEOUT_MS;
+			loop_events(cl->fd, POLLOUT);
+		}
+	}
+}
