@@ -254,6 +254,31 @@ test_follow_json_lines() {
 	assertEquals "each has time_ms" 2 "$(jq -r 'select(.time_ms > 1000000000000) | 1' "$T/f.out" | wc -l)"
 }
 
+# Following is a read: a status_group member may follow; a stranger may not.
+test_follow_as_status_group_member() {
+	needs_root || return 0
+	local sg
+	make_group sg || return
+	{
+		printf '[guardiand]\nstatus_group = %s\n\n' "$sg"
+		gated_conf api 'echo ready' 'echo after'
+	} >"$CONF"
+	start_ready || return
+	wait_for "api ready" "$WAIT" last_logged api ready || return
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$CTL" -s "$SOCK" logs -f api
+	assertEquals "stranger: refused" 1 "$RC"
+	setpriv --reuid=nobody --regid=nogroup --groups="$sg" "$CTL" -s "$SOCK" \
+		logs -f api </dev/null >"$T/f.out" 2>"$T/f.err" &
+	FPID=$!
+	OTHER_PIDS+=("$FPID")
+	wait_for "the stored line" "$WAIT" out_has ': ready$' || return
+	touch "$T/api.go"
+	wait_for "the new line" "$WAIT" out_has ': after$' || return
+	kill -INT "$FPID"
+	follower_exit || return
+	assertEquals "member: Ctrl-C, exit 0: $(cat "$T/f.err")" 0 "$FRC"
+}
+
 # Followers are capped (each may hold 1 MiB of guardiand's memory): the
 # one too many is answered busy; commands are still served.
 test_follow_cap() {
