@@ -151,6 +151,44 @@ cmd_list(struct client *cl, const struct request *rq)
 }
 
 /*
+ * logs [--lines=N] [--follow] NAME...: the remembered lines, merged by time;
+ * with --follow the client then stays, a follower (follow.c). Several
+ * names only with --follow: one answer format per request.
+ */
+static void
+cmd_logs(struct client *cl, const struct request *rq)
+{
+	struct outlog *logs[PROTO_MAX_NAMES];
+	const char *names[PROTO_MAX_NAMES], *why;
+	int n = 0;
+
+	if (rq->nargs > 1 && !rq->follow) {
+		commands_reply(cl, CTL_USAGE, "usage: logs NAME (several names "
+		    "with --follow)");
+		return;
+	}
+	if (lookup(cl, rq->args, rq->nargs) < 0)
+		return;
+	for (int i = 0; i < rq->nargs && n < PROTO_MAX_NAMES; i++) {
+		struct service *sv = service_find(rq->args[i]);
+		bool dup = false;
+
+		for (int j = 0; j < n; j++)
+			dup = dup || strcmp(names[j], sv->conf->name) == 0;
+		if (!dup) {
+			logs[n] = sv->log;
+			names[n++] = sv->conf->name;
+		}
+	}
+	if (rq->follow && (why = follow_add(cl, names, n)) != NULL) {
+		commands_reply(cl, CTL_ERROR, "%s", why);
+		return;
+	}
+	commands_reply(cl, CTL_OK, "");
+	follow_put_stored(&cl->out, logs, names, n, rq->lines, rq->follow);
+}
+
+/*
  * A signal to the service's main process, or with --all to every process
  * it has (usage.c: its cgroup, or its process group and what left it).
  */
@@ -394,7 +432,7 @@ static const command_fn handlers[PCMD_COUNT] = {
 	[PCMD_STOP] = cmd_change,
 	[PCMD_RESTART] = cmd_change,
 	[PCMD_SIGNAL] = cmd_signal,
-	[PCMD_LOGS] = follow_logs,	/* follow.c */
+	[PCMD_LOGS] = cmd_logs,
 	[PCMD_WAIT] = cmd_change,
 	[PCMD_RELOAD] = cmd_reload,
 	[PCMD_REOPEN] = cmd_reopen,

@@ -541,8 +541,6 @@ control_tick(int64_t now)
 
 	if (accept_resume >= 0 && now >= accept_resume)
 		accept_update(now);
-	if (follow_active)
-		follow_tick();
 	for (cl = clients; cl; cl = next) {
 		next = cl->next;
 		if (cl->wait != WAIT_NONE)

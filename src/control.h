@@ -60,11 +60,13 @@ void commands_check_wait(struct client *cl, bool timed_out);
 
 /* ---- follow.c ---- */
 
-/* logs [--follow]: the remembered lines, then a follower stays. */
-void follow_logs(struct client *cl, const struct request *rq);
+/* Makes the client follow the services named; NULL, or why not. */
+const char *follow_add(struct client *cl, const char **names, int n);
+/* The remembered lines of the services, merged by time. */
+void follow_put_stored(struct buf *b, struct outlog **logs,
+    const char **names, int n, long lines, bool tagged);
 /* A follower's socket is ready (or hung up); -1: close the client. */
 int follow_io(struct client *cl, short revents);
 void follow_end(struct client *cl);	/* before the client is freed */
-void follow_tick(void);			/* services removed by a reload */
 
 #endif

@@ -1,7 +1,10 @@
 /*
- * follow.c: `logs` and `logs --follow`. The remembered lines of each named
- * service (merged by time when there are several), then, for a follower,
- * each new line as forward.c passes it on, until the client leaves.
+ * follow.c: what `logs` and `logs --follow` send (commands.c's cmd_logs
+ * asks): the remembered lines of each named service, merged by time when
+ * there are several, then, for a follower, each new line as forward.c
+ * passes it on, until the client leaves. Below the services and the
+ * commands: it knows services by name only (service.c says when one is
+ * removed), so that the output path can call it.
  *
  * A follower never slows a service and never grows guardiand without
  * bound: once FOLLOW_MAX_UNSENT bytes wait for it, it misses lines,
@@ -89,10 +92,12 @@ put_line(struct buf *b, const char *name, int64_t when, pid_t pid,
 	buf_addc(b, '\n');
 }
 
-/* The remembered lines of the services, the last lines of each, merged
- * oldest first (a stable merge: equal times keep the order of the names). */
-static void
-put_stored(struct buf *b, struct service **svs, int n, long lines, bool tagged)
+/* The remembered lines of the services (logs[i] is names[i]'s), the last
+ * lines of each, merged oldest first (a stable merge: equal times keep the
+ * order of the names); tagged with the names, or in the one-service form. */
+void
+follow_put_stored(struct buf *b, struct outlog **logs, const char **names,
+    int n, long lines, bool tagged)
 {
 	size_t next[PROTO_MAX_NAMES], count[PROTO_MAX_NAMES], len;
 	int64_t when;
@@ -100,7 +105,7 @@ put_stored(struct buf *b, struct service **svs, int n, long lines, bool tagged)
 	int stream;
 
 	for (int i = 0; i < n; i++) {
-		count[i] = outlog_count(svs[i]->log);
+		count[i] = outlog_count(logs[i]);
 		next[i] = lines >= 0 && (size_t)lines < count[i] ?
 		    count[i] - (size_t)lines : 0;
 	}
@@ -111,8 +116,7 @@ put_stored(struct buf *b, struct service **svs, int n, long lines, bool tagged)
 		for (int i = 0; i < n; i++) {
 			if (next[i] >= count[i])
 				continue;
-			outlog_get(svs[i]->log, next[i], &len, &when, &pid,
-			    &stream);
+			outlog_get(logs[i], next[i], &len, &when, &pid, &stream);
 			if (best < 0 || when < best_when) {
 				best = i;
 				best_when = when;
@@ -120,10 +124,10 @@ put_stored(struct buf *b, struct service **svs, int n, long lines, bool tagged)
 		}
 		if (best < 0)
 			break;
-		const char *t = outlog_get(svs[best]->log, next[best]++, &len,
+		const char *t = outlog_get(logs[best], next[best]++, &len,
 		    &when, &pid, &stream);
-		put_line(b, tagged ? svs[best]->conf->name : NULL, when, pid,
-		    stream, t, len);
+		put_line(b, tagged ? names[best] : NULL, when, pid, stream, t,
+		    len);
 	}
 }
 
@@ -136,67 +140,35 @@ follower_free(struct follower *f)
 }
 
 /*
- * `logs [--lines=N] [--follow] NAME...`: the remembered lines, then with
- * --follow the client stays, a follower. Several names only with
- * --follow (one answer format per request).
+ * Makes the client a follower of the n services named, from now on (the
+ * caller then sends the remembered lines: no line can come in between).
+ * Returns NULL, or why not: too many followers, or no memory.
  */
-void
-follow_logs(struct client *cl, const struct request *rq)
+const char *
+follow_add(struct client *cl, const char **names, int n)
 {
-	struct service *svs[PROTO_MAX_NAMES];
-	struct follower *f = NULL;
-	int n = 0, nfollowers = 0;
+	struct follower *f;
+	int nfollowers = 0;
 
-	if (rq->nargs > 1 && !rq->follow) {
-		commands_reply(cl, CTL_USAGE, "usage: logs NAME (several names "
-		    "with --follow)");
-		return;
-	}
-	for (int i = 0; i < rq->nargs && i < PROTO_MAX_NAMES; i++) {
-		struct service *sv = service_find(rq->args[i]);
-		bool dup = false;
-
-		if (sv == NULL) {
-			commands_reply(cl, CTL_NO_SUCH, "no such service: %s",
-			    rq->args[i]);
-			return;
-		}
-		for (int j = 0; j < n; j++)
-			dup = dup || svs[j] == sv;
-		if (!dup)
-			svs[n++] = sv;
-	}
-	if (rq->follow) {
-		for (struct follower *o = followers; o; o = o->next)
-			nfollowers++;
-		if (nfollowers >= MAX_FOLLOWERS) {
-			commands_reply(cl, CTL_ERROR, "busy: %d clients follow "
-			    "already, try again later", MAX_FOLLOWERS);
-			return;
-		}
-		if ((f = calloc(1, sizeof(*f))) == NULL) {
-			commands_reply(cl, CTL_ERROR, "out of memory");
-			return;
-		}
-		for (; f->n < n; f->n++) {
-			if ((f->names[f->n] = strdup(svs[f->n]->conf->name)) ==
-			    NULL) {
-				follower_free(f);
-				commands_reply(cl, CTL_ERROR, "out of memory");
-				return;
-			}
+	for (struct follower *o = followers; o; o = o->next)
+		nfollowers++;
+	if (nfollowers >= MAX_FOLLOWERS)
+		return "busy: too many clients follow already, try again later";
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return "out of memory";
+	for (; f->n < n && f->n < PROTO_MAX_NAMES; f->n++) {
+		if ((f->names[f->n] = strdup(names[f->n])) == NULL) {
+			follower_free(f);
+			return "out of memory";
 		}
 	}
-	commands_reply(cl, CTL_OK, "");
-	put_stored(&cl->out, svs, n, rq->lines, rq->follow);
-	if (f == NULL)
-		return;
 	f->cl = cl;
 	f->next = followers;
 	followers = f;
 	cl->follow = f;
 	follow_active++;
 	follow_gen++;
+	return NULL;
 }
 
 /* The client leaves (or is dropped): it follows nothing more. */
@@ -334,43 +306,38 @@ follow_io(struct client *cl, short revents)
 }
 
 /*
- * After each turn of the loop, while anyone follows: a service a reload
- * removed is no longer followed, and its followers are told so; one left
- * with nothing to follow gets "end", and its answer is over.
+ * A reload removed the service name: no longer followed, and its
+ * followers are told so; one left with nothing to follow gets "end", and
+ * its answer is over.
  */
 void
-follow_tick(void)
+follow_gone(const char *name)
 {
 	for (struct follower *f = followers, *next; f; f = next) {
 		struct client *cl = f->cl;
+		int i = name_index(f, name);
 
 		next = f->next;
-		for (int i = 0; i < f->n;) {
-			if (service_find(f->names[i]) != NULL) {
-				i++;
-				continue;
-			}
-			if (cl->out.len == 0)
-				loop_events(cl->fd, POLLOUT);
-			if (f->missed[i] > 0)
-				buf_printf(&cl->out, "missed %s %lu\n",
-				    f->names[i], f->missed[i]);
-			buf_printf(&cl->out, "gone %s\n", f->names[i]);
-			free(f->names[i]);
-			f->n--;
-			memmove(f->names + i, f->names + i + 1,
-			    (size_t)(f->n - i) * sizeof(f->names[0]));
-			memmove(f->missed + i, f->missed + i + 1,
-			    (size_t)(f->n - i) * sizeof(f->missed[0]));
-			follow_gen++;
-		}
+		if (i < 0)
+			continue;
+		if (cl->out.len == 0)
+			loop_events(cl->fd, POLLOUT);
+		if (f->missed[i] > 0)
+			buf_printf(&cl->out, "missed %s %lu\n", name, f->missed[i]);
+		buf_printf(&cl->out, "gone %s\n", name);
+		free(f->names[i]);
+		f->n--;
+		memmove(f->names + i, f->names + i + 1,
+		    (size_t)(f->n - i) * sizeof(f->names[0]));
+		memmove(f->missed + i, f->missed + i + 1,
+		    (size_t)(f->n - i) * sizeof(f->missed[0]));
+		follow_gen++;
 		if (f->n == 0) {
 			drained(f);
 			buf_printf(&cl->out, "end\n");
 			follow_end(cl);
 			/* Now an answer like any other: sent, then closed. */
 			cl->deadline = now_ms() + REPLY_TIMEOUT_MS;
-			loop_events(cl->fd, POLLOUT);
 		}
 	}
 }

@@ -1,10 +1,10 @@
 /*
  * forward.c: carries what a service prints from its pipes to where its
  * config sends it (syslog, a file, nowhere), to its ring of recent
- * lines, and to whoever follows it (follow.c). A forwarder lives until EOF, which may come long after the process
- * it was made for was reaped (a grandchild holds the pipe), so it copies
- * what it needs from the service and only points back while the service
- * still wants it.
+ * lines, and to whoever follows it (follow.c). A forwarder lives until
+ * EOF, which may come long after the process it was made for was reaped
+ * (a grandchild holds the pipe), so it copies what it needs from the
+ * service and only points back while the service still wants it.
  */
 #include <errno.h>
 #include <fcntl.h>

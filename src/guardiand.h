@@ -212,6 +212,8 @@ extern int follow_active;
  * caller's cache (zero-initialised) of whether anyone follows name. */
 void follow_line(const char *name, unsigned *gen, bool *wanted, pid_t pid,
     int stream, const char *text, size_t len);
+/* A reload removed the service name: its followers are told. */
+void follow_gone(const char *name);
 
 /* ---- ctl_logs.c (guardianctl) ---- */
 
