@@ -33,7 +33,7 @@
 #include "control.h"
 
 #define FOLLOW_MAX_UNSENT	(1024 * 1024)	/* bytes, per follower */
-#define FOLLOW_SEND_AT		(64 * 1024)	/* unsent: try the socket now */
+#define FOLLOW_SEND_EVERY	(64 * 1024)	/* unsent bytes more: try the socket */
 #define FOLLOW_COMPACT_AT	(64 * 1024)	/* sent bytes moved out of the buffer */
 #define MAX_FOLLOWERS		16	/* beyond, "busy" */
 
@@ -44,6 +44,7 @@ struct follower {
 	char *names[PROTO_MAX_NAMES];
 	unsigned long missed[PROTO_MAX_NAMES];
 	bool missing;			/* dropping lines until drained */
+	size_t send_at;			/* unsent bytes: try the socket now */
 };
 
 int follow_active;
@@ -254,9 +255,13 @@ follow_line(const char *name, unsigned *gen, bool *wanted, pid_t pid,
 
 		if (i < 0)
 			continue;
-		if (!f->missing && cl->out.len - cl->outoff >= FOLLOW_SEND_AT &&
-		    send_some(cl) < 0)
-			f->missing = true;	/* gone: client_io closes it */
+		/* A burst of lines need not wait for the next turn of the
+		 * loop to reach the socket. */
+		if (!f->missing && cl->out.len - cl->outoff >= f->send_at) {
+			if (send_some(cl) < 0)
+				f->missing = true;	/* gone: client_io closes it */
+			f->send_at = cl->out.len - cl->outoff + FOLLOW_SEND_EVERY;
+		}
 		if (f->missing || cl->out.len - cl->outoff >= FOLLOW_MAX_UNSENT) {
 			f->missing = true;
 			f->missed[i]++;
