@@ -186,6 +186,7 @@ int
 ctl_logs_follow(int fd, bool json, int64_t deadline)
 {
 	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigset_t block, waiting;
 	size_t len = 0, cap = 2 * FOLLOW_READ;
 	char *in = malloc(cap);
 	int code = -1;		/* until the first line: unknown */
@@ -193,13 +194,19 @@ ctl_logs_follow(int fd, bool json, int64_t deadline)
 
 	if (in == NULL)
 		fail(CTL_ERROR, "out of memory");
-	/* No SA_RESTART: Ctrl-C interrupts the wait for more. */
+	/* Ctrl-C is let in only while waiting for more (ppoll), so that it
+	 * cannot come between the check of interrupted and the wait. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &waiting);
+	sigdelset(&waiting, SIGINT);
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int64_t left = code < 0 ? deadline - now_ms() : -1;
+		struct timespec ts = { left / 1000, (left % 1000) * 1000000 };
 		char *p, *nl;
 		ssize_t n;
 
@@ -207,8 +214,7 @@ ctl_logs_follow(int fd, bool json, int64_t deadline)
 			break;
 		if (code < 0 && left <= 0)
 			fail(CTL_ERROR, "no answer from guardiand in time");
-		if (poll(&pfd, 1, left < 0 ? -1 : left > 60000 ? 60000 :
-		    (int)left) < 0) {
+		if (ppoll(&pfd, 1, left < 0 ? NULL : &ts, &waiting) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail(CTL_ERROR, "poll failed");
@@ -233,7 +239,8 @@ ctl_logs_follow(int fd, bool json, int64_t deadline)
 		}
 		len += (size_t)n;
 		in[len] = '\0';
-		for (p = in; (nl = memchr(p, '\n', len - (size_t)(p - in))); p = nl + 1) {
+		for (p = in; (nl = memchr(p, '\n', len - (size_t)(p - in)));
+		    p = nl + 1) {
 			*nl = '\0';
 			if (code < 0) {
 				if (strncmp(p, "OK", 2) == 0)
