@@ -36,6 +36,7 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/oneshot.c src/buf.c src/clock.c src/reload.c src/commands.c \
              src/proto.c src/spawn.c src/env.c src/service_cg.c src/service_pg.c \
              src/track.c src/track_usage.c src/mainpid.c src/service_fork.c src/usage.c \
+             src/pidfile.c src/svdirs.c src/service_all.c \
              src/probe_conf.c src/svc_conf.c \
              src/probe.c src/ready.c src/service_log.c src/notify.c \
              src/order.c src/service_order.c src/confline.c src/follow.c

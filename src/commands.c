@@ -37,6 +37,35 @@ buf_escaped(struct buf *b, const char *s, size_t n)
 	}
 }
 
+/*
+ * What readiness and health say: health=none|ok|failing and the failures in
+ * a row; notify=none|reloading|stopping and text=, what the service said
+ * with STATUS=; why=, what keeps it starting (the last readiness try), is
+ * failing its health checks, or ended its last run (ready_timeout...).
+ */
+static void
+status_ready(struct buf *b, const struct service *sv)
+{
+	int hf = ready_health_fails(sv);
+	bool reloading, stopping;
+	const char *text = notify_status(sv, &reloading, &stopping);
+	const char *why = "";
+
+	if (sv->state == SV_STARTING || hf > 0)
+		why = ready_why(sv);
+	else if (sv->run_failed && sv->fail_why &&
+	    (sv->state == SV_BACKOFF || sv->state == SV_FATAL ||
+	    sv->state == SV_STOPPING || sv->state == SV_DOWN))
+		why = sv->fail_why;
+	buf_printf(b, " health=%s health_fails=%d notify=%s text=", hf < 0 ?
+	    "none" : hf > 0 ? "failing" : "ok", hf < 0 ? 0 : hf, stopping ?
+	    "stopping" : reloading ? "reloading" : "none");
+	if (text)
+		buf_escaped(b, text, strlen(text));
+	buf_printf(b, " why=");
+	buf_escaped(b, why, strlen(why));
+}
+
 static void
 status_line(struct buf *b, const struct service *sv, int64_t now,
     const struct track_usage *u)
@@ -69,6 +98,7 @@ status_line(struct buf *b, const struct service *sv, int64_t now,
 	buf_printf(b, " tracking=%s", sv->cg ? "cgroup" : "pgroup");
 	buf_printf(b, " procs=%ld mem_bytes=%llu cpu_usec=%llu", u->procs,
 	    (unsigned long long)u->mem_bytes, (unsigned long long)u->cpu_usec);
+	status_ready(b, sv);
 	buf_printf(b, " cmd=");
 	buf_escaped(b, sv->conf->command, strlen(sv->conf->command));
 	buf_printf(b, "\n");
@@ -305,8 +335,19 @@ settled(enum wait_kind kind, struct service *sv, unsigned base, char *why,
 		if (sv->state == SV_UP && sv->starts > base)
 			return 1;
 		if (sv->starts > base && service_outcome_failed(sv->outcome)) {
-			snprintf(why, len, "failed to start (%s)",
-			    service_state_name(sv->state));
+			char f[384], d[32];
+
+			svlog_failure(sv, f, sizeof(f));
+			if (sv->state == SV_BACKOFF && sv->deadline_ms >= 0)
+				snprintf(why, len, "failed to start: %s (backoff, "
+				    "next try in %s)", f, fmt_duration(
+				    sv->deadline_ms - now_ms(), d, sizeof(d)));
+			else
+				snprintf(why, len, "failed to start: %s (%s)", f,
+				    service_state_name(sv->state));
+			for (char *c = why; *c; c++)	/* one line each */
+				if (*c == '\n')
+					*c = ' ';
 			return -1;
 		}
 		if (sv->want == WANT_DOWN) {
@@ -332,7 +373,7 @@ commands_check_wait(struct client *cl, bool timed_out)
 {
 	struct buf fails = { 0 };
 	int failed = 0, pending = 0;
-	char why[128];
+	char why[512];
 
 	for (int i = 0; i < cl->nwait; i++) {
 		int r = settled(cl->wait, service_find(cl->wait_names[i]),
@@ -351,12 +392,21 @@ commands_check_wait(struct client *cl, bool timed_out)
 	if (pending) {
 		commands_reply(cl, cl->wait == WAIT_UP ? CTL_NOT_RUNNING : CTL_ERROR,
 		    "timed out");
-		for (int i = 0; i < cl->nwait; i++)
-			if (settled(cl->wait, service_find(cl->wait_names[i]),
-			    cl->wait_base[i], why, sizeof(why)) == 0)
-				buf_printf(&cl->out, "%s: still %s\n",
-				    cl->wait_names[i], service_state_name(
-				    service_find(cl->wait_names[i])->state));
+		for (int i = 0; i < cl->nwait; i++) {
+			struct service *sv = service_find(cl->wait_names[i]);
+			const char *rw;
+
+			if (settled(cl->wait, sv, cl->wait_base[i], why,
+			    sizeof(why)) != 0)
+				continue;
+			rw = sv->state == SV_STARTING ? ready_why(sv) : "";
+			buf_printf(&cl->out, "%s: still %s", cl->wait_names[i],
+			    service_state_name(sv->state));
+			if (rw[0])
+				buf_printf(&cl->out, " (not ready: %.*s)",
+				    (int)strcspn(rw, "\n"), rw);
+			buf_printf(&cl->out, "\n");
+		}
 	} else if (failed)
 		commands_reply(cl, CTL_ERROR, "%d failed", failed);
 	else

@@ -8,6 +8,16 @@
 /* ---- config.c ---- */
 
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+/* When runtime_directory is removed: when the service stops (no), never
+ * (yes), when it stops for good, not for a restart (restart). */
+enum runtime_preserve { PRESERVE_NO, PRESERVE_YES, PRESERVE_RESTART };
+
+/* A set of ways to end: exit codes 0-255 and deaths by signal 1-64 (as
+ * systemd's SuccessExitStatus= and RestartPreventExitStatus= take them). */
+struct exit_set {
+	uint32_t codes[8];	/* bit n: exit(n) */
+	uint64_t sigs;		/* bit n - 1: killed by signal n */
+};
 /* [guardiand] cgroup =: each service in its own cgroup v2 where one is
  * usable (auto), or process-group tracking (off). */
 enum cgroup_mode { CGROUP_AUTO, CGROUP_OFF };
@@ -60,7 +70,13 @@ struct svc_conf {
 	char *group;		/* NULL: the user's primary group */
 	char **env;		/* "KEY=VALUE" strings added to the environment; NULL-terminated */
 	mode_t umask;
+	char **runtime_dirs;	/* made under /run before each start */
+	mode_t runtime_dir_mode;
+	enum runtime_preserve runtime_preserve;
 	enum restart_policy restart;
+	struct exit_set success_status;	/* exits that count as success, besides 0 */
+	struct exit_set restart_prevent;	/* never restarted after these */
+	struct exit_set restart_force;	/* always restarted after these */
 	enum svc_type type;
 	char *pidfile;		/* type = forking: where the main pid is, or NULL */
 	struct probe ready;	/* how it tells it is ready: none by default */
@@ -167,9 +183,11 @@ enum key_kind {
 	KK_TAG,		/* char *, a syslog tag; NULL means the service's name */
 	KK_ENV,		/* char **, KEY=VALUE entries; each line adds to it */
 	KK_ENV_FILE,	/* char * path at off; bool at off2: "-/path", optional */
-	KK_UMASK,	/* mode_t */
+	KK_UMASK,	/* mode_t, octal, at most max (0777 if max is 0) */
 	KK_PROBE,	/* struct probe; arg: the kinds allowed (PROBE_BIT) */
 	KK_NAMES,	/* char **, service names, space-separated, each once */
+	KK_EXIT_SET,	/* struct exit_set: exit codes and signal names */
+	KK_RELPATHS,	/* char **, relative paths (no "..", no "."), each once */
 	KK_CHOICE,	/* an int-sized enum: the index of the value in
 			 * choices[]; doc lists them, for the error */
 	KK_SIGNAL,	/* int */
@@ -243,6 +261,10 @@ const char *config_signal_name(int sig);
 int config_parse_facility(const char *s);
 int config_parse_priority(const char *s);
 int config_parse_umask(const char *s, mode_t *out);
+int config_parse_mode(const char *s, mode_t max, mode_t *out);
+int config_parse_exit_set(const char *s, struct exit_set *out, char *bad,
+    size_t badlen);
+bool config_exit_set_has(const struct exit_set *e, int wait_status);
 int config_parse_uint(const char *s, unsigned long long lo,
     unsigned long long hi, unsigned long long *out);
 int config_parse_int(const char *s, long lo, long hi, long *out);

@@ -244,7 +244,7 @@ static const char *const numeric_keys[][2] = {
 	{ "last_exit_ago_ms", "last_exit_ago_ms" },
 	{ "next_start_ms", "next_start_ms" }, { "procs", "processes" },
 	{ "mem_bytes", "memory_bytes" }, { "cpu_usec", "cpu_usec" },
-	{ NULL, NULL }
+	{ "health_fails", "health_fails" }, { NULL, NULL }
 };
 
 /* A status field as a JSON string; escaped fields are unescaped first. */
@@ -286,6 +286,14 @@ print_json(char *body)
 		json_field(line, "tracking", v, len, false);
 		printf(", \"last_exit\": ");
 		json_field(line, "last_exit", v, len, true);
+		printf(", \"health\": ");
+		json_field(line, "health", v, len, false);
+		printf(", \"notify\": ");
+		json_field(line, "notify", v, len, false);
+		printf(", \"status_text\": ");
+		json_field(line, "text", v, len, true);
+		printf(", \"why\": ");
+		json_field(line, "why", v, len, true);
 		printf(", \"command\": ");
 		json_field(line, "cmd", v, len, true);
 		printf("}");
@@ -297,8 +305,42 @@ print_json(char *body)
 /* One row of the status table, as printed (before escaping). */
 struct row {
 	char name[128], state[32], pid[32], up[32], restarts[32];
-	char procs[32], mem[32], cpu[32], last[300], next[32];
+	char procs[32], mem[32], cpu[32], last[300], next[32], info[1100];
 };
+
+/*
+ * The INFO column: what the service said (sd_notify's RELOADING, STOPPING,
+ * STATUS= text), then why it is not ready, is failing its health checks,
+ * or failed its last run; "-" if nothing.
+ */
+static void
+info_of(const char *line, char *info, size_t len)
+{
+	char notify[32], text[512], why[512], fails[16], st[32];
+	size_t n = 0;
+
+	field(line, "notify", notify, sizeof(notify));
+	field(line, "text", text, sizeof(text));
+	field(line, "why", why, sizeof(why));
+	unescape(text);
+	unescape(why);
+	field(line, "health_fails", fails, sizeof(fails));
+	field(line, "state", st, sizeof(st));
+	info[0] = '\0';
+	if (notify[0] && strcmp(notify, "none") != 0)
+		n += (size_t)snprintf(info + n, len - n, "%s", notify);
+	if (text[0] && n < len)
+		n += (size_t)snprintf(info + n, len - n, "%s%s", n ? "; " : "",
+		    text);
+	if (why[0] && n < len)
+		snprintf(info + n, len - n, "%s%s%s%s%s", n ? "; " : "",
+		    atoi(fails) > 0 ? "health check failed " : strcmp(st,
+		    proto_state_name(PROTO_STATE_STARTING)) == 0 ?
+		    "not ready: " : "", atoi(fails) > 0 ? fails : "",
+		    atoi(fails) > 0 ? "x: " : "", why);
+	if (info[0] == '\0')
+		snprintf(info, len, "-");
+}
 
 /* Bytes for the table: 512B, 4.0K, 12.3M, 1.5G. */
 static void
@@ -343,7 +385,7 @@ cell(const char *s, size_t w, bool right, const char *sep)
 	fputs(sep, stdout);
 }
 
-#define NCOLS 10
+#define NCOLS 11
 
 /*
  * The status table. Each column is as wide as its longest entry (at least
@@ -355,12 +397,12 @@ print_table(char *body)
 {
 	static const char *const head[NCOLS] = { "NAME", "STATE", "PID",
 	    "UPTIME", "RESTARTS", "PROCS", "MEM", "CPU", "LAST EXIT",
-	    "NEXT START" };
+	    "NEXT START", "INFO" };
 	static const bool right[NCOLS] = { false, false, true, true, true,
-	    true, true, true, false, false };
+	    true, true, true, false, false, false };
 	static const char *const sep[NCOLS] = { " ", " ", " ", " ", " ", " ",
-	    " ", "  ", " ", "\n" };
-	size_t width[NCOLS] = { 20, 9, 7, 9, 8, 5, 6, 6, 24, 0 };
+	    " ", "  ", " ", " ", "\n" };
+	size_t width[NCOLS] = { 20, 9, 7, 9, 8, 5, 6, 6, 24, 10, 0 };
 	struct row *rows = NULL;
 	size_t nrows = 0;
 
@@ -405,11 +447,13 @@ print_table(char *body)
 			    r->up, sizeof(r->up));
 		fmt_duration(atoll(field(line, "next_start_ms", v, sizeof(v))),
 		    r->next, sizeof(r->next));
+		info_of(line, r->info, sizeof(r->info));
 	}
 	for (size_t i = 0; i < nrows; i++) {
 		const char *c[NCOLS] = { rows[i].name, rows[i].state,
 		    rows[i].pid, rows[i].up, rows[i].restarts, rows[i].procs,
-		    rows[i].mem, rows[i].cpu, rows[i].last, rows[i].next };
+		    rows[i].mem, rows[i].cpu, rows[i].last, rows[i].next,
+		    rows[i].info };
 
 		for (int k = 0; k < NCOLS; k++) {
 			size_t w = fmt_text(NULL, c[k], strlen(c[k]));
@@ -423,7 +467,8 @@ print_table(char *body)
 	for (size_t i = 0; i < nrows; i++) {
 		const char *c[NCOLS] = { rows[i].name, rows[i].state,
 		    rows[i].pid, rows[i].up, rows[i].restarts, rows[i].procs,
-		    rows[i].mem, rows[i].cpu, rows[i].last, rows[i].next };
+		    rows[i].mem, rows[i].cpu, rows[i].last, rows[i].next,
+		    rows[i].info };
 
 		for (int k = 0; k < NCOLS; k++)
 			cell(c[k], width[k], right[k], sep[k]);
@@ -476,13 +521,14 @@ list_commands(void)
 	for (int i = 0; i < PCMD_COUNT; i++) {
 		unsigned o = proto_cmds[i].opts;
 
-		printf("%s%s%s%s%s%s%s\n", proto_cmds[i].name,
+		printf("%s%s%s%s%s%s%s%s\n", proto_cmds[i].name,
 		    o & PROTO_OPT_ALL ? " --all" : "",
 		    o & PROTO_OPT_NO_WAIT ? " --no-wait" : "",
 		    o & PROTO_OPT_TIMEOUT ? " --timeout" : "",
 		    o & PROTO_OPT_LINES ? " --lines" : "",
 		    o & PROTO_OPT_JSON ? " --json" : "",
-		    o & PROTO_OPT_FOLLOW ? " --follow" : "");
+		    o & PROTO_OPT_FOLLOW ? " --follow" : "",
+		    o & PROTO_OPT_READY ? " --ready" : "");
 	}
 	exit(0);
 }
@@ -537,6 +583,8 @@ main(int argc, char **argv)
 			json = true;
 		else if (strcmp(a, "--no-wait") == 0 && takes(pc, PROTO_OPT_NO_WAIT))
 			nowait = true;
+		else if (strcmp(a, "--ready") == 0 && takes(pc, PROTO_OPT_READY))
+			;	/* what wait waits for: up is ready */
 		else if (strcmp(a, "--all") == 0 && takes(pc, PROTO_OPT_ALL))
 			all = true;
 		else if ((strcmp(a, "-f") == 0 || strcmp(a, "--follow") == 0) &&

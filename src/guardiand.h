@@ -63,6 +63,12 @@ bool paths_tmp_fallback(void);
 char *paths_socket(const char *name);
 bool paths_xdg_ok(void);		/* XDG_RUNTIME_DIR set and private to us */
 char *paths_absolute(const char *path);	/* against the working directory */
+char *paths_runtime_base(void);		/* of runtime_directory: /run for root */
+
+/* ---- pidfile.c ---- */
+
+int pidfile_lock(const char *path);	/* the locked fd; exits if it cannot */
+int pidfile_write(int fd, pid_t pid);
 
 /* ---- oneshot.c ---- */
 

@@ -135,6 +135,22 @@ const struct config_key config_keys[] = {
 	{ "restart", KK_CHOICE, SVC(restart), .def = RESTART_ALWAYS,
 	  .choices = (const char *const[]){ "always", "on-failure", "never",
 	  NULL }, .doc = "always, on-failure or never" },
+	{ "restart_force_exit_status", KK_EXIT_SET, SVC(restart_force),
+	  .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
+	  .doc = "exit codes and signals after which it is restarted whatever restart says" },
+	{ "restart_prevent_exit_status", KK_EXIT_SET, SVC(restart_prevent),
+	  .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
+	  .doc = "exit codes and signals after which it is never restarted" },
+	{ "runtime_directory", KK_RELPATHS, SVC(runtime_dirs),
+	  .flags = KEY_EMPTY_OK,
+	  .doc = "directories made under /run, owned by the user, before each start" },
+	{ "runtime_directory_mode", KK_UMASK, SVC(runtime_dir_mode),
+	  .def = 0755, .max = 07777,
+	  .doc = "their mode, in octal" },
+	{ "runtime_directory_preserve", KK_CHOICE, SVC(runtime_preserve),
+	  .def = PRESERVE_NO, .choices = (const char *const[]){ "no", "yes",
+	  "restart", NULL }, .flags = KEY_NO_RESTART,
+	  .doc = "no, yes or restart" },
 	{ "status_group", KK_GROUP, MAIN(status_group),
 	  .doc = "a group that may use the read-only guardianctl commands" },
 	{ "stderr", KK_OUTPUT, SVC(out[1]), .def = OUT_SYSLOG,
@@ -152,6 +168,9 @@ const struct config_key config_keys[] = {
 	{ "stop_timeout", KK_DURATION, SVC(stop_timeout_ms),
 	  .def = DEF_STOP_TIMEOUT_MS,
 	  .doc = "how long a stop waits before SIGKILL" },
+	{ "success_exit_status", KK_EXIT_SET, SVC(success_status),
+	  .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
+	  .doc = "exit codes and signals that count as success, besides 0" },
 	{ "syslog_facility", KK_FACILITY, SVC(syslog_facility),
 	  .def = LOG_DAEMON, .hint = "(daemon, user, local0 ... local7, ...)",
 	  .doc = "the syslog facility of the service's output" },
@@ -260,6 +279,45 @@ set_names(char ***slot, const char *key, const char *value, char *err,
 	return 0;
 }
 
+/* Relative paths (runtime_directory): no "..", ".", empty or absolute
+ * component, each once: they name directories made under a base. */
+static int
+set_relpaths(char ***slot, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	char **v;
+
+	if (config_split_words(value, &v, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *bad = NULL, *c = v[i];
+
+		if (c[0] == '/' || strlen(c) > 255)
+			bad = "not a relative path";
+		while (bad == NULL && *c) {
+			size_t n = strcspn(c, "/");
+
+			if (n == 0 || (n == 1 && c[0] == '.') ||
+			    (n == 2 && c[0] == '.' && c[1] == '.'))
+				bad = "not a plain relative path (empty, . or .. in it)";
+			c += n + (c[n] == '/');
+			if (bad == NULL && c[-1] == '/' && *c == '\0')
+				bad = "not a plain relative path (a trailing /)";
+		}
+		for (size_t j = 0; j < i && bad == NULL; j++)
+			if (strcmp(v[i], v[j]) == 0)
+				bad = "named twice";
+		if (bad) {
+			fmt_err(err, errlen, "%s: \"%s\" is %s", key, v[i], bad);
+			config_free_words(v);
+			return -1;
+		}
+	}
+	config_free_words(*slot);
+	*slot = v;
+	return 0;
+}
+
 /* Durations are bounded so that deadlines computed from them never overflow. */
 static int
 set_duration(const struct config_key *k, int64_t *dst, const char *value,
@@ -327,6 +385,7 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 	void *slot = (char *)base + k->off;
 	void *slot2 = (char *)base + k->off2;
 	unsigned long long u;
+	char bad[32];
 	long l;
 	int n;
 
@@ -362,14 +421,24 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 		*(bool *)slot2 = n;
 		return set_string(slot, value + n, err, errlen);
 	case KK_UMASK:
-		if (config_parse_umask(value, slot) == -1)
+		if (config_parse_mode(value, k->max ? (mode_t)k->max : 0777,
+		    slot) == -1)
 			goto invalid;
 		return 0;
+	case KK_RELPATHS:
+		return set_relpaths(slot, k->name, value, err, errlen);
 	case KK_PROBE:
 		return probe_parse(slot, (unsigned)k->arg, k->name, value, err,
 		    errlen);
 	case KK_NAMES:
 		return set_names(slot, k->name, value, err, errlen);
+	case KK_EXIT_SET:
+		if (config_parse_exit_set(value, slot, bad, sizeof(bad)) == -1) {
+			fmt_err(err, errlen, "invalid %s \"%s\" (exit codes 0 to "
+			    "255 and signal names)", k->name, bad);
+			return -1;
+		}
+		return 0;
 	case KK_CHOICE:
 		for (n = 0; k->choices[n] != NULL; n++)
 			if (strcmp(value, k->choices[n]) == 0) {

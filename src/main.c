@@ -30,6 +30,11 @@
 
 #include "guardiand.h"
 
+/* After a second stop signal has SIGKILLed everything: how long guardiand
+ * waits for the processes to be gone (and so their cgroups removable)
+ * before it exits anyway. */
+#define FORCED_WAIT_MS	2000
+
 /* How long the launcher waits for the daemon's start-up report. */
 #define STARTUP_WAIT_S	30
 
@@ -49,6 +54,7 @@ struct opts {
 static struct opts o;
 static bool stopping;
 static int forced;		/* a second stop signal: exit now */
+static int64_t forced_by;	/* ...once what was killed is gone, or then */
 static int exit_status = EXIT_OK;
 static int pidfd = -1;
 static char *pidpath;
@@ -254,62 +260,6 @@ parse_args(int argc, char **argv)
 	}
 }
 
-/*
- * Opens and locks the pidfile. The lock, not the pid in it, says whether a
- * guardiand runs: a stale file (dead pid, or a pid reused by another
- * program) is simply taken over, which libdaemon's kill(pid, 0) test gets
- * wrong (notes/libdaemon.md, traps 7-9).
- */
-static int
-pidfile_lock(const char *path)
-{
-	struct stat st;
-	int fd;
-
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
-	if (fd < 0) {
-		if (errno == ELOOP)
-			fprintf(stderr, "guardiand: pidfile %s is a symbolic link, "
-			    "refusing it\n", path);
-		else
-			fprintf(stderr, "guardiand: pidfile %s: %s\n", path,
-			    strerror(errno));
-		exit(EXIT_PIDFILE);
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "guardiand: pidfile %s is not a regular file\n", path);
-		exit(EXIT_PIDFILE);
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		char buf[32] = "";
-		ssize_t n;
-
-		if (errno != EWOULDBLOCK) {
-			fprintf(stderr, "guardiand: pidfile %s: lock: %s\n", path,
-			    strerror(errno));
-			exit(EXIT_PIDFILE);
-		}
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		fprintf(stderr, "guardiand: already running, pid %s (pidfile %s)\n",
-		    buf[0] ? buf : "unknown", path);
-		exit(EXIT_RUNNING);
-	}
-	return fd;
-}
-
-static int
-pidfile_write(int fd, pid_t pid)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)pid);
-
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
-		return -1;
-	return 0;
-}
-
 /* Detached (or with --syslog), everything goes to syslog through slog.c
  * (README: why not daemon_log); in the foreground, to stderr. */
 static void
@@ -391,6 +341,8 @@ signal_ready(int fd, short revents, void *arg)
 				    "every service's processes now",
 				    config_signal_name(sig));
 				service_kill_all();
+				if (!forced)
+					forced_by = now_ms() + FORCED_WAIT_MS;
 				forced = sig;
 				break;
 			}
@@ -531,9 +483,11 @@ ready_wait_ms(const struct conf *c)
 static int
 run(void)
 {
-	while (!forced && (!stopping || !service_all_down())) {
+	while (!stopping || !service_all_down()) {
 		int64_t d, now;
 
+		if (forced && now_ms() >= forced_by)
+			break;	/* what is left is in D state, or worse */
 		if (startup_pending && (!service_any_starting() ||
 		    now_ms() >= startup_by || stopping)) {
 			startup_pending = false;
@@ -551,6 +505,8 @@ run(void)
 		    control_next_deadline()), slog_next_deadline());
 		if (startup_pending)
 			d = deadline_min(d, startup_by);
+		if (forced)
+			d = deadline_min(d, forced_by);
 		loop_once(d);
 		now = now_ms();
 		service_timers(now);

@@ -69,6 +69,18 @@ user_dir(char *buf, size_t len)
 	return buf;
 }
 
+/* Where runtime_directory names are: /run for root, as systemd's
+ * RuntimeDirectory=; else, as systemd's user manager, XDG_RUNTIME_DIR
+ * (or the private /tmp/guardiand-UID without it). A copy, NULL if out of
+ * memory. */
+char *
+paths_runtime_base(void)
+{
+	char buf[64];
+
+	return strdup(geteuid() == 0 ? "/run" : user_dir(buf, sizeof(buf)));
+}
+
 /* Whether the defaults are in a private /tmp/guardiand-UID (no root, no
  * XDG_RUNTIME_DIR), which guardiand must make before using. */
 bool

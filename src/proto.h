@@ -99,7 +99,7 @@ enum proto_cmd_id {
 enum wait_kind { WAIT_NONE, WAIT_STARTED, WAIT_STOPPED, WAIT_UP };
 
 /* Options a command takes (struct proto_cmd's opts). All but --json are
- * sent to guardiand; --json is guardianctl's own. guardianctl's --timeout
+ * sent to guardiand; --json and --ready are guardianctl's own. guardianctl's --timeout
  * bounds its wait for any command; it is sent only to those with
  * PROTO_OPT_TIMEOUT. */
 #define PROTO_OPT_NO_WAIT	0x01	/* --no-wait: answer at once */
@@ -108,6 +108,7 @@ enum wait_kind { WAIT_NONE, WAIT_STARTED, WAIT_STOPPED, WAIT_UP };
 #define PROTO_OPT_JSON		0x08	/* guardianctl --json */
 #define PROTO_OPT_ALL		0x10	/* --all: every process, not the main one */
 #define PROTO_OPT_FOLLOW	0x20	/* --follow (guardianctl: -f too) */
+#define PROTO_OPT_READY		0x40	/* guardianctl wait --ready: up is ready */
 
 #define PROTO_MAX_NAMES		64	/* names one request may wait for */
 #define PROTO_ARGS_ANY		(-1)	/* max_args: no limit but the request's */

@@ -2,7 +2,7 @@
  * ready.c: when a service is ready (ready = fd:N, tcp:, exec:) and whether
  * it stays healthy (health =), for the services that say so; the others
  * have no struct readiness and cost nothing. A readiness check is tried
- * after 10 ms, then again doubling up to 1 s, until it passes or
+ * after 10 ms, then again doubling up to 250 ms, until it passes or
  * ready_timeout ends the start; a health check every health_interval while
  * the service is up. What they find goes to service.c as an event
  * (EV_READY, EV_START_FAILED, EV_UNHEALTHY) through the function it gave
@@ -19,7 +19,8 @@
 #include "guardiand.h"
 
 #define READY_FIRST_MS	10	/* the first try, after the start */
-#define READY_MAX_MS	1000	/* the longest pause between tries */
+#define READY_MAX_MS	250	/* the longest pause between tries: how late
+				 * a slow starter is seen ready, at most */
 
 struct readiness {
 	struct readiness *next;
@@ -160,7 +161,7 @@ ready_prepare(struct service *sv)
 	return 0;
 }
 
-/* The next readiness try, 10 ms after the last, doubling to 1 s. */
+/* The next readiness try, 10 ms after the last, doubling to 250 ms. */
 static void
 ready_later(struct readiness *rd, int64_t now)
 {
@@ -225,11 +226,21 @@ ready_up(struct service *sv)
 	rd->at_ms = now_ms() + sv->conf->health_interval_ms;
 }
 
-/* What the last failed readiness try said ("" if none). */
+/* What the last failed readiness try, or health check, said ("" if none:
+ * since it passed). */
 const char *
 ready_why(const struct service *sv)
 {
 	return sv->rd != NULL ? sv->rd->why : "";
+}
+
+/* Failed health checks in a row; -1 for a service without one. */
+int
+ready_health_fails(const struct service *sv)
+{
+	if (sv->conf->health.kind == PROBE_NONE)
+		return -1;
+	return sv->rd != NULL ? (int)sv->rd->health_fails : 0;
 }
 
 static void
@@ -262,9 +273,11 @@ health_done(void *arg, bool ok, const char *why)
 			log_info("%s: health check passed again: %s", sc->name,
 			    why);
 		rd->health_fails = 0;
+		rd->why[0] = '\0';
 		return;
 	}
 	rd->health_fails++;
+	snprintf(rd->why, sizeof(rd->why), "%s", why);
 	log_warnx("%s: health check %s failed (%u of %u in a row): %s",
 	    sc->name, sc->health.text, rd->health_fails, sc->health_retries,
 	    why);

@@ -276,11 +276,22 @@ service_has_leftovers(const char *name)
 	return false;
 }
 
+/* A run has ended, its processes gone or left to be stopped before the
+ * next: what it had for its run only goes (a is what comes next). */
+static void
+run_ended(struct service *sv, enum sv_action a)
+{
+	svdirs_stopped(sv->conf, a != ACT_SPAWN && sv->state != SV_BACKOFF);
+}
+
 /* A stopping service whose main process is gone is down once its process
  * group is empty. */
 static void
 check_group(struct service *sv)
 {
+	enum sv_action a;
+	bool failed;
+
 	if (sv->state != SV_STOPPING || !sv->exited)
 		return;
 	if (handed_over(sv))
@@ -292,15 +303,13 @@ check_group(struct service *sv)
 	log_info("%s: stopped", sv->conf->name);
 	sv->pgid = 0;
 	record_groups();
-	if (sv->run_failed) {
-		enum sv_action a = service_step(sv, EV_GROUP_GONE, now_ms());
-
+	failed = sv->run_failed;
+	a = service_step(sv, EV_GROUP_GONE, now_ms());
+	if (failed)
 		svlog_end(sv, sv->last_up_ms > 0 ? "it was unhealthy" :
 		    "its start failed");
-		act(sv, a);
-		return;
-	}
-	act(sv, service_step(sv, EV_GROUP_GONE, now_ms()));
+	run_ended(sv, a);
+	act(sv, a);
 }
 
 static void
@@ -340,6 +349,7 @@ exited(struct service *sv, int status)
 			svpg_leftover_add(sv);
 		sv->pgid = 0;
 		record_groups();
+		run_ended(sv, a);
 	}
 	act(sv, a);
 	if (sv->aborted && sv->state == SV_STOPPING) {
@@ -648,9 +658,6 @@ service_free_all(void)
 void
 service_stop_all(void)
 {
-	int64_t now = now_ms();
-
-	(void)now;
 	for (struct service *sv = services; sv; sv = sv->next) {
 		if (sv->want == WANT_UP || sv->state != SV_DOWN)
 			stop_ordered(sv, true);
@@ -658,47 +665,4 @@ service_stop_all(void)
 	}
 	svpg_leftover_stop(NULL, services);
 	settle();
-}
-
-/* A second stop signal: SIGKILL to every service's process group and the
- * processes that left it, and to every leftover group, at once. */
-void
-service_kill_all(void)
-{
-	for (struct service *sv = services; sv; sv = sv->next) {
-		if (sv->cg) {
-			svcg_kill(sv->cg, sv->pid);
-			continue;
-		}
-		if (sv->pgid <= 0)
-			continue;
-		svpg_find_escaped(sv);
-		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
-	}
-	svcg_strays_tick(now_ms(), true);
-	svpg_kill_leftovers();
-}
-
-/* Whether a service is on its way up: starting (not ready yet), or
- * waiting for the start order. */
-bool
-service_any_starting(void)
-{
-	for (struct service *sv = services; sv; sv = sv->next)
-		if (!sv->removed && sv->want == WANT_UP &&
-		    (sv->state == SV_STARTING || sv->state == SV_WAITING))
-			return true;
-	return false;
-}
-
-bool
-service_all_down(void)
-{
-	if (svpg_has_leftovers(NULL) || svcg_strays_left())
-		return false;
-	for (struct service *sv = services; sv; sv = sv->next)
-		if (sv->pid != 0 || sv->state == SV_STOPPING ||
-		    sv->state == SV_STARTING || sv->state == SV_UP)
-			return false;
-	return true;
 }

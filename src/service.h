@@ -261,6 +261,7 @@ const char *svlog_status(int st, char *buf, size_t len);
 void svlog_end(const struct service *sv, const char *st);
 void svlog_exit(const struct service *sv);
 void svlog_last_stderr(const struct service *sv, pid_t pid);
+const char *svlog_failure(const struct service *sv, char *buf, size_t len);
 
 /* ---- ready.c: readiness and health checks of the services that have them ---- */
 
@@ -272,9 +273,17 @@ void ready_up(struct service *sv);
 void ready_stop(struct service *sv);
 void ready_free(struct service *sv);
 const char *ready_why(const struct service *sv);
+int ready_health_fails(const struct service *sv);
 int ready_check_start(struct service *sv, int64_t now);
 void ready_timers(int64_t now);
 int64_t ready_next_deadline(void);
+
+/* ---- svdirs.c: runtime_directory ---- */
+
+int svdirs_make(const struct svc_conf *sc, uid_t uid, gid_t gid, char *why,
+    size_t len);
+void svdirs_stopped(const struct svc_conf *sc, bool for_good);
+char *svdirs_env(const struct svc_conf *sc);
 
 /* ---- notify.c: sd_notify, for services with ready = notify ---- */
 

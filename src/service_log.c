@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <stdio.h>
+#include <string.h>
 
 #include "guardiand.h"
 
@@ -35,6 +36,12 @@ svlog_end(const struct service *sv, const char *st)
 {
 	const struct svc_conf *sc = sv->conf;
 	char rt[32], d[32];
+	/* why it is not restarted, for SVO_DONE_* */
+	const char *why = !sv->exec_failed && config_exit_set_has(
+	    &sc->restart_prevent, sv->last_status) ?
+	    "restart_prevent_exit_status" : sc->restart == RESTART_NEVER ?
+	    "restart = never" : sc->restart == RESTART_ON_FAILURE ?
+	    "restart = on-failure" : "restart = always";
 
 	fmt_duration(sv->last_runtime_ms, rt, sizeof(rt));
 	switch (sv->outcome) {
@@ -57,13 +64,12 @@ svlog_end(const struct service *sv, const char *st)
 		    "in a row", sc->name, st, rt, sv->fails);
 		break;
 	case SVO_DONE_OK:
-		log_info("%s: %s after %s, not restarting (restart = %s)",
-		    sc->name, st, rt, sc->restart == RESTART_NEVER ? "never" :
-		    "on-failure");
+		log_info("%s: %s after %s, not restarting (%s)", sc->name, st,
+		    rt, why);
 		break;
 	case SVO_DONE_FAIL:
-		log_warnx("%s: %s after %s, not restarting (restart = never)",
-		    sc->name, st, rt);
+		log_warnx("%s: %s after %s, not restarting (%s)", sc->name, st,
+		    rt, why);
 		break;
 	}
 }
@@ -99,3 +105,24 @@ svlog_last_stderr(const struct service *sv, pid_t pid)
 	}
 }
 
+/* Why the last run failed, for a waiting start or restart: what ended the
+ * start (not ready in time, unhealthy...), or that its command could not
+ * be run, or how it ended and after how long. */
+const char *
+svlog_failure(const struct service *sv, char *buf, size_t len)
+{
+	char st[64], rt[32];
+
+	if (sv->run_failed && sv->fail_why)
+		snprintf(buf, len, "%s", sv->fail_why);
+	else if (sv->exec_failed && sv->exec_errno)
+		snprintf(buf, len, "cannot run %s: %s", sv->conf->command,
+		    strerror(sv->exec_errno));
+	else if (sv->last_status == -1)
+		snprintf(buf, len, "it did not start");
+	else
+		snprintf(buf, len, "%s after %s", svlog_status(sv->last_status,
+		    st, sizeof(st)), fmt_duration(sv->last_runtime_ms, rt,
+		    sizeof(rt)));
+	return buf;
+}

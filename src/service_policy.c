@@ -45,18 +45,37 @@ service_backoff(const struct svc_conf *sc, unsigned fails)
 	return d > sc->backoff_max_ms ? sc->backoff_max_ms : d;
 }
 
-/* Whether an exit calls for a restart under the service's policy. */
+/* Whether the run ended well: it ran, and exited 0 or as
+ * success_exit_status says. */
 static bool
-wants_restart(const struct service *sv)
+succeeded(const struct service *sv)
 {
 	int st = sv->last_status;
 
-	switch (sv->conf->restart) {
+	if (sv->exec_failed || sv->run_failed)
+		return false;
+	return (WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
+	    config_exit_set_has(&sv->conf->success_status, st);
+}
+
+/* Whether an exit calls for a restart under the service's policy; the
+ * exit status sets come first, as systemd's RestartPreventExitStatus= and
+ * RestartForceExitStatus= do. */
+static bool
+wants_restart(const struct service *sv)
+{
+	const struct svc_conf *sc = sv->conf;
+	int st = sv->last_status;
+
+	if (!sv->exec_failed && config_exit_set_has(&sc->restart_prevent, st))
+		return false;
+	if (!sv->exec_failed && config_exit_set_has(&sc->restart_force, st))
+		return true;
+	switch (sc->restart) {
 	case RESTART_ALWAYS:
 		return true;
 	case RESTART_ON_FAILURE:
-		return sv->exec_failed || sv->run_failed || !WIFEXITED(st) ||
-		    WEXITSTATUS(st) != 0;
+		return !succeeded(sv);
 	case RESTART_NEVER:
 		return false;
 	}
@@ -89,9 +108,7 @@ unexpected_exit(struct service *sv, int64_t now)
 		return fatal_now(sv);
 	if (!wants_restart(sv)) {
 		sv->state = SV_DOWN;
-		sv->outcome = WIFEXITED(sv->last_status) &&
-		    WEXITSTATUS(sv->last_status) == 0 && !sv->run_failed ?
-		    SVO_DONE_OK : SVO_DONE_FAIL;
+		sv->outcome = succeeded(sv) ? SVO_DONE_OK : SVO_DONE_FAIL;
 		return ACT_NONE;
 	}
 	if (sv->last_up_ms >= sc->healthy_after_ms && !sv->exec_failed)

@@ -198,6 +198,15 @@ build_env(const struct svc_conf *sc, const struct ident *id,
 	for (char **e = sc->env; e && *e; e++)
 		if (env_put(&envp, &n, *e) < 0)
 			goto nomem;
+	if (sc->runtime_dirs) {
+		char *v = svdirs_env(sc);
+
+		if (v == NULL || env_putf(&envp, &n, "RUNTIME_DIRECTORY", v) < 0) {
+			free(v);
+			goto nomem;
+		}
+		free(v);
+	}
 	/* The mark that finds the service's orphans when it stops. */
 	if (env_putf(&envp, &n, SERVICE_MARK, sc->name) < 0)
 		goto nomem;
@@ -496,6 +505,11 @@ spawn_start(struct service *sv, char *why, size_t len)
 	sv->exec_errno = 0;
 	if ((r = ident_resolve(sc, &id, why, len)) < 0)
 		return r;
+	if ((r = svdirs_make(sc, id.set ? id.uid : geteuid(), id.set ? id.gid :
+	    getegid(), why, len)) < 0) {
+		ident_free(&id);
+		return r;
+	}
 	if ((envp = build_env(sc, &id, sv->notify_path)) == NULL)
 		goto fail;
 	snprintf(prog, sizeof(prog), "%s", sc->argv[0]);

@@ -79,6 +79,7 @@ key_free(const struct config_key *k, void *base)
 		/* FALLTHROUGH */
 	case KK_ENV:
 	case KK_NAMES:
+	case KK_RELPATHS:
 		config_free_words(*(char ***)slot);
 		break;
 	case KK_PROBE:
@@ -268,11 +269,14 @@ key_equal(const struct config_key *k, const struct svc_conf *a,
 		return words_equal(*(char *const *const *)x,
 		    *(char *const *const *)y);
 	case KK_ENV:
+	case KK_RELPATHS:
 	case KK_NAMES:	/* a set: the order does not matter */
 		return set_equal(*(char *const *const *)x,
 		    *(char *const *const *)y);
 	case KK_PROBE:
 		return probe_equal(x, y);
+	case KK_EXIT_SET:
+		return memcmp(x, y, sizeof(struct exit_set)) == 0;
 	case KK_STRING:
 	case KK_PATH:
 	case KK_GROUP:

@@ -7,6 +7,7 @@
  * go through the same functions, so a value means the same everywhere.
  */
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -400,22 +401,80 @@ config_add_env(char ***envp, const char *value, char *err, size_t errlen)
 	return 0;
 }
 
-/* Octal digits only, as umask(1) takes them, so "22" cannot mean decimal. */
+/*
+ * An exit set: words, each an exit code (0 to 255) or a signal name (TERM,
+ * SIGTERM), as systemd's SuccessExitStatus= takes them; an empty value is
+ * the empty set. 0, or -1 with the bad word in bad (cut at badlen).
+ */
 int
-config_parse_umask(const char *value, mode_t *out)
+config_parse_exit_set(const char *s, struct exit_set *out, char *bad,
+    size_t badlen)
+{
+	struct exit_set set = { { 0 }, 0 };
+
+	for (;;) {
+		unsigned long long code;
+		char w[32];
+		size_t n;
+		int sig;
+
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			break;
+		n = strcspn(s, " \t");
+		snprintf(w, sizeof(w), "%.*s", (int)n, s);
+		snprintf(bad, badlen, "%.*s", (int)n, s);
+		if (n >= sizeof(w))
+			return -1;
+		if (isdigit((unsigned char)w[0])) {
+			if (config_parse_uint(w, 0, 255, &code) == -1)
+				return -1;
+			set.codes[code / 32] |= 1U << (code % 32);
+		} else {
+			if ((sig = config_parse_signal(w)) < 1 || sig > 64)
+				return -1;
+			set.sigs |= 1ULL << (sig - 1);
+		}
+		s += n;
+	}
+	*out = set;
+	return 0;
+}
+
+/* Whether a wait status is one the set names. */
+bool
+config_exit_set_has(const struct exit_set *e, int st)
+{
+	if (WIFEXITED(st))
+		return e->codes[WEXITSTATUS(st) / 32] & 1U << (WEXITSTATUS(st) % 32);
+	if (WIFSIGNALED(st) && WTERMSIG(st) >= 1 && WTERMSIG(st) <= 64)
+		return e->sigs & 1ULL << (WTERMSIG(st) - 1);
+	return false;
+}
+
+/* Octal digits only, as umask(1) and chmod(1) take them, so that "22"
+ * cannot mean decimal; at most max. */
+int
+config_parse_mode(const char *value, mode_t max, mode_t *out)
 {
 	const char *p;
 	unsigned m = 0;
 
 	for (p = value; *p >= '0' && *p <= '7'; p++) {
 		m = m * 8 + (unsigned)(*p - '0');
-		if (m > 0777)
+		if (m > max)
 			break;
 	}
-	if (*value == '\0' || *p != '\0' || m > 0777)
+	if (*value == '\0' || *p != '\0' || m > max)
 		return -1;
 	*out = (mode_t)m;
 	return 0;
+}
+
+int
+config_parse_umask(const char *value, mode_t *out)
+{
+	return config_parse_mode(value, 0777, out);
 }
 
 /* A whole number in [lo, hi]; 0 or -1. */

@@ -156,7 +156,7 @@ kids_ge() { lines_ge "$T/$1.kids" "$2"; }
 
 # free_port: a TCP port of 127.0.0.1 nothing listens on now.
 free_port() {
-	"$PY" -c 'import socket
+	"${PY:-python3}" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'

@@ -4,7 +4,7 @@
 # $NOTIFY_SOCKET, S seconds apart (first after S too); --big N sends N bytes
 # first; --fork sends from a grandchild; --go waits for FILE.go first. Then sleeps, so that the sender is
 # alive when guardiand reads what it sent. Once all are sent, --done writes
-# FILE.done.
+# FILE.done. Just before each datagram, the time (ns) is added to FILE.sent.
 import os, socket, sys, time
 
 args = sys.argv[1:]
@@ -40,6 +40,8 @@ if big:
     s.sendto(b"READY=1" + b"x" * big, path)
 for m in msgs:
     time.sleep(gap)
+    with open(args[0] + ".sent", "a") as f:
+        f.write("%d\n" % time.time_ns())
     s.sendto(m.encode(), path)
 if done:
     open(args[0] + ".done", "w").close()

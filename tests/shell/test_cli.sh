@@ -121,6 +121,13 @@ second_signal() {
 	log_has "$1 while stopping: killing every service's processes now"
 	assertTrue "$1: says so" $?
 	assertFalse "$1: pidfile removed" "[ -e '$PIDFILE' ]"
+	# with cgroups: it waited for the killed to be gone, and removed them
+	local cg
+	cg=$(sed -n 's/^guardiand: cgroup tracking in //p' "$LOG")
+	cg=${cg//\\\\/\\}	# the log writes a backslash as two
+	if [ -n "$cg" ]; then
+		assertFalse "$1: its cgroups removed: $(ls -R "$cg" 2>&1 | head -n 5)" "[ -e '$cg' ]"
+	fi
 }
 
 test_second_sigint_kills_now() { second_signal INT 130; }

@@ -185,18 +185,18 @@ test_status_table_and_json() {
 	ctl status
 	assertEquals "status: $ERR" 0 "$RC"
 	assertTrue "table header: $OUT" \
-		"head -n 1 <<<\"\$OUT\" | grep -Eq '^NAME +STATE +PID +UPTIME +RESTARTS +PROCS +MEM +CPU +LAST EXIT +NEXT START\$'"
+		"head -n 1 <<<\"\$OUT\" | grep -Eq '^NAME +STATE +PID +UPTIME +RESTARTS +PROCS +MEM +CPU +LAST EXIT +NEXT START +INFO\$'"
 	row=$(grep '^api ' <<<"$OUT")
 	assertTrue "api row: up, pid $p1, 0 restarts, 1 process, its memory and CPU, no last exit: '$row'" \
-		"grep -Eq '^api +up +$p1 +[0-9.]+m?s +0 +1 +[0-9.]+[BKMG] +[0-9]+\.[0-9][0-9]s +- +-\$' <<<\"\$row\""
+		"grep -Eq '^api +up +$p1 +[0-9.]+m?s +0 +1 +[0-9.]+[BKMG] +[0-9]+\.[0-9][0-9]s +- +- +-\$' <<<\"\$row\""
 
 	ctl status --json
 	assertEquals "status --json: $ERR" 0 "$RC"
 	printf '%s\n' "$OUT" | "$PY" -m json.tool >/dev/null 2>&1
 	assertTrue "valid JSON (python3 -m json.tool): $OUT" $?
 	assertEquals "JSON: one array element; its keys; numbers are numbers" \
-		"1 command cpu_usec fails last_exit last_exit_ago_ms memory_bytes name next_start_ms pid processes restarts starts state tracking uptime_ms want ok" \
-		"$(jq -r '"\(length) \(.[0] | keys | join(" ")) \(if ([.[0][] | numbers] | length) == 10 then "ok" else "not" end)"' <<<"$OUT")"
+		"1 command cpu_usec fails health health_fails last_exit last_exit_ago_ms memory_bytes name next_start_ms notify pid processes restarts starts state status_text tracking uptime_ms want why ok" \
+		"$(jq -r '"\(length) \(.[0] | keys | join(" ")) \(if ([.[0][] | numbers] | length) == 11 then "ok" else "not" end)"' <<<"$OUT")"
 	jparse "$OUT" api
 	assertEquals "name" api "${J[name]}"
 	assertEquals "state" up "${J[state]}"
@@ -230,7 +230,7 @@ test_status_table_and_json() {
 	ctl status api
 	row=$(grep '^api ' <<<"$OUT")
 	assertTrue "table after kill -9: pid $p2, 1 restart, signal KILL: '$row'" \
-		"grep -Eq '^api +up +$p2 +[0-9.]+m?s +1 +1 +[0-9.]+[BKMG] +[0-9]+\.[0-9][0-9]s +signal KILL, [0-9.]+m?s ago +-\$' <<<\"\$row\""
+		"grep -Eq '^api +up +$p2 +[0-9.]+m?s +1 +1 +[0-9.]+[BKMG] +[0-9]+\.[0-9][0-9]s +signal KILL, [0-9.]+m?s ago +- +-\$' <<<\"\$row\""
 }
 
 # ---- 3. start, stop, restart ----
@@ -397,7 +397,7 @@ test_start_cuts_backoff_short() {
 	ctl status loop
 	assertEquals "status loop in backoff: 3" 3 "$RC"
 	assertTrue "table: backoff, exited 3, a next start: $OUT" \
-		"grep -Eq '^loop +backoff +- +- +0 +0 +- +- +exited 3, [0-9.]+m?s ago +[0-9.]+m?s\$' <<<\"\$OUT\""
+		"grep -Eq '^loop +backoff +- +- +0 +0 +- +- +exited 3, [0-9.]+m?s ago +[0-9.]+m?s +-\$' <<<\"\$OUT\""
 
 	ctl start --no-wait loop
 	assertEquals "start --no-wait loop: $ERR" 0 "$RC"

@@ -339,6 +339,8 @@ test_lines_option_forms() {
 
 # col_of LINE TEXT: the 0-based column where TEXT starts in LINE.
 col_of() { local pre=${1%%"$2"*}; echo "${#pre}"; }
+# word_at LINE COL: the word that starts at COL in LINE.
+word_at() { local w=${1:$2}; echo "${w%% *}"; }
 
 test_status_table_aligned() {
 	{
@@ -372,8 +374,10 @@ test_status_table_aligned() {
 	c=$(col_of "$head" 'NEXT START')
 	assertTrue "NEXT START after the longest exit text: $head / $long" \
 		"[ $c -gt $(col_of "$long" ' ago') ]"
-	assertTrue "the next start under NEXT START: '${long:$c}'" "grep -Eq '^[0-9.]+m?s\$' <<<'${long:$c}'"
-	assertEquals "api's next start under NEXT START" "-" "${short:$c}"
+	assertTrue "the next start under NEXT START: '${long:$c}'" "grep -Eq '^[0-9.]+m?s\$' <<<'$(word_at "$long" "$c")'"
+	assertEquals "api's next start under NEXT START" "-" "$(word_at "$short" "$c")"
+	c=$(col_of "$head" 'INFO')
+	assertEquals "nothing under INFO" "- -" "$(word_at "$long" "$c") $(word_at "$short" "$c")"
 	# Every line as long as its content: no trailing blanks.
 	assertFalse "no trailing blanks" "grep -q ' \$' <<<\"\$OUT\""
 }
@@ -396,7 +400,7 @@ test_durations_one_format() {
 	head=$(head -n 1 <<<"$OUT")
 	row=$(grep '^slow ' <<<"$OUT")
 	c=$(col_of "$head" 'NEXT START')
-	assertEquals "status shows the next start as 1h59m" "1h59m" "${row:$c}"
+	assertEquals "status shows the next start as 1h59m" "1h59m" "$(word_at "$row" "$c")"
 	assertTrue "the exit, how long ago, the same format: $row" \
 		"grep -Eq 'exited 3, [0-9.]+m?s ago' <<<\"\$row\""
 }

@@ -38,6 +38,32 @@ test_ready_1_makes_it_up() {
 		"tr '\\0' '\\n' </proc/$(pid_n api 1)/environ | grep -q '^NOTIFY_SOCKET=$T/control.sock.n/'"
 }
 
+# What the service says is shown: STATUS= text and RELOADING in status
+# (table and JSON); and `wait --ready` returns once READY=1 came, which
+# takes (printed) a few ms.
+test_status_text_shown_and_wait_ready() {
+	notify_conf api '--go' 'READY=1' 'STATUS=serving 3 clients' >"$CONF"
+	start_ready || return
+	wait_starts api 1 || return
+	timeout -k 5 "$WAIT" "$CTL" -s "$SOCK" wait api --ready >"$T/w.out" 2>&1 &
+	local wpid=$! t0 t1 rc
+	touch "$T/api.msgs.go"
+	wait "$wpid"
+	rc=$?
+	t1=$(date +%s%N)
+	assertEquals "wait --ready: $(cat "$T/w.out")" 0 "$rc"
+	assertTrue "READY=1 was sent" "[ -s '$T/api.msgs.sent' ]"
+	t0=$(head -n 1 "$T/api.msgs.sent")
+	echo "  READY=1 sent -> guardianctl wait --ready returned: $(( (t1 - t0) / 1000 )) us"
+	wait_for "the STATUS= text" "$WAIT" jfield_is api status_text "serving 3 clients" || return
+	assertEquals "notify" none "$(jfield api notify)"
+	ctl status
+	assertContains "INFO column" "$(head -n 1 <<<"$OUT")" "INFO"
+	assertContains "the text in the table" "$OUT" "serving 3 clients"
+	ctl status api --json
+	assertEquals "health" none "$(jq -r '.[0].health' <<<"$OUT")"
+}
+
 test_socket_stays_open_after_ready() {
 	notify_conf api '--sleep 0.2' 'READY=1' 'STATUS=one' 'RELOADING=1' 'STOPPING=1' >"$CONF"
 	start_ready || return

@@ -257,6 +257,36 @@ test_status_exit_codes() {
 	assertEquals "status" 0 "$RC"
 }
 
+# What `service guardiand start && curl ...` rests on: start returns once
+# the services with readiness are ready. web listens 1 s after it starts
+# (perl-base's IO::Socket::INET: in every Debian); the connect right
+# after start returned must succeed.
+test_start_returns_once_services_are_ready() {
+	ready || return 0
+	ensure_installed || return
+	ensure_stopped || fail "still running"
+	clear_dropins
+	local port
+	port=$(free_port)
+	cat >"${CHROOT:?}/tmp/web.pl" <<-'PERL'
+	use IO::Socket::INET;
+	sleep 1;
+	my $s = IO::Socket::INET->new(Listen => 5, LocalAddr => "127.0.0.1:$ARGV[0]",
+	    ReuseAddr => 1) or die "listen: $!";
+	1 while $s->accept;
+	PERL
+	dropin_raw web "[service web]
+command = /usr/bin/perl /tmp/web.pl $port
+ready = tcp:127.0.0.1:$port"
+	svc start
+	assertEquals "start: $ERR" 0 "$RC"
+	crun bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+	assertEquals "web answers as soon as start returned: $ERR" 0 "$RC"
+	svc stop
+	clear_dropins
+	rm -f "${CHROOT:?}/tmp/web.pl"
+}
+
 test_double_start_double_stop() {
 	ready || return 0
 	ensure_running || fail "not running"

@@ -137,6 +137,30 @@ test_health_failing_restarts_the_service() {
 	wait_state api up
 }
 
+test_health_shown_in_status() {
+	cat >"$T/health.sh" <<-SCRIPT
+	#!/bin/sh
+	if [ -e $T/sick ]; then echo "sick since a while"; exit 1; fi
+	exit 0
+	SCRIPT
+	chmod 755 "$T/health.sh"
+	recording_conf api 'exec sleep 1000' "health = exec:$T/health.sh" \
+		'health_interval = 100ms' 'health_retries = 1000' >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	assertEquals "health ok" ok "$(jfield api health)"
+	touch "$T/sick"
+	wait_for "health failing" "$WAIT" jfield_is api health failing || return
+	ctl status api --json
+	assertTrue "failures counted" "[ $(jq -r '.[0].health_fails' <<<"$OUT") -ge 1 ]"
+	assertContains "why" "$(jq -r '.[0].why' <<<"$OUT")" "sick since a while"
+	ctl status api
+	assertContains "INFO" "$OUT" "health check failed "
+	rm -f "$T/sick"
+	wait_for "health ok again" "$WAIT" jfield_is api health ok || return
+	assertEquals "no why once it passes" "" "$(jfield api why)"
+}
+
 test_health_tcp_and_http() {
 	local port
 	port=$(free_port)
@@ -151,6 +175,49 @@ test_health_tcp_and_http() {
 	wait_log "api: health check passed again: HTTP/1.0 200" || return
 	assertEquals "one start" 1 "$(npids api)"
 }
+
+# start and restart return once the service is ready, or say why not;
+# status says what keeps it starting. A tcp service is seen ready soon
+# after it listens (printed: the tries are at most 250 ms apart).
+test_start_waits_for_ready_and_says_why_not() {
+	local port dead t0 t1
+	port=$(free_port)
+	dead=$(free_port)
+	{
+		server_conf srv "$port" "ready = tcp:127.0.0.1:$port"
+		recording_conf never 'exec sleep 1000' "ready = tcp:127.0.0.1:$dead" \
+			'ready_timeout = 1s' 'restart = on-failure' 'backoff_initial = 30s'
+		recording_conf slow 'exec sleep 1000' "ready = tcp:127.0.0.1:$dead"
+		recording_conf quick 'sleep 0.02; exit 1' "ready = tcp:127.0.0.1:$dead" \
+			'restart = on-failure' 'backoff_initial = 30s'
+	} >"$CONF"
+	start_ready || return
+	wait_starts srv 1 || return
+	wait_for "slow to say why it is not ready" "$WAIT" jfield_has slow why "Connection refused" || return
+	ctl status slow
+	assertContains "INFO: not ready" "$OUT" "not ready: "
+	# srv listens 1 s after the go: restart returns once it does
+	( sleep 1; touch "$T/srv.go" ) &
+	OTHER_PIDS+=($!)
+	ctl restart srv
+	t1=$(date +%s%N)
+	assertEquals "restart srv: $ERR" 0 "$RC"
+	assertTrue "it listened before restart returned" "[ -s '$T/srv.listening' ]"
+	t0=$(cat "$T/srv.listening")
+	echo "  tcp: listen() -> guardianctl restart returned: $(( (t1 - t0) / 1000000 )) ms"
+	assertTrue "it is reachable" "listening $port"
+	ctl restart never
+	assertEquals "restart never fails" 1 "$RC"
+	assertContains "why" "$ERR" "never: failed to start: not ready within ready_timeout = 1.0s (Connection refused) (backoff, next try in "
+	wait_state quick backoff || return
+	ctl restart quick
+	assertEquals "restart quick fails" 1 "$RC"
+	assertContains "why" "$ERR" "quick: failed to start: exited with status 1 after "
+	ctl restart --timeout 1 slow
+	assertEquals "timed out" 1 "$RC"
+	assertContains "still starting, and why" "$ERR" "slow: still starting (not ready: Connection refused)"
+}
+jfield_has() { [[ "$(jfield "$1" "$2")" == *"$3"* ]]; }
 
 test_detached_start_returns_once_ready() {
 	# what `service guardiand start && <a client of the service>` rests on

@@ -106,6 +106,26 @@ test_restart_on_failure() {
 	assertEquals "starts of the service that exited 0" 1 "$(npids ok)"
 }
 
+# The exit status sets: 78 ("configuration error") is never restarted
+# under restart = always; 3 counts as a success under on-failure; 0 is
+# restarted under never. clock paces it: by its 4th start, a restart of
+# any of them would have come.
+test_exit_status_sets() {
+	{
+		printf '[service conferr]\ncommand = sh -c '\''echo $$ >> %s/conferr.pids; exit 78'\''\nrestart_prevent_exit_status = 78\n\n' "$T"
+		printf '[service three]\ncommand = sh -c '\''echo $$ >> %s/three.pids; exit 3'\''\nrestart = on-failure\nsuccess_exit_status = 3\n\n' "$T"
+		printf '[service again]\ncommand = sh -c '\''echo $$ >> %s/again.pids; exit 0'\''\nrestart = never\nrestart_force_exit_status = 0\n\n' "$T"
+		failing_conf clock
+	} >"$CONF"
+	start_fg
+	wait_log "conferr: exited with status 78 after .*, not restarting \\(restart_prevent_exit_status\\)" || return
+	wait_log "three: exited with status 3 after .*, not restarting \\(restart = on-failure\\)" || return
+	wait_starts again 2 || return
+	wait_starts clock 4 || return
+	assertEquals "conferr started once" 1 "$(npids conferr)"
+	assertEquals "three started once" 1 "$(npids three)"
+}
+
 test_give_up_after() {
 	{
 		failing_conf quitter 'give_up_after = 2'

@@ -119,6 +119,84 @@ test_never_and_on_failure(void)
 	CHECK_INT(exit_at(40000 + DEF_HEALTHY_AFTER_MS, KILLED9), ACT_SPAWN);
 }
 
+/* A set of exit statuses from a config value, or the test fails. */
+static void
+exit_set(struct exit_set *e, const char *value)
+{
+	char bad[32];
+
+	CHECK_INT(config_parse_exit_set(value, e, bad, sizeof(bad)), 0);
+}
+
+static void
+test_exit_status_sets(void)
+{
+	char bad[32];
+	struct exit_set e;
+
+	/* success_exit_status: 3 and TERM are a success under on-failure */
+	setup();
+	sc.restart = RESTART_ON_FAILURE;
+	exit_set(&sc.success_status, "3 SIGTERM");
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, STATUS(3)), ACT_NONE);
+	CHECK_INT(sv.outcome, SVO_DONE_OK);
+	service_step(&sv, EV_START, 20000);
+	spawn_at(20000);
+	CHECK_INT(exit_at(20000 + DEF_HEALTHY_AFTER_MS, SIGTERM), ACT_NONE);
+	CHECK_INT(sv.outcome, SVO_DONE_OK);
+	service_step(&sv, EV_START, 40000);
+	spawn_at(40000);
+	CHECK_INT(exit_at(40000 + DEF_HEALTHY_AFTER_MS, STATUS(4)), ACT_SPAWN);
+
+	/* restart_prevent_exit_status beats restart = always */
+	setup();
+	exit_set(&sc.restart_prevent, "78 KILL");
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(exit_at(DEF_HEALTHY_AFTER_MS, STATUS(78)), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+	CHECK_INT(sv.outcome, SVO_DONE_FAIL);
+	service_step(&sv, EV_START, 20000);
+	spawn_at(20000);
+	CHECK_INT(exit_at(20000 + DEF_HEALTHY_AFTER_MS, KILLED9), ACT_NONE);
+	service_step(&sv, EV_START, 40000);
+	spawn_at(40000);
+	CHECK_INT(exit_at(40000 + DEF_HEALTHY_AFTER_MS, STATUS(1)), ACT_SPAWN);
+
+	/* restart_force_exit_status beats restart = never, and a quick one
+	 * backs off as any quick failure does */
+	setup();
+	sc.restart = RESTART_NEVER;
+	exit_set(&sc.restart_force, "0");
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(exit_at(5, STATUS(0)), ACT_NONE);
+	CHECK_INT(sv.state, SV_BACKOFF);
+	CHECK_INT(service_step(&sv, EV_TIMER, 5 + DEF_BACKOFF_INITIAL_MS), ACT_SPAWN);
+	spawn_at(5 + DEF_BACKOFF_INITIAL_MS);
+	CHECK_INT(exit_at(10 + DEF_BACKOFF_INITIAL_MS, STATUS(1)), ACT_NONE);
+	CHECK_INT(sv.state, SV_DOWN);
+
+	/* the values */
+	CHECK_INT(config_parse_exit_set("", &e, bad, sizeof(bad)), 0);
+	CHECK_INT(config_exit_set_has(&e, STATUS(0)), 0);
+	CHECK_INT(config_parse_exit_set(" 0  255\tHUP sigpipe 9 ", &e, bad,
+	    sizeof(bad)), 0);
+	CHECK_INT(config_exit_set_has(&e, STATUS(255)), 1);
+	CHECK_INT(config_exit_set_has(&e, STATUS(9)), 1);
+	CHECK_INT(config_exit_set_has(&e, KILLED9), 0);	/* 9: a code */
+	CHECK_INT(config_exit_set_has(&e, SIGPIPE), 1);
+	CHECK_INT(config_exit_set_has(&e, SIGHUP), 1);
+	CHECK_INT(config_exit_set_has(&e, STATUS(1)), 0);
+	CHECK_INT(config_parse_exit_set("1 256", &e, bad, sizeof(bad)), -1);
+	CHECK_STR(bad, "256");
+	CHECK_INT(config_parse_exit_set("NOSUCHSIG", &e, bad, sizeof(bad)), -1);
+	CHECK_STR(bad, "NOSUCHSIG");
+	CHECK_INT(config_parse_exit_set("-1", &e, bad, sizeof(bad)), -1);
+}
+
 static void
 test_give_up_after(void)
 {
@@ -583,6 +661,7 @@ main(void)
 	RUN(test_healthy_run_resets_backoff);
 	RUN(test_exec_failure_backs_off_even_if_slow);
 	RUN(test_never_and_on_failure);
+	RUN(test_exit_status_sets);
 	RUN(test_give_up_after);
 	RUN(test_stop_term_then_kill);
 	RUN(test_stop_in_backoff_and_restart_while_stopping);
