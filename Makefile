@@ -40,8 +40,9 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/service_reload.c \
              src/probe_conf.c src/svc_conf.c \
              src/probe.c src/ready.c src/service_log.c src/notify.c \
-             src/order.c src/service_order.c src/confline.c
-CTL_SRC    = src/guardianctl.c src/paths.c src/fmt.c src/clock.c src/proto.c
+             src/order.c src/service_order.c src/confline.c src/follow.c
+CTL_SRC    = src/guardianctl.c src/ctl_logs.c src/paths.c src/fmt.c src/clock.c \
+             src/proto.c
 LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
              src/output.c src/service_policy.c src/fmt.c src/buf.c src/clock.c \
              src/proto.c src/track.c src/track_usage.c src/mainpid.c src/log.c src/env.c \

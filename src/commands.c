@@ -180,30 +180,42 @@ cmd_list(struct client *cl, const struct request *rq)
 			buf_printf(&cl->out, "%s\n", sv->conf->name);
 }
 
+/*
+ * logs [--lines=N] [--follow] NAME...: the remembered lines, merged by time;
+ * with --follow the client then stays, a follower (follow.c). Several
+ * names only with --follow: one answer format per request.
+ */
 static void
 cmd_logs(struct client *cl, const struct request *rq)
 {
-	char **args = rq->args;
-	long lines = rq->lines;
-	struct service *sv;
-	size_t count, first, len;
-	int64_t when;
-	pid_t pid;
-	int stream;
+	struct outlog *logs[PROTO_MAX_NAMES];
+	const char *names[PROTO_MAX_NAMES], *why;
+	int n = 0;
 
-	if (lookup(cl, args, 1) < 0)
+	if (rq->nargs > 1 && !rq->follow) {
+		commands_reply(cl, CTL_USAGE, "usage: logs NAME (several names "
+		    "with --follow)");
 		return;
-	sv = service_find(args[0]);
-	count = outlog_count(sv->log);
-	first = lines >= 0 && (size_t)lines < count ? count - (size_t)lines : 0;
-	commands_reply(cl, CTL_OK, "");
-	for (size_t i = first; i < count; i++) {
-		const char *t = outlog_get(sv->log, i, &len, &when, &pid, &stream);
-
-		buf_printf(&cl->out, "%lld %ld %d ", (long long)when, (long)pid, stream);
-		buf_escaped(&cl->out, t, len);
-		buf_printf(&cl->out, "\n");
 	}
+	if (lookup(cl, rq->args, rq->nargs) < 0)
+		return;
+	for (int i = 0; i < rq->nargs && n < PROTO_MAX_NAMES; i++) {
+		struct service *sv = service_find(rq->args[i]);
+		bool dup = false;
+
+		for (int j = 0; j < n; j++)
+			dup = dup || strcmp(names[j], sv->conf->name) == 0;
+		if (!dup) {
+			logs[n] = sv->log;
+			names[n++] = sv->conf->name;
+		}
+	}
+	if (rq->follow && (why = follow_add(cl, names, n)) != NULL) {
+		commands_reply(cl, CTL_ERROR, "%s", why);
+		return;
+	}
+	commands_reply(cl, CTL_OK, "");
+	follow_put_stored(&cl->out, logs, names, n, rq->lines, rq->follow);
 }
 
 /*

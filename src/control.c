@@ -113,6 +113,8 @@ handle(struct client *cl, char *line)
 			opt = PROTO_OPT_LINES;
 		else if (strcmp(w[first], "--all") == 0)
 			opt = PROTO_OPT_ALL;
+		else if (strcmp(w[first], "--follow") == 0)
+			opt = PROTO_OPT_FOLLOW;
 		/* An unknown command's options are checked for form only: it
 		 * is answered "unknown command" below. */
 		if (opt == 0 || (rq.pc && !(rq.pc->opts & opt))) {
@@ -123,6 +125,8 @@ handle(struct client *cl, char *line)
 			rq.nowait = true;
 		else if (opt == PROTO_OPT_ALL)
 			rq.all = true;
+		else if (opt == PROTO_OPT_FOLLOW)
+			rq.follow = true;
 		else if (opt == PROTO_OPT_TIMEOUT) {
 			rq.timeout = strtoll(w[first] + 10, &end, 10);
 			if (*end || rq.timeout < 0 || rq.timeout > 24LL * 3600000) {
@@ -180,6 +184,11 @@ client_io(int fd, short revents, void *arg)
 	struct client *cl = arg;
 	ssize_t n;
 
+	if (cl->follow) {
+		if (follow_io(cl, revents) < 0)
+			client_close(cl);
+		return;
+	}
 	if (cl->draining) {
 		/* The reply is out: discard what the client still sends, so
 		 * that closing with unread input does not reset the reply. */
@@ -234,7 +243,11 @@ client_io(int fd, short revents, void *arg)
 		return;
 	}
 	take_request(cl, nl);
-	if (cl->wait == WAIT_NONE) {
+	if (cl->follow) {
+		/* A follower has no deadline: it stays until it leaves. */
+		cl->deadline = -1;
+		loop_events(fd, POLLOUT);
+	} else if (cl->wait == WAIT_NONE) {
 		cl->deadline = now_ms() + REPLY_TIMEOUT_MS;
 		loop_events(fd, POLLOUT);
 	} else {
@@ -252,6 +265,7 @@ client_close(struct client *cl)
 		;
 	if (*pp)
 		*pp = cl->next;
+	follow_end(cl);
 	loop_del(cl->fd);
 	close(cl->fd);
 	for (int i = 0; i < cl->nwait; i++)
@@ -531,7 +545,7 @@ control_tick(int64_t now)
 		next = cl->next;
 		if (cl->wait != WAIT_NONE)
 			commands_check_wait(cl, now >= cl->deadline);
-		else if (now >= cl->deadline)
+		else if (cl->deadline >= 0 && now >= cl->deadline)
 			client_close(cl);
 	}
 }
@@ -569,6 +583,7 @@ control_fuzz_request(const char *data, size_t len)
 		commands_reply(cl, CTL_USAGE, "request too long");
 	else
 		take_request(cl, nl);
+	follow_end(cl);
 	for (int i = 0; i < cl->nwait; i++)
 		free(cl->wait_names[i]);
 	free(cl->out.s);

@@ -1,7 +1,7 @@
 /*
  * control.h: what control.c (the socket, its clients, their permissions and
- * deadlines) and commands.c (what each command does) share; nothing else
- * includes it.
+ * deadlines), commands.c (what each command does) and follow.c (`logs`
+ * and its followers) share; nothing else includes it.
  */
 #ifndef GUARDIAND_CONTROL_H
 #define GUARDIAND_CONTROL_H
@@ -29,6 +29,7 @@ struct client {
 	char *wait_names[PROTO_MAX_NAMES];
 	unsigned wait_base[PROTO_MAX_NAMES];
 	int nwait;
+	struct follower *follow;	/* logs --follow: follow.c's, no deadline */
 	struct client *next;
 };
 
@@ -40,6 +41,7 @@ struct request {
 	int nargs;
 	bool nowait;		/* --no-wait */
 	bool all;		/* --all: every process of the service */
+	bool follow;		/* --follow */
 	long lines;		/* --lines=N, -1 all */
 	int64_t timeout;	/* --timeout=MS */
 };
@@ -55,5 +57,16 @@ void commands_run(struct client *cl, const struct request *rq);
 /* Answers a waiting client once every service it waits for has settled,
  * or when timed_out. */
 void commands_check_wait(struct client *cl, bool timed_out);
+
+/* ---- follow.c ---- */
+
+/* Makes the client follow the services named; NULL, or why not. */
+const char *follow_add(struct client *cl, const char **names, int n);
+/* The remembered lines of the services, merged by time. */
+void follow_put_stored(struct buf *b, struct outlog **logs,
+    const char **names, int n, long lines, bool tagged);
+/* A follower's socket is ready (or hung up); -1: close the client. */
+int follow_io(struct client *cl, short revents);
+void follow_end(struct client *cl);	/* before the client is freed */
 
 #endif

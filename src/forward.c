@@ -1,10 +1,10 @@
 /*
  * forward.c: carries what a service prints from its pipes to where its
- * config sends it (syslog, a file, nowhere), and to its ring of recent
- * lines. A forwarder lives until EOF, which may come long after the process
- * it was made for was reaped (a grandchild holds the pipe), so it copies
- * what it needs from the service and only points back while the service
- * still wants it.
+ * config sends it (syslog, a file, nowhere), to its ring of recent
+ * lines, and to whoever follows it (follow.c). A forwarder lives until
+ * EOF, which may come long after the process it was made for was reaped
+ * (a grandchild holds the pipe), so it copies what it needs from the
+ * service and only points back while the service still wants it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +33,8 @@ struct fwd {
 	bool paused;		/* not read while syslog is backed up */
 	struct linebuf lb;
 	struct outlog *log;
+	unsigned follow_gen;	/* follow_line's cache: whether anyone */
+	bool followed;		/* follows this service */
 };
 
 static struct fwd *fwds;
@@ -56,6 +58,9 @@ line(void *arg, const char *text, size_t len)
 	struct fwd *f = arg;
 
 	outlog_add(f->log, f->pid, f->stream, text, len);
+	if (follow_active)
+		follow_line(f->name, &f->follow_gen, &f->followed, f->pid,
+		    f->stream, text, len);
 	switch (f->out.dest) {
 	case OUT_NULL:
 		break;

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "guardiand.h"
@@ -103,14 +102,12 @@ die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-/* Sends one request and returns the whole reply (NUL-terminated). */
-static char *
-request(const char *req, int64_t timeout_ms)
+/* Connects and sends one request; returns the connected socket. */
+static int
+send_request(const char *req)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len = 0, cap = 4096, reqlen = strlen(req);
-	int64_t deadline = now_ms() + timeout_ms;
-	char *out;
+	size_t reqlen = strlen(req);
 	int fd;
 
 	if (strlen(sock) >= sizeof(sa.sun_path))
@@ -136,6 +133,18 @@ request(const char *req, int64_t timeout_ms)
 		}
 		off += (size_t)n;
 	}
+	return fd;
+}
+
+/* Sends one request and returns the whole reply (NUL-terminated). */
+static char *
+request(const char *req, int64_t timeout_ms)
+{
+	size_t len = 0, cap = 4096;
+	int64_t deadline = now_ms() + timeout_ms;
+	int fd = send_request(req);
+	char *out;
+
 	if ((out = malloc(cap)) == NULL)
 		die(CTL_ERROR, "out of memory");
 	for (;;) {
@@ -201,24 +210,8 @@ reply_code(char *reply, char **msg, char **body)
 	return code;
 }
 
-/* Undoes the protocol's %XX escapes in place; returns the length. */
-static size_t
-unescape(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r; r++) {
-		unsigned v;
-
-		if (r[0] == '%' && r[1] && r[2] && sscanf(r + 1, "%2x", &v) == 1) {
-			*w++ = (char)v;
-			r += 2;
-		} else
-			*w++ = *r;
-	}
-	*w = '\0';
-	return (size_t)(w - s);
-}
+/* The protocol's %XX escapes undone in place: ctl_logs.c. */
+#define unescape(s)	ctl_unescape(s)
 
 /* The value of key in a status line ("key=value ..."), copied into buf. */
 static const char *
@@ -483,49 +476,6 @@ print_table(char *body)
 	free(rows);
 }
 
-/*
- * The remembered output: "TIME NAME[PID]: TEXT" with the text escaped for
- * the terminal, or with json a JSON array of objects.
- */
-static void
-print_logs(char *body, const char *name, bool json)
-{
-	bool first = true;
-
-	if (json)
-		printf("[");
-	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
-		long long when;
-		long pid;
-		int stream, off = 0;
-		char ts[32];
-		time_t t;
-		struct tm tm;
-		size_t n;
-
-		if (sscanf(line, "%lld %ld %d %n", &when, &pid, &stream, &off) < 3)
-			continue;
-		n = unescape(line + off);
-		if (json) {
-			printf("%s\n  {\"time_ms\": %lld, \"pid\": %ld, "
-			    "\"stream\": \"%s\", \"text\": ", first ? "" : ",",
-			    when, pid, stream == 2 ? "stderr" : "stdout");
-			fmt_json_string(stdout, line + off, n);
-			printf("}");
-			first = false;
-			continue;
-		}
-		t = (time_t)(when / 1000);
-		localtime_r(&t, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-		printf("%s %s[%ld]%s: ", ts, name, pid, stream == 2 ? " stderr" : "");
-		fmt_text(stdout, line + off, n);
-		putchar('\n');
-	}
-	if (json)
-		printf("%s]\n", first ? "" : "\n");
-}
-
 /* Seconds as given on the command line, to milliseconds. */
 static long long
 parse_seconds(const char *s)
@@ -571,12 +521,13 @@ list_commands(void)
 	for (int i = 0; i < PCMD_COUNT; i++) {
 		unsigned o = proto_cmds[i].opts;
 
-		printf("%s%s%s%s%s%s%s\n", proto_cmds[i].name,
+		printf("%s%s%s%s%s%s%s%s\n", proto_cmds[i].name,
 		    o & PROTO_OPT_ALL ? " --all" : "",
 		    o & PROTO_OPT_NO_WAIT ? " --no-wait" : "",
 		    o & PROTO_OPT_TIMEOUT ? " --timeout" : "",
 		    o & PROTO_OPT_LINES ? " --lines" : "",
 		    o & PROTO_OPT_JSON ? " --json" : "",
+		    o & PROTO_OPT_FOLLOW ? " --follow" : "",
 		    o & PROTO_OPT_READY ? " --ready" : "");
 	}
 	exit(0);
@@ -602,7 +553,7 @@ main(int argc, char **argv)
 	const char *cmd, *name = NULL;
 	const struct proto_cmd *pc;
 	char req[PROTO_MAX_REQUEST], *reply, *msg, *body;
-	bool json = false, nowait = false, all = false;
+	bool json = false, nowait = false, all = false, follow = false;
 	long long timeout = PROTO_DEFAULT_TIMEOUT_MS, lines = -1;
 	char *args[PROTO_MAX_NAMES];
 	int nargs = 0, code, c;
@@ -636,6 +587,9 @@ main(int argc, char **argv)
 			;	/* what wait waits for: up is ready */
 		else if (strcmp(a, "--all") == 0 && takes(pc, PROTO_OPT_ALL))
 			all = true;
+		else if ((strcmp(a, "-f") == 0 || strcmp(a, "--follow") == 0) &&
+		    takes(pc, PROTO_OPT_FOLLOW))
+			follow = true;
 		else if (strcmp(a, "--timeout") == 0 && i + 1 < argc)
 			timeout = parse_seconds(argv[++i]);
 		else if (strncmp(a, "--timeout=", 10) == 0)
@@ -669,12 +623,16 @@ main(int argc, char **argv)
 		proto_usage(pc, msg_usage, sizeof(msg_usage));
 		die(CTL_USAGE, "%s", msg_usage);
 	}
+	if (pc->opts & PROTO_OPT_FOLLOW && !follow && nargs > 1)
+		die(CTL_USAGE, "usage: %s NAME (several names with -f)", cmd);
 
 	len = (size_t)snprintf(req, sizeof(req), "%s", cmd);
 	if (nowait)
 		len += (size_t)snprintf(req + len, sizeof(req) - len, " --no-wait");
 	if (all)
 		len += (size_t)snprintf(req + len, sizeof(req) - len, " --all");
+	if (follow)
+		len += (size_t)snprintf(req + len, sizeof(req) - len, " --follow");
 	/* The daemon's wait is bounded by the same timeout as ours. */
 	if (!nowait && (pc->opts & PROTO_OPT_TIMEOUT))
 		len += (size_t)snprintf(req + len, sizeof(req) - len,
@@ -688,6 +646,9 @@ main(int argc, char **argv)
 		die(CTL_USAGE, "request too long");
 	strcat(req, "\n");
 
+	if (follow)
+		return ctl_logs_follow(send_request(req), json,
+		    now_ms() + timeout + SLACK_MS);
 	reply = request(req, timeout + SLACK_MS);
 	code = reply_code(reply, &msg, &body);
 	if (code != CTL_OK) {
@@ -718,7 +679,7 @@ main(int argc, char **argv)
 		return rc;
 	}
 	if (pc == &proto_cmds[PCMD_LOGS])
-		print_logs(body, args[0], json);
+		ctl_logs_print(body, args[0], json);
 	else
 		print_text(stdout, body);
 	free(reply);

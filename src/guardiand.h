@@ -209,6 +209,26 @@ int fwd_reopen(const char *name);	/* NULL: every file output; returns count */
 void fwd_tick(void);			/* resume pipes paused for a slow syslog */
 void fwd_close_all(void);
 
+/* ---- follow.c ---- */
+
+/* Clients following some service's output (`logs --follow`): while 0, the
+ * output path does nothing more. */
+extern int follow_active;
+/* A line of service name to its followers; *gen and *wanted are the
+ * caller's cache (zero-initialised) of whether anyone follows name. */
+void follow_line(const char *name, unsigned *gen, bool *wanted, pid_t pid,
+    int stream, const char *text, size_t len);
+/* A reload removed the service name: its followers are told. */
+void follow_gone(const char *name);
+
+/* ---- ctl_logs.c (guardianctl) ---- */
+
+size_t ctl_unescape(char *s);		/* %XX undone in place; the length */
+/* logs: the answer's body printed for people, or as a JSON array. */
+void ctl_logs_print(char *body, const char *name, bool json);
+/* logs -f: the answer on fd, printed as it comes; the exit code. */
+int ctl_logs_follow(int fd, bool json, int64_t deadline);
+
 /* ---- state.c ---- */
 
 /* One process group the state file records. */

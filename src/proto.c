@@ -40,9 +40,10 @@ const struct proto_cmd proto_cmds[PCMD_COUNT] = {
 	[PCMD_SIGNAL] = { "signal", 2, 2, PROTO_OPT_ALL, true, WAIT_NONE,
 	    "NAME SIGNAL", "[--all] NAME SIG",
 	    "signal its main process (--all: every process)" },
-	[PCMD_LOGS] = { "logs", 1, 1, PROTO_OPT_LINES | PROTO_OPT_JSON, false,
-	    WAIT_NONE, "NAME", "NAME [-n LINES] [--json]",
-	    "the service's last lines of output" },
+	[PCMD_LOGS] = { "logs", 1, PROTO_MAX_NAMES, PROTO_OPT_LINES |
+	    PROTO_OPT_JSON | PROTO_OPT_FOLLOW, false, WAIT_NONE, "NAME",
+	    "[-f] NAME... [-n LINES] [--json]",
+	    "the service's last lines of output; -f: then follow" },
 	[PCMD_WAIT] = { "wait", 1, 1, PROTO_OPT_TIMEOUT | PROTO_OPT_READY, false,
 	    WAIT_UP, "NAME", "NAME [--ready] [--timeout S]",
 	    "wait until the service is up: ready (exit 3 on timeout)" },

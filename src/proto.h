@@ -29,7 +29,20 @@
  *                                 cgroup, or its process group and what
  *                                 left it); body: how many it reached
  *     wait [--timeout=MS] NAME    answers once NAME is up
- *     logs [--lines=N] NAME       the remembered output lines
+ *     logs [--lines=N] NAME       the remembered output lines:
+ *                                 "WHEN PID STREAM TEXT" (WHEN: ms since
+ *                                 the epoch; STREAM: 1 stdout, 2 stderr)
+ *     logs [--lines=N] --follow NAME...
+ *                                 the remembered lines of each, merged by
+ *                                 time, then new ones as they come, until
+ *                                 the client leaves: "line NAME WHEN PID
+ *                                 STREAM TEXT"; "missed NAME N" once a
+ *                                 reader too slow has caught up (lines
+ *                                 past 1 MiB unsent are dropped, never
+ *                                 waited for); "gone NAME" for a service
+ *                                 a reload removed; "end" when none is
+ *                                 left (then the reply ends). No reply
+ *                                 deadline; 16 followers at most.
  *     reload                      re-reads the config; body: what changed or the errors
  *     reopen [NAME...]            reopens file outputs (after logrotate moved them)
  * An option a command does not take, or a wrong number of arguments, is
@@ -95,6 +108,7 @@ enum wait_kind { WAIT_NONE, WAIT_STARTED, WAIT_STOPPED, WAIT_UP,
 #define PROTO_OPT_LINES		0x04	/* --lines=N (guardianctl: -n, --lines N) */
 #define PROTO_OPT_JSON		0x08	/* guardianctl --json */
 #define PROTO_OPT_ALL		0x10	/* --all: every process, not the main one */
+#define PROTO_OPT_FOLLOW	0x20	/* --follow (guardianctl: -f too) */
 #define PROTO_OPT_READY		0x40	/* guardianctl wait --ready: up is ready */
 
 #define PROTO_MAX_NAMES		64	/* names one request may wait for */

@@ -550,6 +550,7 @@ service_apply(struct conf *c, char *summary, size_t len)
 			continue;
 		sv->removed = true;
 		removed++;
+		follow_gone(sv->conf->name);
 		act(sv, service_step(sv, EV_STOP, now));
 		svpg_leftover_stop(sv->conf->name, services);
 		svcg_stop_left(sv);

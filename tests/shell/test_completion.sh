@@ -25,7 +25,7 @@ test_commands_and_options() {
 	assertEquals "commands starting with re" "$(printf '%s\n' reload reopen restart)" \
 		"$(complete_words guardianctl re)"
 	assertEquals "status options" "--json" "$(complete_words guardianctl status --j)"
-	assertEquals "logs options" "$(printf '%s\n' --json --lines)" \
+	assertEquals "logs options" "$(printf '%s\n' --follow --json --lines)" \
 		"$(complete_words guardianctl logs api --)"
 	assertEquals "restart options" "$(printf '%s\n' --no-wait --timeout)" \
 		"$(complete_words guardianctl restart --)"
