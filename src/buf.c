@@ -97,3 +97,33 @@ buf_free(struct buf *b)
 	b->len = b->cap = 0;
 	b->failed = false;
 }
+
+/* A byte the control protocol writes as %XX: one that would end or split
+ * a line, or the escape itself. */
+static bool
+special(unsigned char c)
+{
+	return c == '%' || c == '\n' || c == '\0' || c == ' ';
+}
+
+/* Appends bytes %-escaped, so that any text fits on one protocol line;
+ * runs of plain bytes are copied at once (the per-line path of logs -f). */
+void
+buf_escaped(struct buf *b, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t run = 0;
+
+		while (i + run < n && !special((unsigned char)s[i + run]))
+			run++;
+		if (run > 0)
+			(void)buf_add(b, s + i, run);
+		i += run;
+		if (i < n) {
+			buf_printf(b, "%%%02X", (unsigned char)s[i]);
+			i++;
+		}
+	}
+}

@@ -23,20 +23,6 @@ typedef void (*command_fn)(struct client *cl, const struct request *rq);
 
 static control_reload_fn reload_fn;
 
-/* Appends bytes %-escaped, so that any text fits on one protocol line. */
-static void
-buf_escaped(struct buf *b, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '%' || c == '\n' || c == '\0' || c == ' ')
-			buf_printf(b, "%%%02X", c);
-		else
-			buf_printf(b, "%c", c);
-	}
-}
-
 /*
  * What readiness and health say: health=none|ok|failing and the failures in
  * a row; notify=none|reloading|stopping and text=, what the service said

@@ -51,34 +51,6 @@ int follow_active;
 static unsigned follow_gen = 1;	/* changes whenever who follows what does */
 static struct follower *followers;
 
-static bool
-special(unsigned char c)
-{
-	return c == '%' || c == '\n' || c == '\0' || c == ' ';
-}
-
-/* Appends bytes %-escaped as the protocol wants (as commands.c does),
- * copying runs of plain bytes at once: this is the per-line path. */
-static void
-put_escaped(struct buf *b, const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		size_t run = 0;
-
-		while (i + run < n && !special((unsigned char)s[i + run]))
-			run++;
-		if (run > 0)
-			buf_add(b, s + i, run);
-		i += run;
-		if (i < n) {
-			buf_printf(b, "%%%02X", (unsigned char)s[i]);
-			i++;
-		}
-	}
-}
-
 /* One line of output; with a name, in the tagged form. */
 static void
 put_line(struct buf *b, const char *name, int64_t when, pid_t pid,
@@ -89,7 +61,7 @@ put_line(struct buf *b, const char *name, int64_t when, pid_t pid,
 		    (long)pid, stream);
 	else
 		buf_printf(b, "%lld %ld %d ", (long long)when, (long)pid, stream);
-	put_escaped(b, text, len);
+	buf_escaped(b, text, len);
 	buf_addc(b, '\n');
 }
 

@@ -153,6 +153,7 @@ struct buf {
 };
 
 int buf_add(struct buf *b, const char *s, size_t n);	/* 0, or -1 */
+void buf_escaped(struct buf *b, const char *s, size_t n);	/* %XX */
 int buf_addc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
