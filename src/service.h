@@ -288,6 +288,28 @@ int64_t ready_next_deadline(void);
 void service_reload(struct service *sv);
 void service_reload_cancel(struct service *sv);
 
+/* ---- spawn_id.c: who a service runs as, and its environment ---- */
+
+/* Who a service runs as, resolved in the parent so the child does no NSS. */
+struct ident {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	char *home, *user, *shell;
+};
+
+/* Room for a pid in WATCHDOG_PID=, which the child fills in (its pid is
+ * known only there). */
+#define WATCHDOG_PID_ROOM	"0000000000"
+
+int spawn_ident_resolve(const struct svc_conf *sc, struct ident *id,
+    char *why, size_t len);
+void spawn_ident_free(struct ident *id);
+char **spawn_env(const struct svc_conf *sc, const struct ident *id,
+    const char *notify_path, pid_t mainpid);
+
 /* ---- svdirs.c: runtime_directory ---- */
 
 int svdirs_make(const struct svc_conf *sc, uid_t uid, gid_t gid, char *why,
