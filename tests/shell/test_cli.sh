@@ -220,6 +220,27 @@ test_run_dir_removed_after_oneshot() {
 # ---- documentation ----
 
 # Every option of the usage lines appears in guardiand(8)'s SYNOPSIS.
+# `make run`'s demo (examples/demo.conf) does what its comments say: the
+# crasher is restarted, client starts once web is ready and stops before
+# it, and Ctrl-C ends it all.
+test_make_run_demo() {
+	cp "$TOP_DIR/examples/demo.conf" "$CONF"
+	start_fg
+	wait_log "web: ready after" || return
+	wait_log "client: started" || return
+	wait_log "crasher: exited with status 3 after .*, restarting in" || return
+	assertTrue "client started after web was ready" \
+		"[ $(grep -n 'web: ready after' "$LOG" | cut -d: -f1) -lt $(grep -n 'client: started' "$LOG" | cut -d: -f1) ]"
+	log_has "client\\[[0-9]+\\]: web is ready: starting"
+	assertTrue "client's output" $?
+	kill -INT "$DPID"
+	wait_for "guardiand to exit" "$WAIT" is_gone "$DPID" || return
+	wait "$DPID"
+	assertEquals "Ctrl-C: exit status 0" 0 $?
+	assertTrue "client stopped before web" \
+		"[ $(grep -n 'client: stopped' "$LOG" | cut -d: -f1) -lt $(grep -n 'web: stopped' "$LOG" | cut -d: -f1) ]"
+}
+
 test_man_synopsis_has_every_option() {
 	local synopsis usage opt
 	synopsis=$(sed -n '/^\.SH SYNOPSIS/,/^\.SH DESCRIPTION/p' "$TOP_DIR/man/guardiand.8" | sed 's/\\-/-/g')
