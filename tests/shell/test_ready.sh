@@ -111,6 +111,15 @@ test_exec_ready_runs_as_the_service_user() {
 	assertEquals "run as nobody" "$(id -u nobody)" "$(sort -u "$T/n/check.uid")"
 }
 
+test_exec_never_ready_fails_after_ready_timeout() {
+	recording_conf api 'exec sleep 1000' 'ready = exec:/bin/false' \
+		'ready_timeout = 1s' 'restart = on-failure' 'backoff_initial = 30s' >"$CONF"
+	start_ready || return
+	wait_log "api: start failed: not ready within ready_timeout = 1(\\.0)?s \\(/bin/false exited with status 1\\)" || return
+	wait_state api backoff || return
+	assertTrue "stopped" "is_gone $(pid_n api 1)"
+}
+
 # health_script: $T/health.sh, a check that fails, saying so, while
 # $T/sick exists.
 health_script() {
