@@ -257,9 +257,9 @@ test_status_exit_codes() {
 	assertEquals "status" 0 "$RC"
 }
 
-# What `service guardiand start && <a client of the service>` rests on: start returns once
-# the services with readiness are ready. web listens 1 s after it starts
-# (perl-base's IO::Socket::INET: in every Debian); the connect right
+# What `service guardiand start && <a client of the service>` rests on:
+# start returns once the services with readiness are ready. web listens 1 s
+# after it starts (perl-base's IO::Socket::INET: in every Debian); the connect right
 # after start returned must succeed.
 test_start_returns_once_services_are_ready() {
 	ready || return 0
