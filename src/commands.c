@@ -356,9 +356,6 @@ settled(enum wait_kind kind, struct service *sv, unsigned base, char *why,
 			else
 				snprintf(why, len, "failed to start: %s (%s)", f,
 				    service_state_name(sv->state));
-			for (char *c = why; *c; c++)	/* one line each */
-				if (*c == '\n')
-					*c = ' ';
 			return -1;
 		}
 		if (sv->want == WANT_DOWN) {
@@ -379,14 +376,20 @@ settled(enum wait_kind kind, struct service *sv, unsigned base, char *why,
 			return 1;
 		snprintf(why, len, "reload failed: %s", sv->reload_why ?
 		    sv->reload_why : "out of memory");
-		for (char *c = why; *c; c++)	/* one line each */
-			if (*c == '\n')
-				*c = ' ';
 		return -1;
 	case WAIT_NONE:
 		break;
 	}
 	return 1;
+}
+
+/* Appends text within one line of the reply: a newline in it (a check's
+ * output, in a reason) becomes a space. */
+static void
+put_oneline(struct buf *b, const char *text)
+{
+	for (; *text; text++)
+		buf_printf(b, "%c", *text == '\n' ? ' ' : *text);
 }
 
 /* Answers a waiting client once every service it waits for has settled. */
@@ -403,7 +406,9 @@ commands_check_wait(struct client *cl, bool timed_out)
 
 		if (r < 0) {
 			failed++;
-			buf_printf(&fails, "%s: %s\n", cl->wait_names[i], why);
+			buf_printf(&fails, "%s: ", cl->wait_names[i]);
+			put_oneline(&fails, why);
+			buf_printf(&fails, "\n");
 		} else if (r == 0)
 			pending++;
 	}
@@ -424,9 +429,11 @@ commands_check_wait(struct client *cl, bool timed_out)
 			rw = sv->state == SV_STARTING ? ready_why(sv) : "";
 			buf_printf(&cl->out, "%s: still %s", cl->wait_names[i],
 			    service_state_name(sv->state));
-			if (rw[0])
-				buf_printf(&cl->out, " (not ready: %.*s)",
-				    (int)strcspn(rw, "\n"), rw);
+			if (rw[0]) {
+				buf_printf(&cl->out, " (not ready: ");
+				put_oneline(&cl->out, rw);
+				buf_printf(&cl->out, ")");
+			}
 			buf_printf(&cl->out, "\n");
 		}
 	} else if (failed)
