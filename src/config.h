@@ -275,7 +275,6 @@ int config_parse_signal(const char *s);
 const char *config_signal_name(int sig);
 int config_parse_facility(const char *s);
 int config_parse_priority(const char *s);
-int config_parse_umask(const char *s, mode_t *out);
 int config_parse_mode(const char *s, mode_t max, mode_t *out);
 int config_each_word(const char *s, int (*fn)(const char *word, void *arg),
     void *arg, char *bad, size_t badlen);

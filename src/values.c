@@ -481,12 +481,6 @@ config_parse_mode(const char *value, mode_t max, mode_t *out)
 	return 0;
 }
 
-int
-config_parse_umask(const char *value, mode_t *out)
-{
-	return config_parse_mode(value, 0777, out);
-}
-
 /* A whole number in [lo, hi]; 0 or -1. */
 int
 config_parse_uint(const char *value, unsigned long long lo,
