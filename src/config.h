@@ -299,9 +299,12 @@ bool config_limit_bytes(int lim);	/* a size: takes K, M, G */
 int config_parse_limit(int lim, const char *s, struct svc_limit *l);
 /* Adds "KEY=VALUE ..." to a NULL-terminated list; a KEY again replaces. */
 int config_add_env(char ***env, const char *value, char *err, size_t errlen);
-/* Reads an environment file (KEY=VALUE lines, # comments, optional
- * "export ", sh quoting, no expansion) into a NULL-terminated list. */
+/* Reads an environment file (KEY=VALUE lines, # and ; comments, optional
+ * "export ", quoting as systemd's EnvironmentFile= reads it: a superset
+ * of one sh word; no expansion) into a NULL-terminated list (env.c). */
 char **config_read_env_file(const char *path, char *err, size_t errlen);
+/* "KEY=..." with KEY a shell identifier. */
+bool config_valid_env_entry(const char *s);
 bool config_valid_name(const char *name);
 
 /* ---- check.c ---- */
