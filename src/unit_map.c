@@ -208,11 +208,12 @@ static const char *const sandbox_dirs[] = {
 	"ProcSubset", "RemoveIPC", "SecureBits", "ReadOnlyDirectories",
 	"ReadWriteDirectories", "InaccessibleDirectories", "SELinuxContext",
 	"AppArmorProfile", "NetworkNamespacePath",
+	"BindReadOnlyPaths",	/* haproxy's /dev/log in its chroot */
 	NULL
 };
 /* A service that cannot run as its unit means without them. */
 static const char *const refused_dirs[] = {
-	"RootDirectory", "RootImage", "BindPaths", "BindReadOnlyPaths",
+	"RootDirectory", "RootImage", "BindPaths",
 	NULL
 };
 
