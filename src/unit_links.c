@@ -336,6 +336,17 @@ static const struct { const char *prefix, *why; } skip[] = {
 	{ "initrd-", "a boot step of systemd's" },
 };
 
+/* The first thing check_service() finds missing on the host. */
+static void
+host_problem(void *arg, const char *key, const char *msg)
+{
+	char *err = arg;
+
+	(void)key;
+	if (err[0] == '\0')
+		snprintf(err, MAP_MSG_MAX, "%s", msg);
+}
+
 /* Names of dir/T.wants/ and T.requires/ links, for every unit dir. */
 static void
 wants_links(char **dirs, const char *target, char ***out)
@@ -459,8 +470,11 @@ unit_map_enabled(struct conf *c, struct unit_links **links)
 			config_svc_free(sc);
 			continue;
 		}
+		err[0] = '\0';
 		if (unit_map_service(sc, NULL, links, err, sizeof(err)) == -1 ||
-		    config_svc_check(sc, err, sizeof(err)) == -1) {
+		    config_svc_check(sc, err, sizeof(err)) == -1 ||
+		    (config_check_host && check_service(sc, host_problem, err) &&
+		    err[0] != '\0')) {
 			log_warnx("units: %s skipped: %s", *w, err);
 			config_svc_free(sc);
 			continue;

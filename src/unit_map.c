@@ -479,6 +479,14 @@ unit_map_service(struct svc_conf *sc, const int *given,
 	log_debug("%s: unit %s (%s)", sc->name, m.u->id, m.u->path);
 	map_values(&m, true);
 	map_values(&m, false);
+	if (!m.failed && unit_get(m.u, "Service", "Restart") == NULL) {
+		/* systemd's default, no, would leave a crashed daemon down */
+		static char key[] = "Restart", value[] = "";
+		struct unit_value none = { .section = "Service", .key = key,
+		    .value = value, .file = m.u->path };
+
+		umap_put(&m, &none, "restart", "on-failure");
+	}
 	if (!m.failed)
 		umap_socket(&m, dirs);
 	if (!m.failed && sc->argv == NULL &&

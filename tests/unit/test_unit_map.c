@@ -156,6 +156,7 @@ test_nginx_forking_and_a_section_key_wins(void)
 	CHECK_STR(sc->reload_command, "/usr/sbin/nginx -g 'daemon on; "
 	    "master_process on;' -s reload");
 	CHECK_INT(sc->stop_timeout_ms, 3000);	/* TimeoutStopSec=5 lost */
+	CHECK_INT(sc->restart, RESTART_ON_FAILURE);	/* no Restart= */
 	config_free(c);
 }
 
