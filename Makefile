@@ -178,7 +178,8 @@ $(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.
 # config.c, conffile.c, keys.c, svc_conf.c, values.c, probe_conf.c, caps.c (and
 # check.c, its host checks);
 # glob() is wrapped to keep include= inside a temp dir.
-FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile confline keys svc_conf values probe_conf order check buf clock env fmt caps)
+FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile confline keys svc_conf values probe_conf order check buf clock env fmt caps \
+	unit_file unit_parse unit_spec unit_exec unit_map unit_map_values unit_map_exec unit_links log)
 $(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_CONFIG_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)
@@ -189,9 +190,12 @@ $(FUZZ_B)/fuzz_control: fuzz/fuzz_control.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $^ $(PKG_LIBS)
 
-# The unit reader alone: unit_parse.c, unit_file.c, unit_spec.c,
-# unit_exec.c; unit_load() only in a private directory of the target's.
-FUZZ_UNIT_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,unit_file unit_parse unit_spec unit_exec buf fmt)
+# The unit reader and the mapping onto a service (unit_map*.c,
+# unit_links.c, with the config's objects); unit_load() only in a private
+# directory of the target's.
+FUZZ_UNIT_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,unit_file unit_parse unit_spec unit_exec buf fmt \
+	unit_map unit_map_values unit_map_exec unit_links config conffile confline keys \
+	svc_conf values probe_conf order check clock env caps log)
 $(FUZZ_B)/fuzz_unit: fuzz/fuzz_unit.c $(FUZZ_UNIT_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $^ $(PKG_LIBS)

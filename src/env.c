@@ -3,14 +3,20 @@
  * a later KEY replaces an earlier one (the layers of a service's
  * environment), and environment files read as systemd reads them.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "guardiand.h"
+
+#define ENV_FILE_MAX	(1024 * 1024)	/* bytes of an environment file */
 
 /* Sets KEY=VALUE in a NULL-terminated list, replacing the same KEY; the
  * string is copied. 0, or -1 out of memory. */
@@ -104,14 +110,31 @@ env_file_value(const char *p, struct buf *b)
 char **
 config_read_env_file(const char *path, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "re");
 	char *line = NULL, **env = NULL;
 	struct buf b = { 0 };
 	size_t cap = 0, n = 0;
-	int lineno = 0;
+	int lineno = 0, fd;
+	struct stat st;
+	FILE *fp;
 
-	if (fp == NULL) {
+	/* a FIFO cannot hang a start, nor /dev/zero fill memory */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
 		fmt_err(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > ENV_FILE_MAX) {
+		fmt_err(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ?
+		    "larger than 1 MiB" : "not a regular file");
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		fmt_err(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	if ((env = calloc(1, sizeof(char *))) == NULL)

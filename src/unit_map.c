@@ -439,51 +439,33 @@ load_warn(void *arg, const char *msg)
 }
 
 /*
- * Maps the unit sc->unit names onto sc: every key given[] (per
- * config_keys row, NULL: none) says the section did not set. 0, or -1
- * with err; links gains the service's After= and the like.
+ * Maps the unit u, loaded, onto sc: every key given[] (per config_keys
+ * row, NULL: none) says the section did not set. 0, or -1 with err;
+ * links gains the service's After= and the like.
  */
 int
-unit_map_service(struct svc_conf *sc, const int *given,
+unit_map_unit(struct svc_conf *sc, struct unit *u, const int *given,
     struct unit_links **links, char *err, size_t errlen)
 {
-	char name[UNIT_NAME_MAX], lerr[MAP_MSG_MAX], **dirs = umap_dirs();
 	const struct config_key *kc = config_key_find("command", KEY_SERVICE);
+	char **dirs = umap_dirs();
 	struct map m;
-	size_t l;
 
 	memset(&m, 0, sizeof(m));
-	l = strlen(sc->unit);
-	snprintf(name, sizeof(name), "%s%s", sc->unit,
-	    strchr(sc->unit, '.') ? "" : ".service");
-	if ((m.u = unit_load(name, (const char *const *)dirs, load_warn,
-	    sc->name, lerr, sizeof(lerr))) == NULL) {
-		snprintf(err, errlen, "unit %s: %s", name, lerr);
-		config_free_words(dirs);
-		return -1;
-	}
-	(void)l;
-	l = strlen(m.u->id);
-	if (l < 8 || strcmp(m.u->id + l - 8, ".service") != 0) {
-		snprintf(err, errlen, "unit %s: only .service units are run "
-		    "(timers, paths, mounts and user units are systemd's)", name);
-		unit_free(m.u);
-		config_free_words(dirs);
-		return -1;
-	}
+	m.u = u;
 	m.sc = sc;
 	m.given = given;
 	m.err = err;
 	m.errlen = errlen;
 	m.links = *links;
-	log_debug("%s: unit %s (%s)", sc->name, m.u->id, m.u->path);
+	log_debug("%s: unit %s (%s)", sc->name, u->id, u->path);
 	map_values(&m, true);
 	map_values(&m, false);
-	if (!m.failed && unit_get(m.u, "Service", "Restart") == NULL) {
+	if (!m.failed && unit_get(u, "Service", "Restart") == NULL) {
 		/* systemd's default, no, would leave a crashed daemon down */
 		static char key[] = "Restart", value[] = "";
 		struct unit_value none = { .section = "Service", .key = key,
-		    .value = value, .file = m.u->path };
+		    .value = value, .file = u->path };
 
 		umap_put(&m, &none, "restart", "on-failure");
 	}
@@ -496,15 +478,46 @@ unit_map_service(struct svc_conf *sc, const int *given,
 		umap_keep_links(&m, given);
 	if (!m.failed && m.sandbox.len > 0)
 		log_warnx("%s: %s: not applied (no sandbox, as under an init "
-		    "script): %s", sc->name, m.u->path, m.sandbox.s);
+		    "script): %s", sc->name, u->path, m.sandbox.s);
 	if (!m.failed && m.unknown.len > 0)
-		log_warnx("%s: %s: not honoured: %s", sc->name, m.u->path,
+		log_warnx("%s: %s: not honoured: %s", sc->name, u->path,
 		    m.unknown.s);
 	*links = m.links;
 	free(m.sandbox.s);
 	free(m.unknown.s);
 	config_free_words(m.env);
-	unit_free(m.u);
 	config_free_words(dirs);
 	return m.failed ? -1 : 0;
 }
+
+/* unit_map_unit() for the unit sc->unit names, found and read. */
+int
+unit_map_service(struct svc_conf *sc, const int *given,
+    struct unit_links **links, char *err, size_t errlen)
+{
+	char name[UNIT_NAME_MAX], lerr[MAP_MSG_MAX], **dirs = umap_dirs();
+	struct unit *u;
+	size_t l;
+	int r;
+
+	snprintf(name, sizeof(name), "%s%s", sc->unit,
+	    strchr(sc->unit, '.') ? "" : ".service");
+	u = unit_load(name, (const char *const *)dirs, load_warn, sc->name,
+	    lerr, sizeof(lerr));
+	config_free_words(dirs);
+	if (u == NULL) {
+		snprintf(err, errlen, "unit %s: %s", name, lerr);
+		return -1;
+	}
+	l = strlen(u->id);
+	if (l < 8 || strcmp(u->id + l - 8, ".service") != 0) {
+		snprintf(err, errlen, "unit %s: only .service units are run "
+		    "(timers, paths, mounts and user units are systemd's)", name);
+		unit_free(u);
+		return -1;
+	}
+	r = unit_map_unit(sc, u, given, links, err, errlen);
+	unit_free(u);
+	return r;
+}
+

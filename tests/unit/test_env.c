@@ -90,6 +90,9 @@ test_file_as_systemd_reads_it(void)
 	CHECK(read_text("OK=1\nnot an assignment\n", err, sizeof(err)) == NULL);
 	CHECK(strstr(err, ":2: expected KEY=VALUE") != NULL);
 	CHECK(read_text("1X=2\n", err, sizeof(err)) == NULL);
+	/* nothing endless, nothing that blocks */
+	CHECK(config_read_env_file("/dev/zero", err, sizeof(err)) == NULL);
+	CHECK_STR(err, "/dev/zero: not a regular file");
 }
 
 int
