@@ -98,7 +98,7 @@ check-asan: deps
 # tests/valgrind/README); fails on any memcheck error or definite/indirect
 # leak, and prints how many guardiand processes were checked.
 VALGRIND_SUITES ?= test_daemon test_supervise test_reload test_ctl test_syslog test_oneshot \
-                   test_forking test_ready test_notify test_order test_dirs
+                   test_forking test_ready test_notify test_order test_dirs test_units
 
 check-valgrind: deps
 	$(MAKE) all
