@@ -318,8 +318,9 @@ tmpfiles_apply_line(const struct tmpfiles_line *tl, char *why, size_t len)
 		break;
 	}
 	if (r < 0 && why[0] == '\0')
-		snprintf(why, len, "%s", errno == ELOOP ? "a symbolic link is "
-		    "in the way (not followed)" : strerror(errno));
+		snprintf(why, len, "%s", errno == ELOOP || errno == ENOTDIR ?
+		    "something else is in the way (a symbolic link is not "
+		    "followed)" : strerror(errno));
 	free(arg);
 	if (fd >= 0)
 		close(fd);
