@@ -237,6 +237,7 @@ enum key_kind {
 
 #define KEY_EMPTY_OK	0x01	/* an empty value is a value, not an error */
 #define KEY_NO_RESTART	0x02	/* a change of it does not restart the service */
+#define KEY_REPEAT	0x04	/* each line adds one (condition_*), not a duplicate */
 
 /* One config key. Adding a key: one row, its use site, guardiand.conf(5). */
 struct config_key {
