@@ -164,6 +164,7 @@ FUZZ_ARGS    ?= -timeout=10 -rss_limit_mb=2048
 FUZZ_ARGS_config  = -max_len=16384	# past libinih's line limit
 FUZZ_ARGS_control = -max_len=8192	# past PROTO_MAX_REQUEST
 FUZZ_ARGS_unit    = -max_len=40000	# past UNIT_LINE_MAX
+FUZZ_ARGS_tmpfiles = -max_len=16384
 FUZZ_OBJ      = $(patsubst src/%.c,$(FUZZ_B)/obj/%.o,$(filter-out src/main.c,$(DAEMON_SRC)))
 FUZZ_ENV      = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -194,7 +195,14 @@ $(FUZZ_B)/fuzz_unit: fuzz/fuzz_unit.c $(FUZZ_UNIT_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $^ $(PKG_LIBS)
 
-fuzz-build: $(FUZZ_B)/fuzz_config $(FUZZ_B)/fuzz_control $(FUZZ_B)/fuzz_unit
+# The tmpfiles.d line reader alone: tmpfiles.c.
+FUZZ_TMPFILES_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,tmpfiles values env buf fmt)
+$(FUZZ_B)/fuzz_tmpfiles: fuzz/fuzz_tmpfiles.c $(FUZZ_TMPFILES_OBJ)
+	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
+		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $^ $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_B)/fuzz_config $(FUZZ_B)/fuzz_control $(FUZZ_B)/fuzz_unit \
+	$(FUZZ_B)/fuzz_tmpfiles
 
 # fuzz-run-NAME: NAME's target on a fresh copy of fuzz/corpus/NAME (the
 # committed corpus is never written), output in $(FUZZ_B)/NAME.log.
@@ -216,7 +224,7 @@ fuzz-run-%: $(FUZZ_B)/fuzz_%
 	fi
 
 fuzz: deps
-	$(MAKE) fuzz-run-config fuzz-run-control fuzz-run-unit
+	$(MAKE) fuzz-run-config fuzz-run-control fuzz-run-unit fuzz-run-tmpfiles
 
 fuzz-clean:
 	rm -rf $(FUZZ_B)

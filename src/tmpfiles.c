@@ -20,6 +20,18 @@
 #include "guardiand.h"
 
 #define TMPFILES_FIELDS	6	/* type path mode user group age; then arg */
+#define TMPFILES_DIRS	"/etc/tmpfiles.d:/run/tmpfiles.d:" \
+			"/usr/local/lib/tmpfiles.d:/usr/lib/tmpfiles.d"
+
+/* Where tmpfiles.d files are, in precedence order: overridable for the
+ * tests, which may not write in /etc or /usr. */
+const char *
+tmpfiles_dirs(void)
+{
+	const char *d = getenv("GUARDIAND_TMPFILES_DIRS");
+
+	return d && d[0] ? d : TMPFILES_DIRS;
+}
 
 void
 tmpfiles_line_free(struct tmpfiles_line *tl)

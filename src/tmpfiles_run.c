@@ -26,21 +26,9 @@
 
 #include "guardiand.h"
 
-#define TMPFILES_DIRS	"/etc/tmpfiles.d:/run/tmpfiles.d:" \
-			"/usr/local/lib/tmpfiles.d:/usr/lib/tmpfiles.d"
 #define SYSTEMD_TMPFILES	"/usr/bin/systemd-tmpfiles"
 #define TMPFILES_RUN_MS	10000	/* how long systemd-tmpfiles may take */
 #define TMPFILES_SAID_MAX	64	/* files whose skipped lines were said */
-
-/* Where tmpfiles.d files are, in precedence order: overridable for the
- * tests, which may not write in /etc or /usr. */
-const char *
-tmpfiles_dirs(void)
-{
-	const char *d = getenv("GUARDIAND_TMPFILES_DIRS");
-
-	return d && d[0] ? d : TMPFILES_DIRS;
-}
 
 /* systemd-tmpfiles, if installed ($GUARDIAND_SYSTEMD_TMPFILES for the
  * tests; empty: never); NULL if not. */

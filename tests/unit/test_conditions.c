@@ -72,10 +72,18 @@ holds(const struct virt_info *vi, char *what, size_t len,
 	return r;
 }
 
-#define P(rel)	(snprintf(pbuf[pi % 8], sizeof(pbuf[0]), "%s/%s", dir, rel), \
-		pbuf[pi++ % 8])
 static char pbuf[8][PATH_MAX];
 static int pi;
+
+/* dir/rel, in one of 8 buffers used in turn. */
+static const char *
+P(const char *rel)
+{
+	char *b = pbuf[pi++ % 8];
+
+	snprintf(b, sizeof(pbuf[0]), "%s/%s", dir, rel);
+	return b;
+}
 
 static void
 test_each_path_kind(void)
