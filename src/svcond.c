@@ -21,10 +21,14 @@ svcond_start(struct service *sv, char *why, size_t len)
 {
 	const struct svc_conf *sc = sv->conf;
 	char what[PATH_MAX + 64];
+	/* looked up only for a service that asks (once per run then) */
+	static const struct virt_info none = { NULL, NULL };
+	const struct virt_info *vi = sc->conds[COND_VIRTUALIZATION] ||
+	    sc->conds[COND_NKINDS + COND_VIRTUALIZATION] ? virt_get() : &none;
 
 	free(sv->cond_why);
 	sv->cond_why = NULL;
-	if (cond_check(sc, false, virt_get(), what, sizeof(what)) == 0) {
+	if (cond_check(sc, false, vi, what, sizeof(what)) == 0) {
 		if (asprintf(&sv->cond_why, "condition failed: %s", what) < 0)
 			sv->cond_why = NULL;
 		log_info("%s: condition failed: %s; not started", sc->name,
@@ -37,7 +41,7 @@ svcond_start(struct service *sv, char *why, size_t len)
 		sv->run_failed = false;	/* no run: an older failure is past */
 		return 1;
 	}
-	if (cond_check(sc, true, virt_get(), what, sizeof(what)) == 0) {
+	if (cond_check(sc, true, vi, what, sizeof(what)) == 0) {
 		snprintf(why, len, "assert failed: %s", what);
 		/* for status and a waiting start (svlog_failure) */
 		free(sv->fail_why);
