@@ -40,14 +40,15 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/service_reload.c src/spawn_id.c \
              src/probe_conf.c src/svc_conf.c \
              src/probe.c src/ready.c src/service_log.c src/notify.c \
-             src/order.c src/service_order.c src/confline.c src/follow.c
+             src/order.c src/service_order.c src/confline.c src/follow.c \
+             src/listen.c src/sockets.c
 CTL_SRC    = src/guardianctl.c src/ctl_logs.c src/paths.c src/fmt.c src/clock.c \
              src/proto.c
 LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
              src/output.c src/service_policy.c src/fmt.c src/buf.c src/clock.c \
              src/proto.c src/track.c src/track_usage.c src/mainpid.c src/log.c src/env.c \
              src/proctree.c src/state.c src/probe_conf.c src/svc_conf.c \
-             src/order.c src/confline.c src/caps.c
+             src/order.c src/confline.c src/caps.c src/listen.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 # The systemd unit reader (doc/units.md): unit-tested, not in guardiand yet.
@@ -173,7 +174,7 @@ $(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.
 # config.c, conffile.c, keys.c, svc_conf.c, values.c, probe_conf.c, caps.c (and
 # check.c, its host checks);
 # glob() is wrapped to keep include= inside a temp dir.
-FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile confline keys svc_conf values probe_conf order check buf clock env fmt caps)
+FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile confline keys svc_conf values probe_conf order check buf clock env fmt caps listen)
 $(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_CONFIG_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)
