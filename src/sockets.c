@@ -433,6 +433,11 @@ sockets_get(const struct svc_conf *sc, const int **fds, size_t *n,
 	*n = 0;
 	if (sc->listen_stream == NULL && sc->listen_datagram == NULL)
 		return 0;
+	if (config_nwords(sc->listen_stream) + config_nwords(
+	    sc->listen_datagram) > SOCKETS_MAX) {	/* config_svc_check's */
+		snprintf(why, len, "more than %d sockets", SOCKETS_MAX);
+		return -2;
+	}
 	if (set == NULL) {
 		if ((set = set_new(sc, NULL)) == NULL) {
 			snprintf(why, len, "out of memory for its sockets");
