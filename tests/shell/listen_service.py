@@ -6,7 +6,8 @@ OUT.json (its environment's LISTEN_*, and for each descriptor what fstat and
 getsockname say), then answers on every socket: a stream connection gets
 "pid PID fd N\n" and is closed, a datagram gets the same line back.
 
-usage: listen_service.py OUT
+usage: listen_service.py OUT [READY_FD]    (READY_FD: ready = fd:N's, a
+line written to it once the record is made)
 """
 import fcntl
 import json
@@ -49,6 +50,8 @@ info["open"] = sorted(int(x) for x in os.listdir("/proc/self/fd"))
 with open(out + ".json.tmp", "w") as f:
     json.dump(info, f)
 os.rename(out + ".json.tmp", out + ".json")
+if len(sys.argv) > 2:
+    os.write(int(sys.argv[2]), b"ready\n")
 
 while True:
     ready, _, _ = select.select(list(fds.values()), [], [])

@@ -215,6 +215,19 @@ socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/api.sock" || return
 	assertTrue "the file left alone" "[ -f '$T/file.sock' ]"
 }
 
+# ready = fd:N past the sockets: both reach the service.
+test_with_ready_fd() {
+	printf '[service api]\ncommand = %s %s %s 5\nready = fd:5\n' "$PY" "$SERVICE" "$T/api" >"$CONF"
+	printf 'listen_stream = %s\nlisten_datagram = %s\n' "$T/api.sock" "$T/api.dgram" >>"$CONF"
+	start_ready || return
+	wait_run api 1 || return
+	wait_state api up || return
+	assertEquals "LISTEN_FDS" 2 "$(given api .env.LISTEN_FDS)"
+	assertEquals "3 4: the sockets, 5: the readiness pipe, 6: the listing" "0 1 2 3 4 5 6" \
+		"$(given api '.open | map(tostring) | join(" ")')"
+	assertEquals "pid $(pid_n api 1) fd 3" "$(ask "$T/api.sock")"
+}
+
 test_ready_fd_clash_and_bad_addresses_are_config_errors() {
 	sock_conf api "listen_stream = $T/a.sock 8080" 'ready = fd:4' >"$CONF"
 	run "$GUARDIAND" -t -f "$CONF"
