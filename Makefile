@@ -45,7 +45,8 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/unit_map.c src/unit_map_values.c src/unit_map_exec.c \
              src/unit_links.c \
              src/conditions.c src/virt.c src/svcond.c src/tmpfiles.c \
-             src/tmpfiles_run.c
+             src/tmpfiles_run.c \
+             src/listen.c src/sockets.c
 CTL_SRC    = src/guardianctl.c src/ctl_logs.c src/paths.c src/fmt.c src/clock.c \
              src/proto.c
 LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
@@ -53,7 +54,8 @@ LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
              src/proto.c src/track.c src/track_usage.c src/mainpid.c src/log.c src/env.c \
              src/proctree.c src/state.c src/probe_conf.c src/svc_conf.c \
              src/order.c src/confline.c src/caps.c src/conditions.c src/virt.c \
-             src/tmpfiles.c src/tmpfiles_run.c
+             src/tmpfiles.c src/tmpfiles_run.c \
+             src/listen.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 # systemd units (doc/units.md): found, read and mapped onto the key table.
@@ -183,7 +185,7 @@ $(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.
 # check.c, its host checks);
 # glob() is wrapped to keep include= inside a temp dir.
 FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile confline keys svc_conf values probe_conf order check buf clock env fmt caps conditions virt \
-	unit_file unit_parse unit_spec unit_exec unit_map unit_map_values unit_map_exec unit_links log tmpfiles)
+	unit_file unit_parse unit_spec unit_exec unit_map unit_map_values unit_map_exec unit_links log tmpfiles tmpfiles_run listen)
 $(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_CONFIG_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)
@@ -199,7 +201,7 @@ $(FUZZ_B)/fuzz_control: fuzz/fuzz_control.c $(FUZZ_OBJ)
 # directory of the target's.
 FUZZ_UNIT_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,unit_file unit_parse unit_spec unit_exec buf fmt \
 	unit_map unit_map_values unit_map_exec unit_links config conffile confline keys \
-	svc_conf values probe_conf order check clock env caps log)
+	svc_conf values probe_conf order check clock env caps log conditions virt tmpfiles tmpfiles_run listen)
 $(FUZZ_B)/fuzz_unit: fuzz/fuzz_unit.c $(FUZZ_UNIT_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $^ $(PKG_LIBS)

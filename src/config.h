@@ -5,6 +5,8 @@
 #ifndef GUARDIAND_CONFIG_H
 #define GUARDIAND_CONFIG_H
 
+#include <sys/socket.h>
+
 /* ---- config.c ---- */
 
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
@@ -135,6 +137,16 @@ struct svc_conf {
 	bool oom_adj_set;
 	int oom_adj;		/* oom_score_adjust: -1000 to 1000 */
 	struct svc_limit limits[NLIMITS];
+	/* Socket activation (sockets.c): made and held by guardiand, passed
+	 * as descriptors 3, 4... with LISTEN_FDS; streams first, in order. */
+	char **listen_stream;	/* addresses, as listen_parse reads them */
+	char **listen_datagram;
+	char *socket_user;	/* owner of path sockets; NULL: guardiand's */
+	char *socket_group;
+	mode_t socket_mode;	/* of path sockets */
+	char *socket_fdname;	/* LISTEN_FDNAMES; NULL: the service's name */
+	unsigned socket_backlog;
+#define SOCKETS_MAX	64	/* listen_stream and listen_datagram together */
 
 	char *file;		/* where the section starts, for messages */
 	int line;
@@ -235,6 +247,8 @@ enum key_kind {
 	KK_CONDITION,	/* char **, one condition of kind arg per line, as
 			 * written; an empty value empties it */
 	KK_FILENAMES,	/* char **, tmpfiles.d file names (NAME.conf), each once */
+	KK_LISTEN,	/* char **, socket addresses (listen.c); each value
+			 * adds to the list, an empty one empties it */
 };
 
 #define KEY_EMPTY_OK	0x01	/* an empty value is a value, not an error */
@@ -300,6 +314,19 @@ int config_each_word(const char *s, int (*fn)(const char *word, void *arg),
     void *arg, char *bad, size_t badlen);
 int config_parse_exit_set(const char *s, struct exit_set *out, char *bad,
     size_t badlen);
+
+/* ---- listen.c: the addresses of listen_stream and listen_datagram ---- */
+
+/* One address, ready for bind(2). */
+struct listen_addr {
+	int family;		/* AF_UNIX, AF_INET, AF_INET6 */
+	socklen_t len;
+	struct sockaddr_storage sa;
+	bool any;		/* PORT alone: [::]:PORT, else 0.0.0.0:PORT */
+	bool file;		/* a path in the file system */
+};
+int listen_parse(const char *s, struct listen_addr *la, char *err,
+    size_t errlen);
 
 /* ---- caps.c: capabilities of a service ---- */
 

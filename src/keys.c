@@ -8,6 +8,8 @@
  * defaulted. tests/unit/test_keys.c checks the table against the man page,
  * the fuzz dictionary and an every-key config.
  */
+#include <sys/socket.h>
+
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
@@ -21,6 +23,7 @@
 #define DURATION_MAX_MS	(24LL * 60 * 60 * 1000)	/* longest accepted duration */
 #define BACKOFF_MIN_MS	1			/* shortest backoff_initial */
 #define SYSLOG_TAG_MAX	32
+#define SOCKET_FDNAME_MAX 255	/* as sd_listen_fds_with_names(3) */
 
 #define STR(x)		#x
 #define XSTR(x)		STR(x)
@@ -155,6 +158,11 @@ const struct config_key config_keys[] = {
 	  .min = LINE_MAX_MIN, .max = LINE_MAX_MAX,
 	  .hint = "(bytes, " XSTR(LINE_MAX_MIN) " to " XSTR(LINE_MAX_MAX) ")",
 	  .doc = "output lines longer than this are passed on in pieces" },
+	{ "listen_datagram", KK_LISTEN, SVC(listen_datagram),
+	  .flags = KEY_EMPTY_OK,
+	  .doc = "datagram sockets passed to it: /path, @name, PORT, IP:PORT" },
+	{ "listen_stream", KK_LISTEN, SVC(listen_stream), .flags = KEY_EMPTY_OK,
+	  .doc = "stream sockets passed to it: /path, @name, PORT, IP:PORT" },
 	{ "log_lines", KK_UINT, SVC(log_lines), .def = DEF_LOG_LINES,
 	  .max = LOG_LINES_MAX, .hint = "(0 to " XSTR(LOG_LINES_MAX) ")",
 	  .doc = "lines of output kept for guardianctl logs" },
@@ -212,6 +220,21 @@ const struct config_key config_keys[] = {
 	  .def = PRESERVE_NO, .choices = (const char *const[]){ "no", "yes",
 	  "restart", NULL }, .flags = KEY_NO_RESTART,
 	  .doc = "no, yes or restart" },
+	{ "socket_backlog", KK_UINT, SVC(socket_backlog), .def = SOMAXCONN,
+	  .min = 1, .max = INT_MAX, .flags = KEY_NO_RESTART,
+	  .hint = "(a positive integer)",
+	  .doc = "the listen(2) backlog of its stream sockets" },
+	{ "socket_fdname", KK_TAG, SVC(socket_fdname), .max = SOCKET_FDNAME_MAX,
+	  .hint = "(at most " XSTR(SOCKET_FDNAME_MAX) " characters, no blanks, "
+	  "brackets or colons)",
+	  .doc = "the name of its sockets in LISTEN_FDNAMES (default: its name)" },
+	{ "socket_group", KK_GROUP, SVC(socket_group), .flags = KEY_NO_RESTART,
+	  .doc = "the group of its path sockets" },
+	{ "socket_mode", KK_UMASK, SVC(socket_mode), .def = 0666,
+	  .flags = KEY_NO_RESTART,
+	  .doc = "the mode of its path sockets, in octal" },
+	{ "socket_user", KK_STRING, SVC(socket_user), .flags = KEY_NO_RESTART,
+	  .doc = "the owner of its path sockets" },
 	{ "state_directory", KK_RELPATHS, SVC(dirs[SVDIR_STATE]),
 	  .flags = KEY_EMPTY_OK,
 	  .doc = "directories made under /var/lib before each start, never removed" },
@@ -435,6 +458,57 @@ set_words(char ***slot, const char *key, const char *value,
 	return 0;
 }
 
+/* listen_stream = / listen_datagram =: each address, checked, is added
+ * after those set before (a unit's lines, one by one); an empty value
+ * empties the list. An address given twice is an error. */
+static int
+set_listen(char ***slot, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	struct listen_addr la;
+	char **v, **all, e[256];
+	size_t n, have = config_nwords(*slot);
+
+	if (*value == '\0') {
+		config_free_words(*slot);
+		*slot = NULL;
+		return 0;
+	}
+	if (config_split_words(value, &v, err, errlen) < 0)
+		return -1;
+	if ((n = config_nwords(v)) == 0) {
+		config_free_words(v);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool twice = false;
+
+		if (listen_parse(v[i], &la, e, sizeof(e)) < 0) {
+			fmt_err(err, errlen, "invalid %s %s", key, e);
+			config_free_words(v);
+			return -1;
+		}
+		for (size_t j = 0; j < have + i && !twice; j++)
+			twice = strcmp(v[i], j < have ? (*slot)[j] :
+			    v[j - have]) == 0;
+		if (twice) {
+			fmt_err(err, errlen, "%s: \"%s\" is named twice", key,
+			    v[i]);
+			config_free_words(v);
+			return -1;
+		}
+	}
+	if ((all = reallocarray(*slot, have + n + 1, sizeof(char *))) == NULL) {
+		fmt_err(err, errlen, "out of memory");
+		config_free_words(v);
+		return -1;
+	}
+	memcpy(all + have, v, (n + 1) * sizeof(char *));
+	free(v);	/* the words are all's now */
+	*slot = all;
+	return 0;
+}
+
 /* Durations are bounded so that deadlines computed from them never overflow. */
 static int
 set_duration(const struct config_key *k, int64_t *dst, const char *value,
@@ -637,6 +711,8 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 			return -1;
 		}
 		return set_string(slot, value, err, errlen);
+	case KK_LISTEN:
+		return set_listen(slot, k->name, value, err, errlen);
 	case KK_CONDITION:
 		return add_condition(slot, k, value, err, errlen);
 	case KK_FILENAMES:

@@ -546,6 +546,7 @@ service_apply(struct conf *c, char *summary, size_t len)
 
 	for (sc = c->services; sc && !ordered; sc = sc->next)
 		ordered = order_any(sc);
+	sockets_apply(c);	/* kept, made or closed before any start */
 
 	/* Services that left the config stop, and go once down. */
 	for (struct service *sv = services; sv; sv = sv->next) {
@@ -663,6 +664,7 @@ service_free_all(void)
 		service_free(sv);
 	}
 	notify_cleanup();
+	sockets_cleanup();
 }
 
 void

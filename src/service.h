@@ -339,6 +339,18 @@ const char *notify_status(const struct service *sv, bool *reloading,
 void notify_timers(int64_t now);
 int64_t notify_next_deadline(void);
 
+/* ---- sockets.c: socket activation (listen_stream, listen_datagram) ---- */
+
+/* Room for a pid in LISTEN_PID=, which the child fills in. */
+#define SOCKETS_PID_ROOM	"0000000000"
+
+void sockets_apply(const struct conf *c);
+int sockets_get(const struct svc_conf *sc, const int **fds, size_t *n,
+    char *why, size_t len);
+int sockets_env(const struct svc_conf *sc, size_t n, char ***envp);
+size_t sockets_count(const char *name);
+void sockets_cleanup(void);
+
 /* ---- probe.c: one try of a readiness or health check ---- */
 
 typedef void (*probe_done_fn)(void *arg, bool ok, const char *why);

@@ -28,7 +28,7 @@
 /* Which step of the child's recipe failed; sent back on the exec pipe. */
 enum child_step { STEP_DIRECTORY = 1, STEP_GROUPS, STEP_GID, STEP_UID, STEP_EXEC,
 	STEP_NICE, STEP_NNP, STEP_CGROUP, STEP_READY_FD, STEP_CAPS, STEP_OOM,
-	STEP_LIMIT_FIRST };
+	STEP_SOCKETS, STEP_LIMIT_FIRST };
 
 struct child_err {
 	int step;
@@ -109,40 +109,73 @@ struct child_args {
 	int outfd, errout;	/* become 1 and 2 */
 	int procs_fd;		/* its cgroup's cgroup.procs, or -1 */
 	int keep_fd, keep_as;	/* ready = fd:N: keep_fd becomes N; -1 none */
+	const int *sockfds;	/* listen_*: they become 3, 4... */
+	int nsock;
 };
 
-/* In the child: WATCHDOG_PID= gets its own pid (async-signal-safe). */
+/* In the child: WATCHDOG_PID= or LISTEN_PID= (key) gets its own pid
+ * (async-signal-safe). */
 static void
-set_watchdog_pid(char **envp)
+set_env_pid(char **envp, const char *key)
 {
-	static const char key[] = "WATCHDOG_PID=";
+	size_t klen = strlen(key);
 	char digits[16];
 	long pid = (long)getpid();
 	int n = 0;
 
 	for (; envp && *envp; envp++) {
-		if (strncmp(*envp, key, sizeof(key) - 1) != 0)
+		if (strncmp(*envp, key, klen) != 0)
 			continue;
 		do
 			digits[n++] = (char)('0' + pid % 10);
 		while ((pid /= 10) > 0 && n < 10);
 		for (int i = 0; i < n; i++)
-			(*envp)[sizeof(key) - 1 + i] = digits[n - 1 - i];
-		(*envp)[sizeof(key) - 1 + n] = '\0';
+			(*envp)[klen + i] = digits[n - 1 - i];
+		(*envp)[klen + n] = '\0';
 		return;
 	}
 }
 
-/* In the child: closes every descriptor from 3 up but a and b (-1: none). */
+/* In the child: the sockets become 3, 4...; the report pipe and the
+ * readiness pipe move above them first, so that no dup2 lands on a
+ * descriptor still needed. -1 with errno. */
+static int
+place_sockets(const struct child_args *a, int *errfd, int *keep_fd)
+{
+	int base = 3 + a->nsock, tmp[SOCKETS_MAX], fd;
+
+	if (a->keep_fd >= 0 && a->keep_as >= base)
+		base = a->keep_as + 1;
+	if (*errfd < base) {
+		if ((fd = fcntl(*errfd, F_DUPFD_CLOEXEC, base)) < 0)
+			return -1;
+		*errfd = fd;
+	}
+	if (*keep_fd >= 0 && *keep_fd < base) {
+		if ((fd = fcntl(*keep_fd, F_DUPFD_CLOEXEC, base)) < 0)
+			return -1;
+		*keep_fd = fd;
+	}
+	for (int i = 0; i < a->nsock; i++)
+		if ((tmp[i] = fcntl(a->sockfds[i], F_DUPFD_CLOEXEC, base)) < 0)
+			return -1;
+	for (int i = 0; i < a->nsock; i++)	/* dup2: open across exec */
+		if (dup2(tmp[i], 3 + i) < 0)
+			return -1;
+	return 0;
+}
+
+/* In the child: closes every descriptor from first up but a and b (-1:
+ * none). */
 static void
-close_others(int a, int b)
+close_others(int first, int a, int b)
 {
 	int lo = a < b ? a : b, hi = a < b ? b : a;
 
-	if (lo < 3)
+	if (lo < first)
 		lo = hi;
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
+	if (lo > first)
+		close_range((unsigned)first, (unsigned)lo - 1, 0);
 	if (hi > lo + 1)
 		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
 	close_range((unsigned)hi + 1, ~0U, 0);
@@ -154,11 +187,13 @@ child(const struct child_args *a)
 {
 	const struct svc_conf *sc = a->sc;
 	const struct ident *id = a->id;
-	int null, step, errfd = a->errfd;
+	int null, step, errfd = a->errfd, keep_fd = a->keep_fd;
 
 	child_envp = a->envp;
 	if (sc->watchdog_ms > 0)
-		set_watchdog_pid(a->envp);
+		set_env_pid(a->envp, "WATCHDOG_PID=");
+	if (a->nsock > 0)
+		set_env_pid(a->envp, "LISTEN_PID=");
 	/* Into the service's cgroup first, so that nothing it starts escapes,
 	 * and while the credentials still allow the write. */
 	if (a->procs_fd >= 0 && track_join(a->procs_fd) < 0)
@@ -170,17 +205,20 @@ child(const struct child_args *a)
 	if (null < 0 || dup2(null, 0) < 0 || dup2(a->outfd, 1) < 0 ||
 	    dup2(a->errout, 2) < 0)
 		child_fail(errfd, STEP_EXEC);
+	/* listen_*: the sockets become 3, 4... (open across exec). */
+	if (a->nsock > 0 && place_sockets(a, &errfd, &keep_fd) < 0)
+		child_fail(errfd, STEP_SOCKETS);
 	/* ready = fd:N: the readiness pipe becomes N (open across exec). */
-	if (a->keep_fd >= 0) {
+	if (keep_fd >= 0) {
 		if (errfd == a->keep_as &&
 		    (errfd = fcntl(errfd, F_DUPFD_CLOEXEC, a->keep_as + 1)) < 0)
 			child_fail(a->errfd, STEP_EXEC);
-		if (dup2(a->keep_fd, a->keep_as) < 0)
+		if (dup2(keep_fd, a->keep_as) < 0)
 			child_fail(errfd, STEP_READY_FD);
 	}
 	/* Whatever else is open (inherited by a foreground guardiand) must
 	 * not reach the service; errfd closes itself at exec. */
-	close_others(errfd, a->keep_fd >= 0 ? a->keep_as : -1);
+	close_others(3 + a->nsock, errfd, keep_fd >= 0 ? a->keep_as : -1);
 	umask(sc->umask);
 	if (have_child_nofile)
 		setrlimit(RLIMIT_NOFILE, &child_nofile);
@@ -252,6 +290,9 @@ step_message(const struct svc_conf *sc, const char *cg_rel, int step,
 		break;
 	case STEP_EXEC:
 		snprintf(buf, len, "cannot execute %s", sc->argv[0]);
+		break;
+	case STEP_SOCKETS:
+		snprintf(buf, len, "cannot pass its sockets");
 		break;
 	case STEP_READY_FD:
 		snprintf(buf, len, "cannot open its readiness descriptor %d",
@@ -336,11 +377,15 @@ spawn_start(struct service *sv, char *why, size_t len)
 	const char *search;
 	struct ident id;
 	char **envp = NULL;
+	const int *sockfds;
+	size_t nsock;
 	sigset_t all, old;
 	pid_t pid;
 	int r;
 
 	sv->exec_errno = 0;
+	if ((r = sockets_get(sc, &sockfds, &nsock, why, len)) < 0)
+		return r;
 	if ((r = spawn_ident_resolve(sc, &id, why, len)) < 0)
 		return r;
 	if ((r = svdirs_make(sc, id.set ? id.uid : geteuid(), id.set ? id.gid :
@@ -350,6 +395,10 @@ spawn_start(struct service *sv, char *why, size_t len)
 	}
 	if ((envp = spawn_env(sc, &id, sv->notify_path, 0)) == NULL)
 		goto fail;
+	if (sockets_env(sc, nsock, &envp) < 0) {
+		log_warnx("%s: out of memory", sc->name);
+		goto fail;
+	}
 	snprintf(prog, sizeof(prog), "%s", sc->argv[0]);
 	if (strchr(sc->argv[0], '/') == NULL) {
 		search = check_search_path(sc, envp, &unused);
@@ -381,7 +430,7 @@ spawn_start(struct service *sv, char *why, size_t len)
 	{
 		struct child_args ca = { sc, prog, sc->argv, &id, envp, ep[1],
 		    op[1], eo[1], sv->cg ? sv->cg->procs_fd : -1,
-		    sv->ready_wfd, sc->ready.fd };
+		    sv->ready_wfd, sc->ready.fd, sockfds, (int)nsock };
 
 		pid = fork();
 		if (pid == 0)
@@ -457,7 +506,8 @@ spawn_check(const struct service *sv, char *const *argv, int outfd,
 	sigprocmask(SIG_SETMASK, &all, &old);
 	{
 		struct child_args ca = { sc, argv[0], argv, &id, envp, ep[1],
-		    outfd, outfd, sv->cg ? sv->cg->procs_fd : -1, -1, -1 };
+		    outfd, outfd, sv->cg ? sv->cg->procs_fd : -1, -1, -1, NULL,
+		    0 };
 
 		pid = fork();
 		if (pid == 0)

@@ -83,6 +83,7 @@ key_free(const struct config_key *k, void *base)
 	case KK_ENV_FILE:
 	case KK_CONDITION:
 	case KK_FILENAMES:
+	case KK_LISTEN:
 		config_free_words(*(char ***)slot);
 		break;
 	case KK_PROBE:
@@ -136,6 +137,30 @@ config_free(struct conf *c)
 	free(c);
 }
 
+/* Socket activation: at most SOCKETS_MAX sockets, and ready = fd:N must
+ * not be one of their descriptors (3 and up). */
+static int
+sockets_check(const struct svc_conf *sc, char *err, size_t errlen)
+{
+	size_t n = config_nwords(sc->listen_stream) +
+	    config_nwords(sc->listen_datagram);
+
+	if (n > SOCKETS_MAX) {
+		fmt_err(err, errlen, "service \"%s\": %zu sockets in "
+		    "listen_stream and listen_datagram; at most %d", sc->name, n,
+		    SOCKETS_MAX);
+		return -1;
+	}
+	if (sc->ready.kind == PROBE_FD && n > 0 && sc->ready.fd >= 3 &&
+	    (size_t)sc->ready.fd < 3 + n) {
+		fmt_err(err, errlen, "service \"%s\": ready = fd:%d is one of "
+		    "the descriptors of its listen_stream/listen_datagram "
+		    "sockets (3 to %zu)", sc->name, sc->ready.fd, 2 + n);
+		return -1;
+	}
+	return 0;
+}
+
 /* The checks that depend on several keys, which may come in any order. */
 int
 config_svc_check(const struct svc_conf *sc, char *err, size_t errlen)
@@ -160,6 +185,8 @@ config_svc_check(const struct svc_conf *sc, char *err, size_t errlen)
 		    "the descriptor)", sc->name);
 		return -1;
 	}
+	if (sockets_check(sc, err, errlen) < 0)
+		return -1;
 	if (sc->watchdog_ms > 0 && sc->ready.kind != PROBE_NOTIFY) {
 		fmt_err(err, errlen, "service \"%s\": watchdog is for "
 		    "ready = notify (WATCHDOG=1 comes over NOTIFY_SOCKET)",
@@ -297,6 +324,7 @@ key_equal(const struct config_key *k, const struct svc_conf *a,
 		    *(const char *const *)y : b->name, NULL);
 	case KK_CONDITION:
 	case KK_ENV_FILE:	/* in order: a later one wins */
+	case KK_LISTEN:		/* in order: the descriptors' order */
 		return words_equal(*(char *const *const *)x,
 		    *(char *const *const *)y);
 	case KK_INT:
