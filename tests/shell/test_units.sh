@@ -136,6 +136,34 @@ test_units_enabled_run_in_their_order() {
 	wait_state second up || return
 }
 
+# A unit with an enabled .socket (docker.socket's way): guardiand makes the
+# socket and passes it as fd 3, named as systemd names it.
+test_a_socket_unit_passes_its_socket() {
+	cat >"$U/act.socket" <<-UNIT
+	[Socket]
+	ListenStream=$T/act.sock
+	SocketMode=0600
+	[Install]
+	WantedBy=sockets.target
+	UNIT
+	cat >"$U/act.service" <<-UNIT
+	[Service]
+	ExecStart=$PY $TOP_DIR/tests/shell/listen_service.py $T/act
+	UNIT
+	mkdir "$U/sockets.target.wants"
+	ln -s ../act.socket "$U/sockets.target.wants/act.socket"
+	printf '[service act]\nunit = act.service\n' >"$CONF"
+	start_ready || return
+	wait_for "the service's record" "$WAIT" test -s "$T/act.json" || return
+	assertEquals "LISTEN_FDNAMES" "act.socket" \
+		"$(jq -r '.env.LISTEN_FDNAMES' "$T/act.json")"
+	assertEquals "LISTEN_FDS" 1 "$(jq -r '.env.LISTEN_FDS' "$T/act.json")"
+	assertEquals "the socket's mode" 600 "$(stat -c %a "$T/act.sock")"
+	run timeout 20 "$PY" "$TOP_DIR/tests/shell/listen_client.py" "$T/act.sock"
+	assertEquals "answered on the passed socket: $ERR" 0 "$RC"
+	assertContains "$OUT" "fd 3"
+}
+
 test_refused_and_missing_units_are_errors_at_their_line() {
 	printf '[Service]\nExecStart=/bin/true\nDynamicUser=yes\n' >"$U/dyn.service"
 	printf '[service ok]\ncommand = /bin/true\n\n[service d]\nunit = dyn\n' >"$CONF"

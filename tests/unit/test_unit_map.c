@@ -374,6 +374,48 @@ test_units_enabled(void)
 	config_free(c);
 }
 
+/* The sockets of an enabled .socket unit (Accept=no) go to its service,
+ * named as systemd names them; Accept=yes named by Sockets= is refused. */
+static void
+test_socket_unit(void)
+{
+	char path[PATH_MAX + 32], dir[PATH_MAX];
+	struct conf *c;
+	struct svc_conf *sc;
+
+	snprintf(path, sizeof(path), "%s/sa.service", t_units);
+	put(path, "[Service]\nExecStart=/bin/true\n");
+	snprintf(path, sizeof(path), "%s/sa.socket", t_units);
+	put(path, "[Socket]\nListenStream=/run/sa.sock\nListenStream=8080\n"
+	    "ListenDatagram=127.0.0.1:5353\nSocketMode=0600\n"
+	    "[Install]\nWantedBy=sockets.target\n");
+	/* not enabled: systemd would not have it open */
+	sc = load_one(&c, "[service sa]\nunit = sa\n", t_units);
+	CHECK(sc != NULL && sc->listen_stream == NULL);
+	config_free(c);
+	snprintf(dir, sizeof(dir), "%s/sockets.target.wants", t_units);
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/sa.socket", dir);
+	CHECK(symlink("../sa.socket", path) == 0);
+	sc = load_one(&c, "[service sa]\nunit = sa\n", t_units);
+	if (sc == NULL)
+		return;
+	CHECK_STR(joined(sc->listen_stream), "/run/sa.sock 8080");
+	CHECK_STR(joined(sc->listen_datagram), "127.0.0.1:5353");
+	CHECK_INT(sc->socket_mode, 0600);
+	CHECK_STR(sc->socket_fdname, "sa.socket");
+	config_free(c);
+
+	snprintf(path, sizeof(path), "%s/acc.socket", t_units);
+	put(path, "[Socket]\nListenStream=22\nAccept=yes\n");
+	snprintf(path, sizeof(path), "%s/acc.service", t_units);
+	put(path, "[Service]\nExecStart=/bin/true\nSockets=acc.socket\n");
+	c = load("[service a]\nunit = acc\n", t_units);
+	CHECK(c == NULL);
+	CHECK(strstr(t_msgs, "acc.socket:3: Accept=yes: Accept=yes (a process "
+	    "per connection) is not supported") != NULL);
+}
+
 static void
 rm_tree(const char *dir)
 {
@@ -406,6 +448,7 @@ main(void)
 	RUN(test_errors);
 	RUN(test_links);
 	RUN(test_units_enabled);
+	RUN(test_socket_unit);
 	rm_tree(t_dir);
 	T_END();
 }
