@@ -48,6 +48,47 @@ spawn_set_nofile(const struct rlimit *rl)
 	have_child_nofile = true;
 }
 
+/* In the child: a note about the start on the service's stderr, which
+ * its log shows with its name. */
+static void
+child_note(const char *key, const char *what)
+{
+	char msg[160];
+	int n = snprintf(msg, sizeof(msg), "guardiand: %s: %s\n", key, what);
+
+	if (n > 0)
+		(void)!write(STDERR_FILENO, msg, (size_t)n < sizeof(msg) ?
+		    (size_t)n : sizeof(msg) - 1);
+}
+
+/*
+ * setrlimit(), or, where raising the hard limit is not permitted (no
+ * CAP_SYS_RESOURCE, as in containers), the closest limits that are, as
+ * systemd's setrlimit_closest() does, and a note saying so.
+ */
+static int
+set_limit_closest(int res, const struct rlimit *rl, const char *key)
+{
+	struct rlimit cur, fixed;
+
+	if (setrlimit(res, rl) == 0)
+		return 0;
+	if (errno != EPERM || getrlimit(res, &cur) < 0 ||
+	    cur.rlim_max == RLIM_INFINITY) {
+		errno = EPERM;
+		return -1;
+	}
+	fixed.rlim_cur = rl->rlim_cur < cur.rlim_max ? rl->rlim_cur :
+	    cur.rlim_max;
+	fixed.rlim_max = rl->rlim_max < cur.rlim_max ? rl->rlim_max :
+	    cur.rlim_max;
+	if (setrlimit(res, &fixed) < 0)
+		return -1;
+	child_note(key, "the hard limit cannot be raised here: lowered to "
+	    "what it is");
+	return 0;
+}
+
 /* In the child: resource limits and priority, while still root. */
 static int
 set_limits(const struct svc_conf *sc, int *step)
@@ -61,7 +102,8 @@ set_limits(const struct svc_conf *sc, int *step)
 		    (rlim_t)sc->limits[i].soft;
 		rl.rlim_max = sc->limits[i].hard == UINT64_MAX ? RLIM_INFINITY :
 		    (rlim_t)sc->limits[i].hard;
-		if (setrlimit(config_limit_resource(i), &rl) < 0) {
+		if (set_limit_closest(config_limit_resource(i), &rl,
+		    config_limit_name(i)) < 0) {
 			*step = STEP_LIMIT_FIRST + i;
 			return -1;
 		}
@@ -76,10 +118,17 @@ set_limits(const struct svc_conf *sc, int *step)
 
 		if ((fd = open("/proc/self/oom_score_adj", O_WRONLY |
 		    O_CLOEXEC)) < 0 || write(fd, v, (size_t)n) != n) {
-			*step = STEP_OOM;
-			return -1;
+			/* systemd's rule: without the privilege (a container),
+			 * said and ignored */
+			if (errno != EACCES && errno != EPERM) {
+				*step = STEP_OOM;
+				return -1;
+			}
+			child_note("oom_score_adjust", "not permitted here, "
+			    "ignored");
 		}
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 	}
 	return 0;
 }

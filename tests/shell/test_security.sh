@@ -327,6 +327,30 @@ test_limits_nice_nnp_umask_oom() {
 		"$(cat "/proc/$DPID/oom_score_adj")" "$(cat "/proc/$q/oom_score_adj")"
 }
 
+# Limits above the hard one and a lower oom_score_adj, which root without
+# CAP_SYS_RESOURCE (a container) may not set: as systemd does, the limit
+# is the closest permitted and the oom_score_adj is ignored, each said in
+# the service's log, and the service runs. With the privilege, both are
+# exactly as asked.
+test_limits_above_what_is_permitted_are_the_closest() {
+	sleep_svc big 'limit_nofile = infinity' 'oom_score_adjust = -999' >"$CONF"
+	start_fg
+	wait_sleep big || return
+	local p=$SPID hard
+	hard=$(limit_of "$DPID" 'Max open files')
+	hard=${hard#* }
+	if [ "$(limit_of "$p" 'Max open files')" = "unlimited unlimited" ]; then
+		assertEquals "asked, and permitted: -999" -999 "$(cat "/proc/$p/oom_score_adj")"
+	else
+		assertEquals "the closest: guardiand's own hard limit" "$hard $hard" \
+			"$(limit_of "$p" 'Max open files')"
+		wait_log "big\\[$p\\]: guardiand: limit_nofile: the hard limit cannot be raised here" || return
+		if [ "$(cat "/proc/$p/oom_score_adj")" != -999 ]; then
+			wait_log "big\\[$p\\]: guardiand: oom_score_adjust: not permitted here, ignored" || return
+		fi
+	fi
+}
+
 # capabilities = (AmbientCapabilities=): a service run as nobody keeps
 # CAP_NET_BIND_SERVICE, and binds a port under 1024 with it (caddy's :80);
 # without it the bind is refused. capability_bounding_set cuts what even a
