@@ -43,7 +43,7 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/order.c src/service_order.c src/confline.c src/follow.c \
              src/unit_file.c src/unit_parse.c src/unit_spec.c src/unit_exec.c \
              src/unit_map.c src/unit_map_values.c src/unit_map_exec.c \
-             src/unit_links.c \
+             src/unit_links.c src/unit_map_put.c src/unit_enable.c \
              src/conditions.c src/virt.c src/svcond.c src/tmpfiles.c \
              src/tmpfiles_run.c \
              src/listen.c src/sockets.c
@@ -61,7 +61,7 @@ UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 # systemd units (doc/units.md): found, read and mapped onto the key table.
 LIB_SRC   += src/unit_file.c src/unit_parse.c src/unit_spec.c src/unit_exec.c \
              src/unit_map.c src/unit_map_values.c src/unit_map_exec.c \
-             src/unit_links.c
+             src/unit_links.c src/unit_map_put.c src/unit_enable.c
 
 all: $(B)/guardiand $(B)/guardianctl
 
@@ -185,7 +185,7 @@ $(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.
 # check.c, its host checks);
 # glob() is wrapped to keep include= inside a temp dir.
 FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile confline keys svc_conf values probe_conf order check buf clock env fmt caps conditions virt \
-	unit_file unit_parse unit_spec unit_exec unit_map unit_map_values unit_map_exec unit_links log tmpfiles tmpfiles_run listen)
+	unit_file unit_parse unit_spec unit_exec unit_map unit_map_values unit_map_exec unit_links unit_map_put unit_enable log tmpfiles tmpfiles_run listen)
 $(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_CONFIG_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)
@@ -200,7 +200,7 @@ $(FUZZ_B)/fuzz_control: fuzz/fuzz_control.c $(FUZZ_OBJ)
 # unit_links.c, with the config's objects); unit_load() only in a private
 # directory of the target's.
 FUZZ_UNIT_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,unit_file unit_parse unit_spec unit_exec buf fmt \
-	unit_map unit_map_values unit_map_exec unit_links config conffile confline keys \
+	unit_map unit_map_values unit_map_exec unit_links unit_map_put unit_enable config conffile confline keys \
 	svc_conf values probe_conf order check clock env caps log conditions virt tmpfiles tmpfiles_run listen)
 $(FUZZ_B)/fuzz_unit: fuzz/fuzz_unit.c $(FUZZ_UNIT_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \

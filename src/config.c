@@ -665,7 +665,7 @@ config_load(const char *path, config_err_fn errfn, void *arg)
 	free(p.val.s);
 	free(p.key);
 	if (p.nerrors == 0 && p.conf->units == 1)
-		unit_map_enabled(p.conf, &p.links);
+		unit_map_enabled(p.conf, config_check_host, &p.links);
 	if (p.nerrors == 0 &&
 	    unit_map_links(p.conf, p.links, order, sizeof(order)) == -1)
 		perr(&p, 0, "%s", order);

@@ -348,8 +348,6 @@ int config_add_env(char ***env, const char *value, char *err, size_t errlen);
  * "export ", quoting as systemd's EnvironmentFile= reads it: a superset
  * of one sh word; no expansion) into a NULL-terminated list (env.c). */
 char **config_read_env_file(const char *path, char *err, size_t errlen);
-/* "KEY=..." with KEY a shell identifier. */
-bool config_valid_env_entry(const char *s);
 bool config_valid_name(const char *name);
 
 /* ---- check.c ---- */

@@ -59,6 +59,27 @@ env_putf(char ***envp, size_t *n, const char *key, const char *value)
 	return r;
 }
 
+/* KEY must be a shell identifier, or some programs could never read it. */
+bool
+env_valid_entry(const char *s)
+{
+	const char *p = s;
+
+	if (!isalpha((unsigned char)*p) && *p != '_')
+		return false;
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
+	return *p == '=';
+}
+
+static void
+env_free(char **env)
+{
+	for (char **e = env; e && *e; e++)
+		free(*e);
+	free(env);
+}
+
 /*
  * The value of an environment file line as systemd reads it (its
  * env-file.c), a superset of one sh word: quotes removed, a backslash
@@ -163,7 +184,7 @@ config_read_env_file(const char *path, char *err, size_t errlen)
 			    lineno);
 			goto fail;
 		}
-		if (!config_valid_env_entry(b.s))
+		if (!env_valid_entry(b.s))
 			goto bad;
 		if (env_put(&env, &n, b.s) == -1)
 			goto nomem;
@@ -181,6 +202,6 @@ fail:
 	free(b.s);
 	free(line);
 	fclose(fp);
-	config_free_words(env);
+	env_free(env);
 	return NULL;
 }

@@ -254,6 +254,8 @@ void state_reap_survivors(void);
  * KEY; the string is copied. 0, or -1 out of memory. */
 int env_put(char ***envp, size_t *n, const char *kv);
 int env_putf(char ***envp, size_t *n, const char *key, const char *value);
+/* "KEY=..." with KEY a shell identifier. */
+bool env_valid_entry(const char *s);
 
 /* ---- virt.c: the virtualization guardiand runs under ---- */
 

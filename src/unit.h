@@ -150,8 +150,10 @@ int unit_map_service(struct svc_conf *sc, const int *given,
 int unit_map_unit(struct svc_conf *sc, struct unit *u, const int *given,
     struct unit_links **links, char *err, size_t errlen);
 /* units = enabled: adds a service for each unit enabled for
- * multi-user.target that no section runs. */
-int unit_map_enabled(struct conf *c, struct unit_links **links);
+ * multi-user.target that no section runs (check_host: and whose program
+ * and user are there). */
+int unit_map_enabled(struct conf *c, bool check_host,
+    struct unit_links **links);
 /* After=, Before=, Requires= between the services of c; 0 or -1, err. */
 int unit_map_links(struct conf *c, struct unit_links *links, char *err,
     size_t errlen);

@@ -221,57 +221,6 @@ directive_find(const char *section, const char *name)
 	return NULL;
 }
 
-/* The unit's error, "file:line: Key=value: why"; the first one is kept. */
-void
-umap_fail(struct map *m, const struct unit_value *v, const char *fmt, ...)
-{
-	char why[MAP_MSG_MAX];
-	va_list ap;
-
-	if (m->failed)
-		return;
-	m->failed = true;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	if (v != NULL)
-		snprintf(m->err, m->errlen, "%s:%u: %s=%.*s: %s", v->file,
-		    v->line, v->key, UNIT_QUOTE_MAX, v->value, why);
-	else
-		snprintf(m->err, m->errlen, "%s: %s", m->u->path, why);
-}
-
-/*
- * Sets key to value as if the section said so, unless the section did; a
- * key this build does not have leaves the directive not honoured.
- */
-int
-umap_put(struct map *m, const struct unit_value *v, const char *key,
-    const char *value)
-{
-	const struct config_key *k = config_key_find(key, KEY_SERVICE);
-	char err[MAP_MSG_MAX];
-
-	if (k == NULL) {
-		if (buf_printf(&m->unknown, "%s%s", m->unknown.len ? ", " : "",
-		    v->key) == -1)
-			umap_fail(m, v, "out of memory");
-		return 0;
-	}
-	if (m->given != NULL && m->given[k - config_keys] != 0) {
-		log_debug("%s: %s=%s: not applied, the section sets %s",
-		    m->sc->name, v->key, v->value, key);
-		return 0;
-	}
-	if (config_key_set(k, m->sc, value, err, sizeof(err)) == -1) {
-		umap_fail(m, v, "%s = %s: %s", key, value, err);
-		return -1;
-	}
-	log_debug("%s: %s=%s -> %s = %s", m->sc->name, v->key, v->value, key,
-	    value);
-	return 0;
-}
-
 /* LimitNOFILE: limit_nofile, StateDirectoryMode: state_directory_mode. */
 static void
 snake_case(const char *name, char *out, size_t len)

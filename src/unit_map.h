@@ -1,8 +1,10 @@
 /*
  * unit_map.h: what the mapping of a unit onto a service shares between its
- * files (unit_map.c: the directives; unit_map_exec.c: Exec lines;
- * unit_links.c: unit directories, sockets, links between units, units =
- * enabled). Only they include it.
+ * files, each layer using only those below it: unit_map_put.c (setting a
+ * key, errors, quoting, the unit directories); unit_map_values.c and
+ * unit_map_exec.c (values, Exec lines); unit_links.c (sockets, tmpfiles,
+ * links between units); unit_map.c (the table of directives, a unit onto a
+ * service); unit_enable.c (units = enabled). Only they include it.
  */
 #ifndef GUARDIAND_UNIT_MAP_H
 #define GUARDIAND_UNIT_MAP_H
@@ -32,10 +34,14 @@ struct unit_links {
 	struct unit_links *next;
 };
 
+/* unit_map_put.c */
 void umap_fail(struct map *m, const struct unit_value *v, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
 int umap_put(struct map *m, const struct unit_value *v, const char *key,
     const char *value);
+int umap_sh_word(struct buf *b, const char *w);
+char **umap_dirs(void);
+bool umap_suffix(const char *s, const char *suffix);
 
 /* unit_map_values.c: one directive each, or a value of one */
 int umap_put_duration(struct map *m, const struct unit_value *v,
@@ -60,15 +66,12 @@ int umap_output(struct map *m, const struct unit_value *v,
     const char *value);
 
 /* unit_map_exec.c */
-int umap_sh_word(struct buf *b, const char *w);
 int umap_exec_start(struct map *m, const struct unit_value *v,
     const char *value);
 int umap_reload(struct map *m, const struct unit_value *v, const char *value);
 int umap_exec(struct map *m, const struct unit_value *v, const char *key);
 
 /* unit_links.c */
-char **umap_dirs(void);
-bool umap_suffix(const char *s, const char *suffix);
 void umap_keep_links(struct map *m, const int *given);
 void umap_socket(struct map *m, char **dirs);
 void umap_tmpfiles(struct map *m);

@@ -21,27 +21,6 @@
 #include "guardiand.h"
 #include "unit_map.h"
 
-/* One word for sh and for guardiand's splitter alike (values.c): single
- * quotes where needed; the $MAINPID marker as "$MAINPID", for sh. */
-int
-umap_sh_word(struct buf *b, const char *w)
-{
-	if (*w != '\0' && strpbrk(w, " \t'\"\\$`;&|<>()*?[]{}~#\x01") == NULL)
-		return buf_add(b, w, strlen(w));
-	if (strcmp(w, "\x01") == 0)
-		return buf_add(b, "\"$MAINPID\"", 10);
-	if (buf_addc(b, '\'') == -1)
-		return -1;
-	for (; *w; w++) {
-		int r = *w == '\x01' ? buf_add(b, "'\"$MAINPID\"'", 12) :
-		    *w == '\'' ? buf_add(b, "'\\''", 4) : buf_addc(b, *w);
-
-		if (r == -1)
-			return -1;
-	}
-	return buf_addc(b, '\'');
-}
-
 /*
  * One command of an Exec line, its words as sh reads them (sh_word), into
  * b; *runtime: it needs $MAINPID, known only when it runs. $VAR and ${VAR}

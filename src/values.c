@@ -355,19 +355,6 @@ config_fmt_duration(int64_t ms, char *buf, size_t len)
 	return buf;
 }
 
-/* KEY must be a shell identifier, or some programs could never read it. */
-bool
-config_valid_env_entry(const char *s)
-{
-	const char *p = s;
-
-	if (!isalpha((unsigned char)*p) && *p != '_')
-		return false;
-	while (isalnum((unsigned char)*p) || *p == '_')
-		p++;
-	return *p == '=';
-}
-
 /* Adds KEY=VALUE entries; a KEY given again replaces the earlier entry in place. */
 int
 config_add_env(char ***envp, const char *value, char *err, size_t errlen)
@@ -380,7 +367,7 @@ config_add_env(char ***envp, const char *value, char *err, size_t errlen)
 		return -1;
 	nw = (size_t)r;
 	for (i = 0; i < nw; i++) {
-		if (!config_valid_env_entry(words[i])) {
+		if (!env_valid_entry(words[i])) {
 			fmt_err(err, errlen,
 			    "invalid environment entry \"%s\" (expected KEY=VALUE)",
 			    words[i]);
