@@ -37,7 +37,9 @@ status_ready(struct buf *b, const struct service *sv)
 	const char *text = notify_status(sv, &reloading, &stopping);
 	const char *why = "";
 
-	if (sv->state == SV_STARTING || hf > 0)
+	if (svctl_info(sv)[0] != '\0')
+		why = svctl_info(sv);	/* a control process runs */
+	else if (sv->state == SV_STARTING || hf > 0)
 		why = ready_why(sv);
 	else if (sv->run_failed && sv->fail_why &&
 	    (sv->state == SV_BACKOFF || sv->state == SV_FATAL ||

@@ -90,6 +90,10 @@ const struct config_key config_keys[] = {
 	  .doc = "how long a run must last to reset the backoff" },
 	{ "include", KK_INCLUDE, KEY_MAIN, 0, 0,
 	  .doc = "more files to read, by glob pattern" },
+	{ "kill_mode", KK_CHOICE, SVC(kill_mode), .def = KILL_CGROUP,
+	  .choices = (const char *const[]){ "control-group", "mixed",
+	  "process", "none", NULL }, .flags = KEY_NO_RESTART,
+	  .doc = "control-group, mixed, process or none" },
 	{ "limit_as", KK_LIMIT, SVC(limits[LIM_AS]), .arg = LIM_AS,
 	  .doc = "RLIMIT_AS: the size of the address space" },
 	{ "limit_core", KK_LIMIT, SVC(limits[LIM_CORE]), .arg = LIM_CORE,
@@ -142,6 +146,8 @@ const struct config_key config_keys[] = {
 	{ "reload_signal", KK_SIGNAL, SVC(reload_signal),
 	  .flags = KEY_NO_RESTART,
 	  .doc = "what guardianctl reload NAME sends to the main process" },
+	{ "remain_after_exit", KK_BOOL, SVC(remain_after_exit),
+	  .doc = "type = oneshot: up after its command exited 0" },
 	{ "requires", KK_NAMES, SVC(requires),
 	  .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
 	  .doc = "as after, and it does not run while one of them is down" },
@@ -164,6 +170,13 @@ const struct config_key config_keys[] = {
 	  .def = PRESERVE_NO, .choices = (const char *const[]){ "no", "yes",
 	  "restart", NULL }, .flags = KEY_NO_RESTART,
 	  .doc = "no, yes or restart" },
+	{ "send_sigkill", KK_BOOL, SVC(send_sigkill), .def = 1,
+	  .flags = KEY_NO_RESTART,
+	  .doc = "whether a stop sends SIGKILL after stop_timeout" },
+	{ "start_post", KK_COMMANDS, SVC(start_post), .flags = KEY_EMPTY_OK,
+	  .doc = "commands run once it is ready, before it is up" },
+	{ "start_pre", KK_COMMANDS, SVC(start_pre), .flags = KEY_EMPTY_OK,
+	  .doc = "commands run before command, each must exit 0" },
 	{ "status_group", KK_GROUP, MAIN(status_group),
 	  .doc = "a group that may use the read-only guardianctl commands" },
 	{ "stderr", KK_OUTPUT, SVC(out[1]), .def = OUT_SYSLOG,
@@ -176,6 +189,10 @@ const struct config_key config_keys[] = {
 	{ "stdout_priority", KK_PRIORITY, SVC(out[0].priority),
 	  .def = LOG_INFO,
 	  .doc = "the syslog priority of standard output" },
+	{ "stop_command", KK_COMMANDS, SVC(stop_cmds), .flags = KEY_EMPTY_OK,
+	  .doc = "commands a stop runs first, with MAINPID" },
+	{ "stop_post", KK_COMMANDS, SVC(stop_post), .flags = KEY_EMPTY_OK,
+	  .doc = "commands run once it is down" },
 	{ "stop_signal", KK_SIGNAL, SVC(stop_signal), .def = SIGTERM,
 	  .doc = "the signal that asks the service to stop" },
 	{ "stop_timeout", KK_DURATION, SVC(stop_timeout_ms),
@@ -197,8 +214,8 @@ const struct config_key config_keys[] = {
 	  "brackets or colons)",
 	  .doc = "the tag of the service's lines (default: its name)" },
 	{ "type", KK_CHOICE, SVC(type), .def = TYPE_SIMPLE,
-	  .choices = (const char *const[]){ "simple", "forking", NULL },
-	  .doc = "simple or forking" },
+	  .choices = (const char *const[]){ "simple", "forking", "oneshot",
+	  NULL }, .doc = "simple, forking or oneshot" },
 	{ "umask", KK_UMASK, SVC(umask), .def = DEF_UMASK,
 	  .doc = "the umask the service starts with" },
 	{ "user", KK_STRING, SVC(user),
@@ -532,6 +549,8 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 			return -1;
 		}
 		return set_string(slot, value, err, errlen);
+	case KK_COMMANDS:
+		return config_add_ctl_cmd(slot, value, err, errlen);
 	case KK_INCLUDE:
 		break;		/* config.c reads it */
 	}

@@ -35,6 +35,10 @@ enum sv_event {
 	EV_UNHEALTHY,	/* health_retries checks failed in a row; fail_why */
 	EV_WATCHDOG,	/* ready = notify: no WATCHDOG=1 in time, or a trigger */
 	EV_WAIT,	/* a start must wait for its after or requires */
+	EV_PRE_START,	/* its start_pre commands start: a run begins */
+	EV_POST_DONE,	/* its start_post commands all passed: up */
+	EV_LET_GO,	/* a stop ends without the rest (kill_mode = process or
+			 * none, send_sigkill = no): down once main is gone */
 };
 enum sv_action {
 	ACT_NONE,
@@ -113,6 +117,19 @@ struct service {
 	bool reload_failed;	/* the last one failed, reload_why says why */
 	char *reload_why;
 	struct probe_run *reload_run;	/* its reload_command, running */
+	/* control processes (service_ctl.c) */
+	int ctl;		/* enum ctl_phase running, CTL_NONE none */
+	size_t ctl_i;		/* which command of it */
+	pid_t ctl_pid;
+	int ctl_repfd;		/* its exec report pipe */
+	int64_t ctl_deadline;	/* -1 none */
+	bool ctl_then_post;	/* stop_command after a run: stop_post next */
+	bool spawn_pending;	/* a start waits for stop_post to end */
+	bool in_pre;		/* start_pre began this run: no second count */
+	bool post_pending;	/* ready: start_post runs before it is up */
+	bool let_go;		/* its processes are left running (kill_mode) */
+	bool stop_ran;		/* stop_command ran for this run */
+	char ctl_info[64];	/* "start_pre 1/2", "exited": status INFO */
 	int stop_deferred;	/* to stop once what depends on it is down: 1
 				 * what requires it, 2 (shutdown) all of them */
 	struct service *next;
@@ -186,6 +203,22 @@ struct service *service_list(void);
  * those of services no longer configured are stopped. */
 void service_stop_strays(char **names);
 
+/* ---- service_ctl.c: control processes (start_pre, stop_command...) ---- */
+
+enum ctl_phase { CTL_NONE, CTL_START_PRE, CTL_START_POST, CTL_STOP,
+	CTL_STOP_POST };
+/* The end of a phase: all passed (or failed with "-"), or why one failed. */
+typedef void (*ctl_done_fn)(struct service *sv, enum ctl_phase ph, bool ok,
+    const char *why);
+void svctl_init(ctl_done_fn fn);
+bool svctl_has(const struct service *sv, enum ctl_phase ph);
+void svctl_run(struct service *sv, enum ctl_phase ph);
+void svctl_cancel(struct service *sv);
+bool svctl_reaped(struct service *all, pid_t pid, int status);
+void svctl_timers(struct service *all, int64_t now);
+int64_t svctl_next_deadline(const struct service *all);
+const char *svctl_info(const struct service *sv);
+
 /* ---- service_pg.c ---- */
 
 void svpg_send_stop(pid_t pgid, pid_t main, const pid_t *extra, size_t n,
@@ -257,6 +290,8 @@ int spawn_start(struct service *sv, char *why, size_t len);
 void spawn_exec_result(struct service *sv);	/* read the exec pipe now */
 int spawn_check(const struct service *sv, char *const *argv, int outfd,
     pid_t *pidp, int *repfd, char *why, size_t len);
+int spawn_control(const struct service *sv, char *const *argv, bool full,
+    int out, pid_t *pidp, int *repfd, char *why, size_t len);
 bool spawn_check_result(const struct service *sv, int repfd, const char *prog,
     char *why, size_t len);
 

@@ -44,7 +44,7 @@ service_all_down(void)
 	if (svpg_has_leftovers(NULL) || svcg_strays_left())
 		return false;
 	for (struct service *sv = service_list(); sv; sv = sv->next)
-		if (sv->pid != 0 || sv->state == SV_STOPPING ||
+		if (sv->pid != 0 || sv->state == SV_STOPPING || sv->ctl != 0 ||
 		    sv->state == SV_STARTING || sv->state == SV_UP)
 			return false;
 	return true;
