@@ -88,26 +88,13 @@ exec_readable(int fd, short revents, void *arg)
 	settle();	/* up: what waits for it may start */
 }
 
-/* kill_mode = process or none: what the service leaves is not its to stop,
- * nor to wait for, before the next start. */
-static bool
-lets_go(const struct svc_conf *sc)
-{
-	return sc->kill_mode == KILL_PROCESS || sc->kill_mode == KILL_NONE;
-}
-
-/* A stop that leaves its processes running (kill_mode = none,
- * send_sigkill = no): the service is down once nothing is waited for. */
+/* What is left of its last run in its cgroup stops with it, unless
+ * kill_mode leaves it running. */
 static void
-let_go(struct service *sv)
+stop_left(struct service *sv)
 {
-	service_step(sv, EV_LET_GO, now_ms());
-	if (sv->pid > 0) {
-		log_info("%s: pid %ld is left running", sv->conf->name,
-		    (long)sv->pid);
-		sv->pid = 0;
-		sv->exited = true;
-	}
+	if (!svkill_lets_go(sv->conf))
+		svcg_stop_left(sv);
 }
 
 /* Forks and execs its main process, now. */
@@ -160,62 +147,6 @@ pre_start(struct service *sv)
 	svctl_run(sv, CTL_START_PRE);
 }
 
-/* The stop signal, to what kill_mode says. */
-static void
-term(struct service *sv)
-{
-	const struct svc_conf *sc = sv->conf;
-
-	if (sc->kill_mode == KILL_NONE) {
-		log_info("%s: stopping, kill_mode = none: its processes are "
-		    "left running", sc->name);
-		let_go(sv);
-		return;
-	}
-	if (sv->pid > 0)
-		log_info("%s: stopping, pid %ld, sending %s", sc->name,
-		    (long)sv->pid, config_signal_name(sc->stop_signal));
-	else
-		log_info("%s: stopping what it started, sending %s",
-		    sc->name, config_signal_name(sc->stop_signal));
-	if (handed_over(sv) || sc->kill_mode != KILL_CGROUP) {
-		/* mixed, process: the main process only */
-		if (sv->pid > 0) {
-			kill(sv->pid, sc->stop_signal);
-			kill(sv->pid, SIGCONT);
-		}
-		if (sc->kill_mode == KILL_PROCESS && !handed_over(sv))
-			sv->let_go = true;
-		return;
-	}
-	if (sv->cg) {
-		svcg_signal(sv->cg, sv->pid, sc->stop_signal);
-		return;
-	}
-	svpg_find_escaped(sv);
-	svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped,
-	    sc->stop_signal);
-}
-
-/* SIGKILL to what kill_mode says: all (mixed too), or the main process. */
-static void
-kill_all(struct service *sv)
-{
-	const struct svc_conf *sc = sv->conf;
-
-	if (handed_over(sv) || sc->kill_mode == KILL_PROCESS) {
-		if (sv->pid > 0)
-			kill(sv->pid, SIGKILL);
-		return;
-	}
-	if (sv->cg) {
-		svcg_kill(sv->cg, sv->pid);
-		return;
-	}
-	svpg_find_escaped(sv);
-	svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
-}
-
 static void
 act(struct service *sv, enum sv_action a)
 {
@@ -245,14 +176,14 @@ act(struct service *sv, enum sv_action a)
 			sv->spawn_pending = true;	/* once they ended */
 			return;
 		}
-		if (!lets_go(sc) && svcg_populated(sv->cg)) {
+		if (!svkill_lets_go(sc) && svcg_populated(sv->cg)) {
 			/* Never two instances: the last one's processes go first. */
 			log_info("%s: processes of its last run are left in its "
 			    "cgroup; stopping them before it starts", sc->name);
 			svcg_stop_rest(sv);
 			return;
 		}
-		if (sv->cg == NULL && !lets_go(sc) &&
+		if (sv->cg == NULL && !svkill_lets_go(sc) &&
 		    svpg_stop_old_runs(sv, services))
 			return;	/* the same without cgroups */
 		if (order_any(sc) && order_blocked(sv, services, why,
@@ -276,7 +207,7 @@ act(struct service *sv, enum sv_action a)
 			svctl_run(sv, CTL_STOP);	/* ctl_done: the signal */
 			return;
 		}
-		term(sv);
+		svkill_term(sv, handed_over(sv));
 		return;
 	case ACT_ABORT:
 		sv->aborted = true;
@@ -307,7 +238,7 @@ act(struct service *sv, enum sv_action a)
 			    sizeof(b1)));
 			svctl_cancel(sv);
 			sv->killed = false;
-			term(sv);
+			svkill_term(sv, handed_over(sv));
 			return;
 		}
 		if (sv->let_go && sc->kill_mode == KILL_NONE)
@@ -317,25 +248,11 @@ act(struct service *sv, enum sv_action a)
 			    "(send_sigkill = no): its processes are left "
 			    "running", sc->name, fmt_duration(sc->stop_timeout_ms,
 			    b1, sizeof(b1)));
-			let_go(sv);
+			svkill_let_go(sv);
 			check_group(sv);
 			return;
 		}
-		if (handed_over(sv))
-			;
-		else if (sc->kill_mode == KILL_PROCESS)
-			log_warnx("%s: stop timeout after %s, sending KILL to "
-			    "pid %ld", sc->name, fmt_duration(sc->stop_timeout_ms,
-			    b1, sizeof(b1)), (long)sv->pid);
-		else if (sv->cg)
-			log_warnx("%s: stop timeout after %s, sending KILL to "
-			    "its cgroup", sc->name, fmt_duration(
-			    sc->stop_timeout_ms, b1, sizeof(b1)));
-		else
-			log_warnx("%s: stop timeout after %s, sending KILL to "
-			    "process group %ld", sc->name, fmt_duration(
-			    sc->stop_timeout_ms, b1, sizeof(b1)), (long)sv->pgid);
-		kill_all(sv);
+		svkill_timeout(sv, handed_over(sv));
 		return;
 	}
 }
@@ -496,7 +413,7 @@ exited(struct service *sv, int status)
 		/* Recorded in the state file in both modes; with a cgroup,
 		 * the whole cgroup is stopped before the next start too
 		 * (not with kill_mode = process or none: they stay). */
-		if (!lets_go(sv->conf) && svpg_group_alive(sv->pgid))
+		if (!svkill_lets_go(sv->conf) && svpg_group_alive(sv->pgid))
 			svpg_leftover_add(sv);
 		sv->pgid = 0;
 		record_groups();
@@ -515,7 +432,7 @@ exited(struct service *sv, int status)
 	if (sv->state == SV_STOPPING && sv->conf->kill_mode == KILL_MIXED &&
 	    !sv->killed && sv->ctl == CTL_NONE) {
 		sv->killed = true;	/* mixed: the rest gets KILL now */
-		kill_all(sv);
+		svkill_all(sv, handed_over(sv));
 	}
 	check_group(sv);
 }
@@ -678,7 +595,11 @@ ctl_done(struct service *sv, enum ctl_phase ph, bool ok, const char *why)
 		/* now the signal, and stop_timeout again before KILL */
 		sv->deadline_ms = now_ms() + sv->conf->stop_timeout_ms;
 		sv->killed = false;
-		term(sv);
+		svkill_term(sv, handed_over(sv));
+		if (sv->conf->kill_mode == KILL_MIXED && sv->exited) {
+			sv->killed = true;	/* main is gone: KILL the rest */
+			svkill_all(sv, handed_over(sv));
+		}
 		check_group(sv);
 		break;
 	case CTL_STOP_POST:
@@ -768,7 +689,7 @@ service_do(struct service *sv, enum sv_event ev)
 		act(sv, service_step(sv, ev, now_ms()));
 	if (ev == EV_STOP) {
 		svpg_leftover_stop(sv->conf->name, services);
-		svcg_stop_left(sv);
+		stop_left(sv);
 	}
 	settle();
 }
@@ -793,7 +714,7 @@ service_apply(struct conf *c, char *summary, size_t len)
 		follow_gone(sv->conf->name);
 		act(sv, service_step(sv, EV_STOP, now));
 		svpg_leftover_stop(sv->conf->name, services);
-		svcg_stop_left(sv);
+		stop_left(sv);
 	}
 	for (sc = c->services; sc; sc = next) {
 		struct service *sv = service_find(sc->name);
@@ -908,7 +829,7 @@ service_stop_all(void)
 	for (struct service *sv = services; sv; sv = sv->next) {
 		if (sv->want == WANT_UP || sv->state != SV_DOWN)
 			stop_ordered(sv, true);
-		svcg_stop_left(sv);
+		stop_left(sv);
 	}
 	svpg_leftover_stop(NULL, services);
 	settle();

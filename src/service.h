@@ -120,6 +120,8 @@ struct service {
 	/* control processes (service_ctl.c) */
 	int ctl;		/* enum ctl_phase running, CTL_NONE none */
 	size_t ctl_i;		/* which command of it */
+	char *ctl_cmd;		/* its text: the config may change meanwhile */
+	unsigned ctl_flags;	/* its CMD_IGNORE, CMD_FULL */
 	pid_t ctl_pid;
 	int ctl_repfd;		/* its exec report pipe */
 	int64_t ctl_deadline;	/* -1 none */
@@ -218,6 +220,14 @@ bool svctl_reaped(struct service *all, pid_t pid, int status);
 void svctl_timers(struct service *all, int64_t now);
 int64_t svctl_next_deadline(const struct service *all);
 const char *svctl_info(const struct service *sv);
+
+/* ---- service_kill.c: what a stop signals (kill_mode) ---- */
+
+bool svkill_lets_go(const struct svc_conf *sc);
+void svkill_let_go(struct service *sv);
+void svkill_term(struct service *sv, bool handed);
+void svkill_all(struct service *sv, bool handed);
+void svkill_timeout(struct service *sv, bool handed);
 
 /* ---- service_pg.c ---- */
 

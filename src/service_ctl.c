@@ -89,6 +89,8 @@ finish(struct service *sv, bool ok, const char *why)
 	sv->ctl_repfd = -1;
 	sv->ctl_deadline = -1;
 	sv->ctl_info[0] = '\0';
+	free(sv->ctl_cmd);
+	sv->ctl_cmd = NULL;
 	if (on_done)
 		on_done(sv, ph, ok, why);
 }
@@ -120,6 +122,9 @@ next(struct service *sv)
 			memmove(why, why + 256, strlen(why + 256) + 1);
 		} else {
 			close(op[1]);
+			free(sv->ctl_cmd);
+			sv->ctl_cmd = strdup(c->text);
+			sv->ctl_flags = c->flags;
 			/* Its output is the service's, on a forwarder of its
 			 * own: the main process keeps the service's. */
 			keep = sv->fwd[0];
@@ -180,6 +185,8 @@ svctl_cancel(struct service *sv)
 	sv->ctl_pid = 0;
 	sv->ctl_deadline = -1;
 	sv->ctl_info[0] = '\0';
+	free(sv->ctl_cmd);
+	sv->ctl_cmd = NULL;
 }
 
 /* A command of a phase has ended: the next, or the end of the phase. */
@@ -187,8 +194,7 @@ bool
 svctl_reaped(struct service *all, pid_t pid, int status)
 {
 	struct service *sv;
-	const struct ctl_cmd *c;
-	const char *name;
+	const char *name, *text;
 	char why[512], st[64];
 
 	for (sv = all; sv && !(sv->ctl != CTL_NONE && sv->ctl_pid == pid);
@@ -196,11 +202,11 @@ svctl_reaped(struct service *all, pid_t pid, int status)
 		;
 	if (sv == NULL)
 		return false;
-	c = &phase_cmds(sv, (enum ctl_phase)sv->ctl)->v[sv->ctl_i];
+	/* the command that ran, even if a reload changed the list since */
+	text = sv->ctl_cmd ? sv->ctl_cmd : "?";
 	name = phase_names[sv->ctl];
 	sv->ctl_pid = 0;
-	if (spawn_check_result(sv, sv->ctl_repfd, c->argv[0], why,
-	    sizeof(why)))
+	if (spawn_check_result(sv, sv->ctl_repfd, text, why, sizeof(why)))
 		;
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		why[0] = '\0';
@@ -211,8 +217,8 @@ svctl_reaped(struct service *all, pid_t pid, int status)
 	if (why[0] != '\0') {
 		char msg[768];
 
-		snprintf(msg, sizeof(msg), "%s `%s` %s", name, c->text, why);
-		if (!(c->flags & CMD_IGNORE)) {
+		snprintf(msg, sizeof(msg), "%s `%s` %s", name, text, why);
+		if (!(sv->ctl_flags & CMD_IGNORE)) {
 			finish(sv, false, msg);
 			return true;
 		}
@@ -230,14 +236,12 @@ svctl_timers(struct service *all, int64_t now)
 	char msg[512], d[32];
 
 	for (struct service *sv = all; sv; sv = sv->next) {
-		const struct ctl_cmds *l;
-
 		if (sv->ctl == CTL_NONE || sv->ctl_deadline < 0 ||
 		    now < sv->ctl_deadline)
 			continue;
-		l = phase_cmds(sv, (enum ctl_phase)sv->ctl);
 		snprintf(msg, sizeof(msg), "%s `%s` did not end within %s",
-		    phase_names[sv->ctl], l->v[sv->ctl_i].text, fmt_duration(
+		    phase_names[sv->ctl], sv->ctl_cmd ? sv->ctl_cmd : "?",
+		    fmt_duration(
 		    phase_timeout(sv, (enum ctl_phase)sv->ctl), d, sizeof(d)));
 		if (sv->ctl_pid > 0)
 			kill(sv->ctl_pid, SIGKILL);
