@@ -233,9 +233,9 @@ act(struct service *sv, enum sv_action a)
 	case ACT_KILL:
 		if (sv->ctl == CTL_STOP) {
 			/* stop_command took its stop_timeout: now the signal */
-			log_warnx("%s: stop_command did not end within %s",
-			    sc->name, fmt_duration(sc->stop_timeout_ms, b1,
-			    sizeof(b1)));
+			log_warnx("%s: stop_command `%s` did not end within %s",
+			    sc->name, sv->ctl_cmd ? sv->ctl_cmd : "?",
+			    fmt_duration(sc->stop_timeout_ms, b1, sizeof(b1)));
 			svctl_cancel(sv);
 			sv->killed = false;
 			svkill_term(sv, handed_over(sv));

@@ -115,6 +115,52 @@ test_stop_post_after_a_crash_before_the_restart() {
 	assertEquals "stop_post ran once, first" "post " "$(tr '\n' ' ' <"$T/order")"
 }
 
+test_stop_during_start_pre_kills_it() {
+	{ svc_conf api "start_pre = sh -c 'echo \$\$ > $T/pre; exec sleep 1000'"; } >"$CONF"
+	start_ready || return
+	wait_for "start_pre to run" "$WAIT" test -s "$T/pre" || return
+	assertEquals "starting" starting "$(jfield api state)"
+	assertEquals "status shows it" "start_pre 1/1" "$(jfield api why)"
+	ctl stop api
+	assertEquals "stop: $ERR" 0 "$RC"
+	wait_state api down || return
+	wait_for "start_pre to be killed" "$WAIT" is_gone "$(cat "$T/pre")"
+	assertEquals "the command never ran" 0 "$(npids api)"
+}
+
+test_start_pre_bounded_by_ready_timeout() {
+	{ svc_conf api "start_pre = sh -c 'echo \$\$ > $T/pre; exec sleep 1000'" \
+		'ready_timeout = 500ms' 'backoff_initial = 30s'; } >"$CONF"
+	start_ready || return
+	wait_state api backoff || return
+	assertTrue "logged" "log_has 'start failed: start_pre .* did not end within 500ms'"
+	wait_for "start_pre to be killed" "$WAIT" is_gone "$(cat "$T/pre")"
+}
+
+test_reload_restarts_when_start_pre_changes() {
+	{ svc_conf api "start_pre = $(rec one)"; } >"$CONF"
+	start_ready || return
+	wait_starts api 1 || return
+	wait_state api up || return
+	{ svc_conf api "start_pre = $(rec two)"; } >"$CONF"
+	ctl reload
+	assertEquals "reload: $ERR" 0 "$RC"
+	wait_starts api 2 || return
+	wait_for "the new start_pre" "$WAIT" order_is "one two "
+}
+
+test_stop_command_bounded_by_stop_timeout() {
+	{ svc_conf api "stop_command = sh -c 'echo \$\$ > $T/stopcmd; exec sleep 1000'" \
+		'stop_timeout = 500ms'; } >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	ctl stop api
+	wait_state api down || return
+	assertTrue "logged" "log_has 'stop_command .* did not end within 500ms'"
+	assertTrue "the main process got its signal" "log_has 'api: killed by signal 15'"
+	wait_for "stop_command to be killed" "$WAIT" is_gone "$(cat "$T/stopcmd")"
+}
+
 test_kill_mode_process_leaves_the_rest_running() {
 	{ recording_conf api "sleep 1000 & echo \$! > $T/kid; exec sleep 1000" \
 		'kill_mode = process'; } >"$CONF"
