@@ -334,64 +334,6 @@ config_svc_equal(const struct svc_conf *a, const struct svc_conf *b)
 	return true;
 }
 
-/*
- * Adds one line of start_pre, start_post, stop_command or stop_post to l:
- * "-" and "+" first, in either order (systemd's prefixes), then the
- * command split as command = is; an empty value empties the list.
- */
-int
-config_add_ctl_cmd(struct ctl_cmds *l, const char *value, char *err,
-    size_t errlen)
-{
-	struct ctl_cmd c = { 0 }, *nv;
-	const char *p = value;
-	int n;
-
-	if (*value == '\0') {
-		config_free_ctl_cmds(l);
-		return 0;
-	}
-	for (; *p == '-' || *p == '+'; p++) {
-		unsigned f = *p == '-' ? CMD_IGNORE : CMD_FULL;
-
-		if (c.flags & f) {
-			fmt_err(err, errlen, "\"%c\" twice before the command",
-			    *p);
-			return -1;
-		}
-		c.flags |= f;
-	}
-	if ((n = config_split_words(p, &c.argv, err, errlen)) == -1)
-		return -1;
-	if (n == 0) {
-		config_free_words(c.argv);
-		fmt_err(err, errlen, "empty command");
-		return -1;
-	}
-	if ((c.text = strdup(value)) == NULL ||
-	    (nv = reallocarray(l->v, l->n + 1, sizeof(*nv))) == NULL) {
-		free(c.text);
-		config_free_words(c.argv);
-		fmt_err(err, errlen, "out of memory");
-		return -1;
-	}
-	l->v = nv;
-	l->v[l->n++] = c;
-	return 0;
-}
-
-void
-config_free_ctl_cmds(struct ctl_cmds *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		config_free_words(l->v[i].argv);
-		free(l->v[i].text);
-	}
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 /* The same commands, with the same prefixes, in the same order. */
 bool
 config_ctl_cmds_equal(const struct ctl_cmds *a, const struct ctl_cmds *b)
