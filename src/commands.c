@@ -345,8 +345,9 @@ settled(enum wait_kind kind, struct service *sv, unsigned base, char *why,
 	}
 	switch (kind) {
 	case WAIT_STARTED:
-		if (sv->state == SV_UP && sv->starts > base)
-			return 1;
+		if ((sv->state == SV_UP || (sv->conf->type == TYPE_ONESHOT &&
+		    sv->outcome == SVO_DONE_OK)) && sv->starts > base)
+			return 1;	/* up, or a oneshot that did its part */
 		if (sv->starts > base && service_outcome_failed(sv->outcome)) {
 			char f[384], d[32];
 

@@ -239,6 +239,17 @@ test_oneshot_done_then_its_dependant_starts() {
 	assertEquals "and ran once" 1 "$(npids one)"
 }
 
+test_oneshot_start_wait_is_its_end() {
+	{ recording_conf one "sleep 0.3; echo one >> $T/order; exit 0" \
+		'type = oneshot'; } >"$CONF"
+	start_ready || return
+	wait_starts one 1 || return
+	wait_state one down || return
+	ctl start one
+	assertEquals "start of a oneshot waits for its end: $ERR" 0 "$RC"
+	assertEquals "it ran again, to its end" "one one " "$(tr '\n' ' ' <"$T/order")"
+}
+
 test_oneshot_failure_restarts_with_on_failure() {
 	{ recording_conf one "exit 1" 'type = oneshot' 'restart = on-failure' \
 		'backoff_initial = 100ms'; } >"$CONF"
