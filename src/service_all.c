@@ -13,6 +13,7 @@ void
 service_kill_all(void)
 {
 	for (struct service *sv = service_list(); sv; sv = sv->next) {
+		svctl_cancel(sv);	/* its control process, and the rest */
 		if (sv->cg) {
 			svcg_kill(sv->cg, sv->pid);
 			continue;
