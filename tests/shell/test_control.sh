@@ -97,6 +97,17 @@ test_stop_command_with_mainpid_then_signal() {
 	wait_for "the order" "$WAIT" order_is "stop-$(pid_n api 1) term "
 }
 
+test_guardiand_stop_runs_stop_command_and_stop_post() {
+	{ svc_conf api "stop_command = $(rec stop)" \
+		"stop_post = sh -c 'sleep 0.3; echo post >> $T/order'"; } >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	stop_daemon "$DPID"
+	assertEquals "guardiand's exit status" 0 "$DSTATUS"
+	assertEquals "both ran before guardiand exited" "stop post " \
+		"$(tr '\n' ' ' <"$T/order")"
+}
+
 test_stop_command_also_when_it_exits_by_itself_then_stop_post() {
 	{ recording_conf api "sleep 0.5; exit 3" 'restart = never' \
 		"stop_command = $(rec stop)" "stop_post = $(rec post)"; } >"$CONF"
