@@ -193,7 +193,8 @@ act(struct service *sv, enum sv_action a)
 			service_step(sv, EV_WAIT, now_ms());
 			return;
 		}
-		if (svctl_has(sv, CTL_START_PRE) && !sv->in_pre)
+		sv->in_pre = false;	/* a new run: EV_PRE_START sets it */
+		if (svctl_has(sv, CTL_START_PRE))
 			pre_start(sv);
 		else
 			spawn_main(sv);
@@ -561,6 +562,8 @@ ctl_done(struct service *sv, enum ctl_phase ph, bool ok, const char *why)
 			start_failed(sv, why);
 		else if (sv->state == SV_STARTING && sv->want == WANT_UP)
 			spawn_main(sv);
+		else
+			sv->in_pre = false;
 		break;
 	case CTL_START_POST:
 		if (!ok) {

@@ -51,6 +51,16 @@ test_start_pre_failure_is_a_failed_start_with_backoff() {
 	assertContains "status says why" "$(jfield api why)" "start_pre"
 }
 
+test_start_pre_runs_again_at_each_retry() {
+	{ svc_conf api "start_pre = $(rec pre)" "start_pre = /bin/false" \
+		'backoff_initial = 100ms'; } >"$CONF"
+	start_ready || return
+	wait_for "start_pre at a retry" "$WAIT" lines_ge "$T/order" 3 || return
+	assertEquals "the command never ran" 0 "$(npids api)"
+	ctl stop api
+	wait_state api down
+}
+
 test_plus_runs_with_full_privileges() {
 	needs_root || return 0
 	{ svc_conf api 'user = nobody' \
