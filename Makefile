@@ -37,7 +37,8 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/proto.c src/spawn.c src/env.c src/service_cg.c src/service_pg.c \
              src/track.c src/track_usage.c src/mainpid.c src/service_fork.c src/usage.c \
              src/pidfile.c src/svdirs.c src/service_all.c src/caps.c \
-             src/service_reload.c src/spawn_id.c \
+             src/service_reload.c src/service_ctl.c src/service_kill.c \
+             src/spawn_id.c \
              src/probe_conf.c src/svc_conf.c \
              src/probe.c src/ready.c src/service_log.c src/notify.c \
              src/order.c src/service_order.c src/confline.c src/follow.c \

@@ -37,7 +37,9 @@ status_ready(struct buf *b, const struct service *sv)
 	const char *text = notify_status(sv, &reloading, &stopping);
 	const char *why = "";
 
-	if (sv->state == SV_STARTING || hf > 0)
+	if (svctl_info(sv)[0] != '\0')
+		why = svctl_info(sv);	/* a control process runs */
+	else if (sv->state == SV_STARTING || hf > 0)
 		why = ready_why(sv);
 	else if (sv->run_failed && sv->fail_why &&
 	    (sv->state == SV_BACKOFF || sv->state == SV_FATAL ||
@@ -345,8 +347,9 @@ settled(enum wait_kind kind, struct service *sv, unsigned base, char *why,
 	}
 	switch (kind) {
 	case WAIT_STARTED:
-		if (sv->state == SV_UP && sv->starts > base)
-			return 1;
+		if ((sv->state == SV_UP || (sv->conf->type == TYPE_ONESHOT &&
+		    sv->outcome == SVO_DONE_OK)) && sv->starts > base)
+			return 1;	/* up, or a oneshot that did its part */
 		if (sv->starts > base && service_outcome_failed(sv->outcome)) {
 			char f[384], d[32];
 

@@ -237,7 +237,7 @@ apply_key(struct parser *p, const char *value)
 	} else if (p->keylines[i] != 0 && p->sect == SECT_MAIN)
 		perr(p, p->keyline, "duplicate key \"%s\" in [guardiand]",
 		    p->key);
-	else if (p->keylines[i] != 0)
+	else if (p->keylines[i] != 0 && k->kind != KK_COMMANDS)
 		perr(p, p->keyline, "duplicate key \"%s\" in [service %s]",
 		    p->key, p->svc->name);
 	else {

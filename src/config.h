@@ -55,8 +55,25 @@ struct probe {
 enum notify_access { NOTIFY_MAIN, NOTIFY_ALL };
 
 /* simple: the process started is the service; forking: it starts the
- * service and exits 0, and the service's main process is found after. */
-enum svc_type { TYPE_SIMPLE, TYPE_FORKING };
+ * service and exits 0, and the service's main process is found after;
+ * oneshot: it runs to its end, and its exit 0 is the start. */
+enum svc_type { TYPE_SIMPLE, TYPE_FORKING, TYPE_ONESHOT };
+/* kill_mode = (systemd.kill(5)): which processes a stop signals. */
+enum kill_mode { KILL_CGROUP, KILL_MIXED, KILL_PROCESS, KILL_NONE };
+
+/* One line of start_pre, start_post, stop_command or stop_post. */
+#define CMD_IGNORE	0x01	/* "-": its failure is ignored */
+#define CMD_FULL	0x02	/* "+": as guardiand's user, all privileges */
+struct ctl_cmd {
+	unsigned flags;
+	char **argv;
+	char *text;		/* as written, prefixes too */
+};
+/* The commands of one such key, run in order. */
+struct ctl_cmds {
+	struct ctl_cmd *v;
+	size_t n;
+};
 enum out_dest { OUT_SYSLOG, OUT_NULL, OUT_FILE };
 
 /* Where one of a service's output streams goes. */
@@ -106,6 +123,13 @@ struct svc_conf {
 	char *reload_command;	/* guardianctl reload NAME runs it, or NULL */
 	char **reload_argv;
 	int reload_signal;	/* ...or sends this to the main process; 0 none */
+	struct ctl_cmds start_pre;	/* run before command, each must exit 0 */
+	struct ctl_cmds start_post;	/* run once it is ready; then it is up */
+	struct ctl_cmds stop_cmds;	/* stop_command: run first on a stop */
+	struct ctl_cmds stop_post;	/* run once it is down */
+	enum kill_mode kill_mode;
+	bool send_sigkill;	/* SIGKILL after stop_timeout (yes) */
+	bool remain_after_exit;	/* oneshot: up after its exit 0 */
 	struct probe ready;	/* how it tells it is ready: none by default */
 	int64_t ready_timeout_ms;	/* ready (forking: main known) by then */
 	enum notify_access notify_access;
@@ -249,6 +273,7 @@ enum key_kind {
 	KK_FILENAMES,	/* char **, tmpfiles.d file names (NAME.conf), each once */
 	KK_LISTEN,	/* char **, socket addresses (listen.c); each value
 			 * adds to the list, an empty one empties it */
+	KK_COMMANDS,	/* struct ctl_cmds: each line adds one; "" empties */
 };
 
 #define KEY_EMPTY_OK	0x01	/* an empty value is a value, not an error */
@@ -301,6 +326,10 @@ bool config_svc_equal(const struct svc_conf *a, const struct svc_conf *b);
 
 int config_split_words(const char *s, char ***argv, char *err, size_t errlen);
 void config_free_words(char **argv);
+int config_add_ctl_cmd(struct ctl_cmds *l, const char *value, char *err,
+    size_t errlen);
+void config_free_ctl_cmds(struct ctl_cmds *l);
+bool config_ctl_cmds_equal(const struct ctl_cmds *a, const struct ctl_cmds *b);
 size_t config_nwords(char *const *v);
 int config_parse_duration(const char *s, int64_t *ms);
 /* The way a user writes it, read back by config_parse_duration: 1500ms, 2s. */

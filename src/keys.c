@@ -135,6 +135,10 @@ const struct config_key config_keys[] = {
 	  .doc = "how long a run must last to reset the backoff" },
 	{ "include", KK_INCLUDE, KEY_MAIN, 0, 0,
 	  .doc = "more files to read, by glob pattern" },
+	{ "kill_mode", KK_CHOICE, SVC(kill_mode), .def = KILL_CGROUP,
+	  .choices = (const char *const[]){ "control-group", "mixed",
+	  "process", "none", NULL }, .flags = KEY_NO_RESTART,
+	  .doc = "control-group, mixed, process or none" },
 	{ "limit_as", KK_LIMIT, SVC(limits[LIM_AS]), .arg = LIM_AS,
 	  .doc = "RLIMIT_AS: the size of the address space" },
 	{ "limit_core", KK_LIMIT, SVC(limits[LIM_CORE]), .arg = LIM_CORE,
@@ -198,6 +202,8 @@ const struct config_key config_keys[] = {
 	{ "reload_signal", KK_SIGNAL, SVC(reload_signal),
 	  .flags = KEY_NO_RESTART,
 	  .doc = "what guardianctl reload NAME sends to the main process" },
+	{ "remain_after_exit", KK_BOOL, SVC(remain_after_exit),
+	  .doc = "type = oneshot: up after its command exited 0" },
 	{ "requires", KK_NAMES, SVC(requires),
 	  .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
 	  .doc = "as after, and it does not run while one of them is down" },
@@ -220,6 +226,9 @@ const struct config_key config_keys[] = {
 	  .def = PRESERVE_NO, .choices = (const char *const[]){ "no", "yes",
 	  "restart", NULL }, .flags = KEY_NO_RESTART,
 	  .doc = "no, yes or restart" },
+	{ "send_sigkill", KK_BOOL, SVC(send_sigkill), .def = 1,
+	  .flags = KEY_NO_RESTART,
+	  .doc = "whether a stop sends SIGKILL after stop_timeout" },
 	{ "socket_backlog", KK_UINT, SVC(socket_backlog), .def = SOMAXCONN,
 	  .min = 1, .max = INT_MAX, .flags = KEY_NO_RESTART,
 	  .hint = "(a positive integer)",
@@ -235,6 +244,10 @@ const struct config_key config_keys[] = {
 	  .doc = "the mode of its path sockets, in octal" },
 	{ "socket_user", KK_STRING, SVC(socket_user), .flags = KEY_NO_RESTART,
 	  .doc = "the owner of its path sockets" },
+	{ "start_post", KK_COMMANDS, SVC(start_post), .flags = KEY_EMPTY_OK,
+	  .doc = "commands run once it is ready, before it is up" },
+	{ "start_pre", KK_COMMANDS, SVC(start_pre), .flags = KEY_EMPTY_OK,
+	  .doc = "commands run before command, each must exit 0" },
 	{ "state_directory", KK_RELPATHS, SVC(dirs[SVDIR_STATE]),
 	  .flags = KEY_EMPTY_OK,
 	  .doc = "directories made under /var/lib before each start, never removed" },
@@ -253,6 +266,10 @@ const struct config_key config_keys[] = {
 	{ "stdout_priority", KK_PRIORITY, SVC(out[0].priority),
 	  .def = LOG_INFO,
 	  .doc = "the syslog priority of standard output" },
+	{ "stop_command", KK_COMMANDS, SVC(stop_cmds), .flags = KEY_EMPTY_OK,
+	  .doc = "commands a stop runs first, with MAINPID" },
+	{ "stop_post", KK_COMMANDS, SVC(stop_post), .flags = KEY_EMPTY_OK,
+	  .doc = "commands run once it is down" },
 	{ "stop_signal", KK_SIGNAL, SVC(stop_signal), .def = SIGTERM,
 	  .doc = "the signal that asks the service to stop" },
 	{ "stop_timeout", KK_DURATION, SVC(stop_timeout_ms),
@@ -276,8 +293,8 @@ const struct config_key config_keys[] = {
 	{ "tmpfiles", KK_FILENAMES, SVC(tmpfiles), .flags = KEY_EMPTY_OK,
 	  .doc = "tmpfiles.d files (NAME.conf) applied before each start" },
 	{ "type", KK_CHOICE, SVC(type), .def = TYPE_SIMPLE,
-	  .choices = (const char *const[]){ "simple", "forking", NULL },
-	  .doc = "simple or forking" },
+	  .choices = (const char *const[]){ "simple", "forking", "oneshot",
+	  NULL }, .doc = "simple, forking or oneshot" },
 	{ "umask", KK_UMASK, SVC(umask), .def = DEF_UMASK,
 	  .doc = "the umask the service starts with" },
 	{ "unit", KK_STRING, SVC(unit),
@@ -718,6 +735,8 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 	case KK_FILENAMES:
 		return set_words(slot, k->name, value, bad_tmpfiles_name, err,
 		    errlen);
+	case KK_COMMANDS:
+		return config_add_ctl_cmd(slot, value, err, errlen);
 	case KK_INCLUDE:
 		break;		/* config.c reads it */
 	}
@@ -747,3 +766,60 @@ config_svc_set(struct svc_conf *sc, const char *key, const char *value,
 	return config_key_set(k, sc, value, err, errlen);
 }
 
+/*
+ * Adds one line of start_pre, start_post, stop_command or stop_post to l:
+ * "-" and "+" first, in either order (systemd's prefixes), then the
+ * command split as command = is; an empty value empties the list.
+ */
+int
+config_add_ctl_cmd(struct ctl_cmds *l, const char *value, char *err,
+    size_t errlen)
+{
+	struct ctl_cmd c = { 0 }, *nv;
+	const char *p = value;
+	int n;
+
+	if (*value == '\0') {
+		config_free_ctl_cmds(l);
+		return 0;
+	}
+	for (; *p == '-' || *p == '+'; p++) {
+		unsigned f = *p == '-' ? CMD_IGNORE : CMD_FULL;
+
+		if (c.flags & f) {
+			fmt_err(err, errlen, "\"%c\" twice before the command",
+			    *p);
+			return -1;
+		}
+		c.flags |= f;
+	}
+	if ((n = config_split_words(p, &c.argv, err, errlen)) == -1)
+		return -1;
+	if (n == 0) {
+		config_free_words(c.argv);
+		fmt_err(err, errlen, "empty command");
+		return -1;
+	}
+	if ((c.text = strdup(value)) == NULL ||
+	    (nv = reallocarray(l->v, l->n + 1, sizeof(*nv))) == NULL) {
+		free(c.text);
+		config_free_words(c.argv);
+		fmt_err(err, errlen, "out of memory");
+		return -1;
+	}
+	l->v = nv;
+	l->v[l->n++] = c;
+	return 0;
+}
+
+void
+config_free_ctl_cmds(struct ctl_cmds *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		config_free_words(l->v[i].argv);
+		free(l->v[i].text);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}

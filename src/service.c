@@ -75,6 +75,7 @@ service_find(const char *name)
 }
 
 static void settle(void);
+static void check_group(struct service *sv);
 
 /* The exec pipe of a start: exec succeeded (up, unless it has a readiness
  * check), or the child says which step failed. */
@@ -85,6 +86,65 @@ exec_readable(int fd, short revents, void *arg)
 	(void)revents;
 	spawn_exec_result(arg);
 	settle();	/* up: what waits for it may start */
+}
+
+/* What is left of its last run in its cgroup stops with it, unless
+ * kill_mode leaves it running. */
+static void
+stop_left(struct service *sv)
+{
+	if (!svkill_lets_go(sv->conf))
+		svcg_stop_left(sv);
+}
+
+/* Forks and execs its main process, now. */
+static void
+spawn_main(struct service *sv)
+{
+	char b1[32], why[PATH_MAX + 256];
+	const struct svc_conf *sc = sv->conf;
+	int r;
+
+	if (ready_prepare(sv) < 0 || notify_prepare(sv) < 0)
+		r = -1;
+	else if ((r = spawn_start(sv, why, sizeof(why))) == -2) {
+		sv->in_pre = false;
+		service_step(sv, EV_CANNOT_START, now_ms());
+		log_warnx("%s: %s; " NOT_RETRYING, sc->name, why);
+		record_groups();
+		return;
+	}
+	if (r < 0) {
+		sv->in_pre = false;
+		service_step(sv, EV_SPAWN_FAILED, now_ms());
+		log_warnx("%s: start failed, retrying in %s", sc->name,
+		    fmt_duration(sv->delay_ms, b1, sizeof(b1)));
+		return;
+	}
+	service_step(sv, EV_SPAWNED, now_ms());
+	record_groups();
+	if (loop_add(sv->exec_fd, POLLIN, exec_readable, sv) < 0)
+		log_warn("%s: watching exec pipe", sc->name);
+	log_info("%s: started, pid %ld", sc->name, (long)sv->pid);
+	if (sc->type == TYPE_SIMPLE)
+		ready_begin(sv);
+}
+
+/* A start with start_pre: its runtime directories first (they may use
+ * them), then the commands; ctl_done starts the main process. */
+static void
+pre_start(struct service *sv)
+{
+	struct ident id;
+	char why[PATH_MAX + 256];
+
+	if (spawn_ident_resolve(sv->conf, &id, why, sizeof(why)) == 0) {
+		(void)svdirs_make(sv->conf, id.set ? id.uid : geteuid(),
+		    id.set ? id.gid : getegid(), why, sizeof(why));
+		spawn_ident_free(&id);
+	}
+	service_step(sv, EV_PRE_START, now_ms());
+	svctl_run(sv, CTL_START_PRE);
 }
 
 static void
@@ -101,19 +161,30 @@ act(struct service *sv, enum sv_action a)
 		if (sv->notify_path != NULL)
 			notify_stop(sv);
 		service_reload_cancel(sv);
+		if (sv->ctl == CTL_START_PRE || sv->ctl == CTL_START_POST)
+			svctl_cancel(sv);
 	}
+	if (sv->ctl == CTL_NONE && sv->state != SV_UP)
+		sv->ctl_info[0] = '\0';		/* a oneshot's "exited" */
 	switch (a) {
 	case ACT_NONE:
 		return;
 	case ACT_SPAWN:
-		if (svcg_populated(sv->cg)) {
+		if (sv->ctl == CTL_START_PRE || sv->ctl == CTL_START_POST)
+			svctl_cancel(sv);	/* of the run that ended */
+		if (sv->ctl == CTL_STOP || sv->ctl == CTL_STOP_POST) {
+			sv->spawn_pending = true;	/* once they ended */
+			return;
+		}
+		if (!svkill_lets_go(sc) && svcg_populated(sv->cg)) {
 			/* Never two instances: the last one's processes go first. */
 			log_info("%s: processes of its last run are left in its "
 			    "cgroup; stopping them before it starts", sc->name);
 			svcg_stop_rest(sv);
 			return;
 		}
-		if (sv->cg == NULL && svpg_stop_old_runs(sv, services))
+		if (sv->cg == NULL && !svkill_lets_go(sc) &&
+		    svpg_stop_old_runs(sv, services))
 			return;	/* the same without cgroups */
 		if (order_any(sc) && order_blocked(sv, services, why,
 		    sizeof(why))) {
@@ -124,47 +195,28 @@ act(struct service *sv, enum sv_action a)
 		}
 		if ((r = svcond_start(sv, why, sizeof(why))) > 0)
 			return;		/* a condition keeps it down */
-		if (r == 0 && (ready_prepare(sv) < 0 || notify_prepare(sv) < 0))
-			r = -1;
-		else if (r == -2 || (r = spawn_start(sv, why, sizeof(why))) == -2) {
+		if (r == -2) {		/* an assert failed */
 			service_step(sv, EV_CANNOT_START, now_ms());
 			log_warnx("%s: %s; " NOT_RETRYING, sc->name, why);
 			record_groups();
 			return;
 		}
-		if (r < 0) {
-			service_step(sv, EV_SPAWN_FAILED, now_ms());
-			log_warnx("%s: start failed, retrying in %s", sc->name,
-			    fmt_duration(sv->delay_ms, b1, sizeof(b1)));
-			return;
-		}
-		service_step(sv, EV_SPAWNED, now_ms());
-		record_groups();
-		if (loop_add(sv->exec_fd, POLLIN, exec_readable, sv) < 0)
-			log_warn("%s: watching exec pipe", sc->name);
-		log_info("%s: started, pid %ld", sc->name, (long)sv->pid);
-		if (sc->type == TYPE_SIMPLE)
-			ready_begin(sv);
+		sv->in_pre = false;	/* a new run: EV_PRE_START sets it */
+		if (svctl_has(sv, CTL_START_PRE))
+			pre_start(sv);
+		else
+			spawn_main(sv);
 		return;
 	case ACT_TERM:
-		if (sv->pid > 0)
-			log_info("%s: stopping, pid %ld, sending %s", sc->name,
-			    (long)sv->pid, config_signal_name(sc->stop_signal));
-		else
-			log_info("%s: stopping what it started, sending %s",
-			    sc->name, config_signal_name(sc->stop_signal));
-		if (handed_over(sv)) {
-			if (sv->pid > 0)
-				kill(sv->pid, sc->stop_signal);
+		if (sv->ctl == CTL_STOP)
+			return;		/* the signal comes once it ended */
+		if (svctl_has(sv, CTL_STOP) && !sv->stop_ran &&
+		    sv->ctl == CTL_NONE && (sv->pid > 0 || sv->ready_ms >= 0)) {
+			sv->stop_ran = true;
+			svctl_run(sv, CTL_STOP);	/* ctl_done: the signal */
 			return;
 		}
-		if (sv->cg) {
-			svcg_signal(sv->cg, sv->pid, sc->stop_signal);
-			return;
-		}
-		svpg_find_escaped(sv);
-		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped,
-		    sc->stop_signal);
+		svkill_term(sv, handed_over(sv));
 		return;
 	case ACT_ABORT:
 		sv->aborted = true;
@@ -188,23 +240,28 @@ act(struct service *sv, enum sv_action a)
 		}
 		return;
 	case ACT_KILL:
-		if (handed_over(sv)) {
-			if (sv->pid > 0)
-				kill(sv->pid, SIGKILL);
+		if (sv->ctl == CTL_STOP) {
+			/* stop_command took its stop_timeout: now the signal */
+			log_warnx("%s: stop_command `%s` did not end within %s",
+			    sc->name, sv->ctl_cmd ? sv->ctl_cmd : "?",
+			    fmt_duration(sc->stop_timeout_ms, b1, sizeof(b1)));
+			svctl_cancel(sv);
+			sv->killed = false;
+			svkill_term(sv, handed_over(sv));
 			return;
 		}
-		if (sv->cg) {
-			log_warnx("%s: stop timeout after %s, sending KILL to "
-			    "its cgroup", sc->name, fmt_duration(
-			    sc->stop_timeout_ms, b1, sizeof(b1)));
-			svcg_kill(sv->cg, sv->pid);
+		if (sv->let_go && sc->kill_mode == KILL_NONE)
+			return;
+		if (!sc->send_sigkill) {
+			log_warnx("%s: stop timeout after %s; no KILL "
+			    "(send_sigkill = no): its processes are left "
+			    "running", sc->name, fmt_duration(sc->stop_timeout_ms,
+			    b1, sizeof(b1)));
+			svkill_let_go(sv);
+			check_group(sv);
 			return;
 		}
-		log_warnx("%s: stop timeout after %s, sending KILL to process "
-		    "group %ld", sc->name, fmt_duration(sc->stop_timeout_ms, b1,
-		    sizeof(b1)), (long)sv->pgid);
-		svpg_find_escaped(sv);
-		svpg_send_stop(sv->pgid, sv->pid, sv->escaped, sv->nescaped, SIGKILL);
+		svkill_timeout(sv, handed_over(sv));
 		return;
 	}
 }
@@ -212,6 +269,7 @@ act(struct service *sv, enum sv_action a)
 static void
 service_free(struct service *sv)
 {
+	svctl_cancel(sv);
 	if (sv->cg) {
 		loop_del(sv->cg->events_fd);
 		/* A service of the same name added back shares the cgroup. */
@@ -254,6 +312,11 @@ settle(void)
 {
 	struct service **pp = &services;
 
+	/* Ready, with start_post: its commands, then up. */
+	for (struct service *sv = services; sv; sv = sv->next)
+		if (sv->post_pending && sv->state == SV_STARTING &&
+		    sv->ctl == CTL_NONE)
+			svctl_run(sv, CTL_START_POST);
 	if (norder > 0)
 		order_settle();
 
@@ -261,7 +324,7 @@ settle(void)
 		struct service *sv = *pp;
 
 		if (sv->removed && sv->state == SV_DOWN && sv->pid == 0 &&
-		    sv->exec_fd < 0) {
+		    sv->exec_fd < 0 && sv->ctl == CTL_NONE) {
 			*pp = sv->next;
 			service_free(sv);
 			continue;
@@ -288,6 +351,14 @@ static void
 run_ended(struct service *sv, enum sv_action a)
 {
 	svdirs_stopped(sv->conf, a != ACT_SPAWN && sv->state != SV_BACKOFF);
+	/* It ended by itself after it was up: stop_command too, as systemd
+	 * does; then stop_post. A start waits for them (spawn_pending). */
+	if (svctl_has(sv, CTL_STOP) && !sv->stop_ran && sv->ready_ms >= 0) {
+		sv->stop_ran = true;
+		sv->ctl_then_post = true;
+		svctl_run(sv, CTL_STOP);
+	} else if (svctl_has(sv, CTL_STOP_POST))
+		svctl_run(sv, CTL_STOP_POST);
 }
 
 /* A stopping service whose main process is gone is down once its process
@@ -298,10 +369,10 @@ check_group(struct service *sv)
 	enum sv_action a;
 	bool failed;
 
-	if (sv->state != SV_STOPPING || !sv->exited)
+	if (sv->state != SV_STOPPING || !sv->exited || sv->ctl == CTL_STOP)
 		return;
-	if (handed_over(sv))
-		;	/* the rest of the cgroup is its successor's to stop */
+	if (handed_over(sv) || sv->let_go)
+		;	/* the rest is its successor's to stop, or left running */
 	else if (sv->cg ? svcg_populated(sv->cg) :
 	    svpg_group_alive(sv->pgid) || svpg_old_runs(sv, services) ||
 	    !svpg_escaped_gone(sv))
@@ -350,17 +421,28 @@ exited(struct service *sv, int status)
 		record_groups();
 	if (sv->state != SV_STOPPING) {
 		/* Recorded in the state file in both modes; with a cgroup,
-		 * the whole cgroup is stopped before the next start too. */
-		if (svpg_group_alive(sv->pgid))
+		 * the whole cgroup is stopped before the next start too
+		 * (not with kill_mode = process or none: they stay). */
+		if (!svkill_lets_go(sv->conf) && svpg_group_alive(sv->pgid))
 			svpg_leftover_add(sv);
 		sv->pgid = 0;
 		record_groups();
-		run_ended(sv, a);
+		/* a oneshot up, or in its start_post, has not ended */
+		if (a == ACT_SPAWN || (sv->state != SV_UP &&
+		    sv->state != SV_STARTING))
+			run_ended(sv, a);
+		if (sv->state == SV_UP && sv->conf->type == TYPE_ONESHOT)
+			snprintf(sv->ctl_info, sizeof(sv->ctl_info), "exited");
 	}
 	act(sv, a);
 	if (sv->aborted && sv->state == SV_STOPPING) {
 		sv->aborted = false;	/* its main is gone: now the rest */
 		act(sv, ACT_TERM);
+	}
+	if (sv->state == SV_STOPPING && sv->conf->kill_mode == KILL_MIXED &&
+	    !sv->killed && sv->ctl == CTL_NONE) {
+		sv->killed = true;	/* mixed: the rest gets KILL now */
+		svkill_all(sv, handed_over(sv));
 	}
 	check_group(sv);
 }
@@ -379,7 +461,8 @@ service_reap(void)
 
 		if (sv)
 			exited(sv, st);
-		else if (!probe_reaped(pid, st)) {
+		else if (!probe_reaped(pid, st) &&
+		    !svctl_reaped(services, pid, st)) {
 			log_debug("reaped pid %ld", (long)pid);
 			stranger = true;
 		}
@@ -409,6 +492,7 @@ service_timers(int64_t now)
 	if (changed)
 		record_groups();
 	svcg_strays_tick(now, false);
+	svctl_timers(services, now);
 	ready_timers(now);
 	notify_timers(now);
 	settle();
@@ -425,6 +509,7 @@ service_next_deadline(void)
 			next = deadline_min(next, now + GROUP_POLL_MS);
 	}
 	next = deadline_min(next, ready_next_deadline());
+	next = deadline_min(next, svctl_next_deadline(services));
 	next = deadline_min(next, notify_next_deadline());
 	next = deadline_min(next, svcg_strays_next());
 	return deadline_min(next, svpg_next_deadline(now));
@@ -462,6 +547,88 @@ ready_event(struct service *sv, enum sv_event ev)
 	settle();
 }
 
+/* A start that failed before it was up (start_pre, start_post): said,
+ * kept for status, and what it started is stopped. */
+static void
+start_failed(struct service *sv, const char *why)
+{
+	log_warnx("%s: start failed: %s", sv->conf->name, why);
+	free(sv->fail_why);
+	sv->fail_why = strdup(why);
+	act(sv, service_step(sv, EV_START_FAILED, now_ms()));
+	check_group(sv);
+}
+
+/* A phase of control processes has ended (service_ctl.c). */
+static void
+ctl_done(struct service *sv, enum ctl_phase ph, bool ok, const char *why)
+{
+	char d[32];
+
+	switch (ph) {
+	case CTL_START_PRE:
+		if (!ok)
+			start_failed(sv, why);
+		else if (sv->state == SV_STARTING && sv->want == WANT_UP)
+			spawn_main(sv);
+		else
+			sv->in_pre = false;
+		break;
+	case CTL_START_POST:
+		if (!ok) {
+			start_failed(sv, why);
+			break;
+		}
+		act(sv, service_step(sv, EV_POST_DONE, now_ms()));
+		if (sv->state == SV_UP) {
+			log_info("%s: up after %s", sv->conf->name, fmt_duration(
+			    now_ms() - sv->started_ms, d, sizeof(d)));
+			ready_up(sv);
+			if (sv->conf->type == TYPE_ONESHOT)
+				snprintf(sv->ctl_info, sizeof(sv->ctl_info),
+				    "exited");
+		} else if (sv->state == SV_DOWN)
+			run_ended(sv, ACT_NONE);	/* a oneshot, done */
+		break;
+	case CTL_STOP:
+		if (!ok)
+			log_warnx("%s: %s", sv->conf->name, why);
+		if (sv->ctl_then_post) {
+			sv->ctl_then_post = false;
+			if (svctl_has(sv, CTL_STOP_POST)) {
+				svctl_run(sv, CTL_STOP_POST);
+				break;
+			}
+			ctl_done(sv, CTL_STOP_POST, true, "");
+			break;
+		}
+		if (sv->state != SV_STOPPING)
+			break;
+		/* now the signal, and stop_timeout again before KILL */
+		sv->deadline_ms = now_ms() + sv->conf->stop_timeout_ms;
+		sv->killed = false;
+		svkill_term(sv, handed_over(sv));
+		if (sv->conf->kill_mode == KILL_MIXED && sv->exited) {
+			sv->killed = true;	/* main is gone: KILL the rest */
+			svkill_all(sv, handed_over(sv));
+		}
+		check_group(sv);
+		break;
+	case CTL_STOP_POST:
+		if (!ok)
+			log_warnx("%s: %s", sv->conf->name, why);
+		if (sv->spawn_pending) {
+			sv->spawn_pending = false;
+			if (sv->want == WANT_UP && sv->state != SV_STOPPING &&
+			    sv->state != SV_FATAL)
+				act(sv, ACT_SPAWN);
+		}
+		break;
+	case CTL_NONE:
+		break;
+	}
+}
+
 /* Where the notify sockets go; their news comes as ready.c's does. */
 void
 service_notify_setup(const char *control_socket)
@@ -484,7 +651,10 @@ service_new(struct svc_conf *sc)
 	sv->exec_fd = -1;
 	sv->ready_wfd = -1;
 	sv->ready_ms = -1;
+	sv->ctl_repfd = -1;
+	sv->ctl_deadline = -1;
 	ready_init(ready_event);
+	svctl_init(ctl_done);
 	if ((sv->log = outlog_new(sc->log_lines,
 		    (size_t)sc->log_lines * sc->line_max)) == NULL) {
 		free(sv);
@@ -531,7 +701,7 @@ service_do(struct service *sv, enum sv_event ev)
 		act(sv, service_step(sv, ev, now_ms()));
 	if (ev == EV_STOP) {
 		svpg_leftover_stop(sv->conf->name, services);
-		svcg_stop_left(sv);
+		stop_left(sv);
 	}
 	settle();
 }
@@ -557,7 +727,7 @@ service_apply(struct conf *c, char *summary, size_t len)
 		follow_gone(sv->conf->name);
 		act(sv, service_step(sv, EV_STOP, now));
 		svpg_leftover_stop(sv->conf->name, services);
-		svcg_stop_left(sv);
+		stop_left(sv);
 	}
 	for (sc = c->services; sc; sc = next) {
 		struct service *sv = service_find(sc->name);
@@ -673,7 +843,7 @@ service_stop_all(void)
 	for (struct service *sv = services; sv; sv = sv->next) {
 		if (sv->want == WANT_UP || sv->state != SV_DOWN)
 			stop_ordered(sv, true);
-		svcg_stop_left(sv);
+		stop_left(sv);
 	}
 	svpg_leftover_stop(NULL, services);
 	settle();

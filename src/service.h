@@ -35,6 +35,10 @@ enum sv_event {
 	EV_UNHEALTHY,	/* health_retries checks failed in a row; fail_why */
 	EV_WATCHDOG,	/* ready = notify: no WATCHDOG=1 in time, or a trigger */
 	EV_WAIT,	/* a start must wait for its after or requires */
+	EV_PRE_START,	/* its start_pre commands start: a run begins */
+	EV_POST_DONE,	/* its start_post commands all passed: up */
+	EV_LET_GO,	/* a stop ends without the rest (kill_mode = process or
+			 * none, send_sigkill = no): down once main is gone */
 };
 enum sv_action {
 	ACT_NONE,
@@ -115,6 +119,21 @@ struct service {
 	struct probe_run *reload_run;	/* its reload_command, running */
 	char *cond_why;		/* "condition failed: ..." while a condition
 				 * keeps it down (svcond.c), else NULL */
+	/* control processes (service_ctl.c) */
+	int ctl;		/* enum ctl_phase running, CTL_NONE none */
+	size_t ctl_i;		/* which command of it */
+	char *ctl_cmd;		/* its text: the config may change meanwhile */
+	unsigned ctl_flags;	/* its CMD_IGNORE, CMD_FULL */
+	pid_t ctl_pid;
+	int ctl_repfd;		/* its exec report pipe */
+	int64_t ctl_deadline;	/* -1 none */
+	bool ctl_then_post;	/* stop_command after a run: stop_post next */
+	bool spawn_pending;	/* a start waits for stop_post to end */
+	bool in_pre;		/* start_pre began this run: no second count */
+	bool post_pending;	/* ready: start_post runs before it is up */
+	bool let_go;		/* its processes are left running (kill_mode) */
+	bool stop_ran;		/* stop_command ran for this run */
+	char ctl_info[64];	/* "start_pre 1/2", "exited": status INFO */
 	int stop_deferred;	/* to stop once what depends on it is down: 1
 				 * what requires it, 2 (shutdown) all of them */
 	struct service *next;
@@ -188,6 +207,30 @@ struct service *service_list(void);
  * those of services no longer configured are stopped. */
 void service_stop_strays(char **names);
 
+/* ---- service_ctl.c: control processes (start_pre, stop_command...) ---- */
+
+enum ctl_phase { CTL_NONE, CTL_START_PRE, CTL_START_POST, CTL_STOP,
+	CTL_STOP_POST };
+/* The end of a phase: all passed (or failed with "-"), or why one failed. */
+typedef void (*ctl_done_fn)(struct service *sv, enum ctl_phase ph, bool ok,
+    const char *why);
+void svctl_init(ctl_done_fn fn);
+bool svctl_has(const struct service *sv, enum ctl_phase ph);
+void svctl_run(struct service *sv, enum ctl_phase ph);
+void svctl_cancel(struct service *sv);
+bool svctl_reaped(struct service *all, pid_t pid, int status);
+void svctl_timers(struct service *all, int64_t now);
+int64_t svctl_next_deadline(const struct service *all);
+const char *svctl_info(const struct service *sv);
+
+/* ---- service_kill.c: what a stop signals (kill_mode) ---- */
+
+bool svkill_lets_go(const struct svc_conf *sc);
+void svkill_let_go(struct service *sv);
+void svkill_term(struct service *sv, bool handed);
+void svkill_all(struct service *sv, bool handed);
+void svkill_timeout(struct service *sv, bool handed);
+
 /* ---- service_pg.c ---- */
 
 void svpg_send_stop(pid_t pgid, pid_t main, const pid_t *extra, size_t n,
@@ -259,6 +302,8 @@ int spawn_start(struct service *sv, char *why, size_t len);
 void spawn_exec_result(struct service *sv);	/* read the exec pipe now */
 int spawn_check(const struct service *sv, char *const *argv, int outfd,
     pid_t *pidp, int *repfd, char *why, size_t len);
+int spawn_control(const struct service *sv, char *const *argv, bool full,
+    int out, pid_t *pidp, int *repfd, char *why, size_t len);
 bool spawn_check_result(const struct service *sv, int repfd, const char *prog,
     char *why, size_t len);
 

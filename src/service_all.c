@@ -13,6 +13,7 @@ void
 service_kill_all(void)
 {
 	for (struct service *sv = service_list(); sv; sv = sv->next) {
+		svctl_cancel(sv);	/* its control process, and the rest */
 		if (sv->cg) {
 			svcg_kill(sv->cg, sv->pid);
 			continue;
@@ -44,7 +45,7 @@ service_all_down(void)
 	if (svpg_has_leftovers(NULL) || svcg_strays_left())
 		return false;
 	for (struct service *sv = service_list(); sv; sv = sv->next)
-		if (sv->pid != 0 || sv->state == SV_STOPPING ||
+		if (sv->pid != 0 || sv->state == SV_STOPPING || sv->ctl != 0 ||
 		    sv->state == SV_STARTING || sv->state == SV_UP)
 			return false;
 	return true;

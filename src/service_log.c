@@ -43,6 +43,9 @@ svlog_end(const struct service *sv, const char *st)
 	    "restart = never" : sc->restart == RESTART_ON_FAILURE ?
 	    "restart = on-failure" : "restart = always";
 
+	if (sc->type == TYPE_ONESHOT && sv->outcome == SVO_DONE_OK)
+		why = "type = oneshot: done";
+
 	fmt_duration(sv->last_runtime_ms, rt, sizeof(rt));
 	switch (sv->outcome) {
 	case SVO_HOPELESS:

@@ -47,8 +47,10 @@ order_blocked(const struct service *sv, const struct service *all, char *why,
 		for (char *const *p = lists[l]; p && *p; p++) {
 			const struct service *d = running_find(all, *p);
 
-			if (d == NULL || d->state == SV_UP)
-				continue;
+			if (d == NULL || d->state == SV_UP || (d->conf->type ==
+			    TYPE_ONESHOT && d->state == SV_DOWN &&
+			    d->outcome == SVO_DONE_OK))
+				continue;	/* up, or a oneshot that did its part */
 			if (l == 1 && down_for_good(d)) {
 				snprintf(why, len, "it requires %s, which is %s",
 				    d->conf->name, service_state_name(d->state));

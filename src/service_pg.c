@@ -343,7 +343,8 @@ svpg_adopt(struct service *all)
 		adopt_again(0, now);	/* nothing to look at again */
 		return false;
 	}
-	if ((mains = calloc(nmains ? nmains : 1, sizeof(*mains))) == NULL) {
+	/* mains, and their control processes (start_pre...) */
+	if ((mains = calloc(nmains ? 2 * nmains : 1, sizeof(*mains))) == NULL) {
 		free(kids);
 		adopt_again(-1, now);
 		return false;
@@ -352,6 +353,9 @@ svpg_adopt(struct service *all)
 	for (struct service *sv = all; sv; sv = sv->next)
 		if (sv->pid > 0)
 			mains[nmains++] = sv->pid;
+	for (struct service *sv = all; sv; sv = sv->next)
+		if (sv->ctl_pid > 0)
+			mains[nmains++] = sv->ctl_pid;
 	qsort(mains, nmains, sizeof(*mains), cmp_pid);
 	for (i = 0; i < nkids; i++) {
 		struct procstat ps;
@@ -385,7 +389,11 @@ svpg_adopt(struct service *all)
 		}
 		if (owner && owner->cg != NULL)
 			continue;	/* its cgroup tracks it */
+		if (owner && (owner->conf->kill_mode == KILL_PROCESS ||
+		    owner->conf->kill_mode == KILL_NONE))
+			continue;	/* kill_mode: left running, not its */
 		l = owner ? adopt_one(owner->conf->name, kids[i], ps.start,
+		    owner->conf->kill_mode == KILL_MIXED ? SIGKILL :
 		    owner->conf->stop_signal, owner->conf->stop_timeout_ms) :
 		    adopt_one(by->name, kids[i], ps.start, by->sig,
 		    by->t.stop_timeout_ms);

@@ -144,6 +144,62 @@ unexpected_exit(struct service *sv, int64_t now)
 	return ACT_NONE;
 }
 
+/* A new run: starting, its counters and flags fresh (count: one more
+ * start; not again when start_pre began it). */
+static void
+begin_run(struct service *sv, int64_t now, bool count)
+{
+	sv->state = SV_STARTING;
+	sv->started_ms = now;
+	if (count)
+		sv->starts++;
+	sv->exited = false;
+	sv->killed = false;
+	sv->exec_failed = false;
+	sv->hopeless = false;
+	sv->forked = false;
+	sv->awaiting_main = sv->conf->type == TYPE_FORKING;
+	sv->aborted = false;
+	sv->run_failed = false;
+	sv->post_pending = false;
+	sv->let_go = false;
+	sv->stop_ran = false;
+	sv->ready_ms = -1;
+	sv->outcome = SVO_NONE;
+	sv->deadline_ms = -1;
+}
+
+/* Ready: up, or first its start_post commands (EV_POST_DONE). */
+static void
+becomes_up(struct service *sv, int64_t now)
+{
+	sv->deadline_ms = -1;
+	if (sv->conf->start_post.n > 0) {
+		sv->post_pending = true;
+		return;
+	}
+	sv->state = SV_UP;
+	sv->ready_ms = now;
+}
+
+/* A oneshot's command exited well (and its start_post passed): up with
+ * remain_after_exit, else down and done, whatever restart says. */
+static enum sv_action
+oneshot_started(struct service *sv, int64_t now)
+{
+	sv->ready_ms = now;
+	sv->deadline_ms = -1;
+	sv->fails = 0;
+	sv->by_operator = false;
+	if (sv->conf->remain_after_exit) {
+		sv->state = SV_UP;
+		return ACT_NONE;
+	}
+	sv->state = SV_DOWN;
+	sv->outcome = SVO_DONE_OK;
+	return ACT_NONE;
+}
+
 enum sv_action
 service_step(struct service *sv, enum sv_event ev, int64_t now)
 {
@@ -189,35 +245,49 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			return ACT_NONE;
 		}
 
+	case EV_PRE_START:
+		/* A run begins with its start_pre commands: no main yet. */
+		begin_run(sv, now, true);
+		sv->in_pre = true;
+		sv->exited = true;
+		sv->deadline_ms = -1;	/* service_ctl.c times them */
+		return ACT_NONE;
+
 	case EV_SPAWNED:
-		sv->state = SV_STARTING;
-		sv->started_ms = now;
-		sv->starts++;
-		sv->exited = false;
-		sv->killed = false;
-		sv->exec_failed = false;
-		sv->hopeless = false;
-		sv->forked = false;
-		sv->awaiting_main = sv->conf->type == TYPE_FORKING;
-		sv->aborted = false;
-		sv->run_failed = false;
-		sv->ready_ms = -1;
-		sv->outcome = SVO_NONE;
-		sv->deadline_ms = -1;
-		if (sv->conf->type == TYPE_FORKING ||
+		begin_run(sv, now, !sv->in_pre);
+		sv->in_pre = false;
+		if (sv->conf->type != TYPE_SIMPLE ||
 		    sv->conf->ready.kind != PROBE_NONE) {
-			/* Ready (its main process known) by then, or failed. */
+			/* Ready (its main process known, a oneshot's exit)
+			 * by then, or failed. */
 			sv->start_by_ms = now + sv->conf->ready_timeout_ms;
 			sv->deadline_ms = sv->start_by_ms;
 		}
 		return ACT_NONE;
 
-	case EV_READY:
-		if (sv->state != SV_STARTING || sv->awaiting_main)
+	case EV_POST_DONE:
+		if (sv->state != SV_STARTING || !sv->post_pending)
 			return ACT_NONE;
+		sv->post_pending = false;
+		if (sv->conf->type == TYPE_ONESHOT)
+			return oneshot_started(sv, now);
 		sv->state = SV_UP;
 		sv->ready_ms = now;
 		sv->deadline_ms = -1;
+		return ACT_NONE;
+
+	case EV_LET_GO:
+		/* The stop leaves its processes: down once main is gone. */
+		if (sv->state != SV_STOPPING)
+			return ACT_NONE;
+		sv->let_go = true;
+		return ACT_NONE;
+
+	case EV_READY:
+		if (sv->state != SV_STARTING || sv->awaiting_main ||
+		    sv->post_pending || sv->conf->type == TYPE_ONESHOT)
+			return ACT_NONE;
+		becomes_up(sv, now);
 		return ACT_NONE;
 
 	case EV_WAIT:
@@ -260,9 +330,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->exited = false;
 		if (sv->conf->ready.kind != PROBE_NONE)
 			return ACT_NONE;	/* starting until ready */
-		sv->state = SV_UP;
-		sv->ready_ms = now;
-		sv->deadline_ms = -1;
+		becomes_up(sv, now);
 		return ACT_NONE;
 
 	case EV_START_FAILED:
@@ -273,6 +341,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		sv->run_failed = true;
 		sv->forked = false;
 		sv->awaiting_main = false;
+		sv->post_pending = false;
 		sv->last_runtime_ms = now - sv->started_ms;
 		sv->last_up_ms = 0;
 		sv->state = SV_STOPPING;
@@ -308,10 +377,8 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 		/* A forking service is up once its main process is known; one
 		 * with a readiness check once that passed. */
 		if (sv->state == SV_STARTING && sv->conf->type == TYPE_SIMPLE &&
-		    sv->conf->ready.kind == PROBE_NONE) {
-			sv->state = SV_UP;
-			sv->ready_ms = now;
-		}
+		    sv->conf->ready.kind == PROBE_NONE && !sv->post_pending)
+			becomes_up(sv, now);
 		return ACT_NONE;
 
 	case EV_EXEC_FAILED:
@@ -337,6 +404,16 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			sv->forked = true;
 			sv->find_delay_ms = FIND_MAIN_FIRST_MS;
 			return ACT_CHECK_START;
+		}
+		if (sv->state == SV_STARTING && sv->conf->type == TYPE_ONESHOT &&
+		    !sv->exec_failed && succeeded(sv)) {
+			/* Its command did what it is for: started. */
+			sv->deadline_ms = -1;
+			if (sv->conf->start_post.n > 0) {
+				sv->post_pending = true;
+				return ACT_NONE;
+			}
+			return oneshot_started(sv, now);
 		}
 		if (sv->state == SV_STOPPING) {
 			sv->outcome = SVO_STOPPED;
@@ -379,7 +456,7 @@ service_step(struct service *sv, enum sv_event ev, int64_t now)
 			/* forking: look for its main process again; or give
 			 * up at start_by_ms (service.c decides: it knows why) */
 			sv->deadline_ms = -1;
-			return sv->conf->type == TYPE_FORKING ||
+			return sv->conf->type != TYPE_SIMPLE ||
 			    sv->conf->ready.kind != PROBE_NONE ? ACT_CHECK_START :
 			    ACT_NONE;
 		case SV_STOPPING:

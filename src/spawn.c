@@ -604,3 +604,26 @@ spawn_check_result(const struct service *sv, int repfd, const char *prog,
 	}
 	return true;
 }
+
+/*
+ * Starts a control process of sv (start_pre, stop_command...) as
+ * spawn_check starts a check, both output streams on out; full ("+"): as
+ * guardiand's own user, without the service's user, groups, capabilities
+ * or no_new_privileges.
+ */
+int
+spawn_control(const struct service *sv, char *const *argv, bool full,
+    int out, pid_t *pidp, int *repfd, char *why, size_t len)
+{
+	struct svc_conf plain = *sv->conf;
+	struct service tmp = *sv;
+
+	if (full) {
+		plain.user = plain.group = NULL;
+		plain.supp_groups = NULL;
+		plain.no_new_privileges = false;
+		plain.ambient.set = plain.bounding.set = false;
+		tmp.conf = &plain;
+	}
+	return spawn_check(&tmp, argv, out, pidp, repfd, why, len);
+}

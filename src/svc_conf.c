@@ -89,6 +89,9 @@ key_free(const struct config_key *k, void *base)
 	case KK_PROBE:
 		probe_free(slot);
 		break;
+	case KK_COMMANDS:
+		config_free_ctl_cmds(slot);
+		break;
 	case KK_STRING:
 	case KK_PATH:
 	case KK_TAG:
@@ -305,6 +308,8 @@ key_equal(const struct config_key *k, const struct svc_conf *a,
 		    *(char *const *const *)y);
 	case KK_PROBE:
 		return probe_equal(x, y);
+	case KK_COMMANDS:
+		return config_ctl_cmds_equal(x, y);
 	case KK_EXIT_SET:
 		return memcmp(x, y, sizeof(struct exit_set)) == 0;
 	case KK_CAPS:
@@ -357,6 +362,19 @@ config_svc_equal(const struct svc_conf *a, const struct svc_conf *b)
 	for (k = config_keys; k < config_keys + config_nkeys; k++)
 		if (k->section == KEY_SERVICE && !(k->flags & KEY_NO_RESTART) &&
 		    !key_equal(k, a, b))
+			return false;
+	return true;
+}
+
+/* The same commands, with the same prefixes, in the same order. */
+bool
+config_ctl_cmds_equal(const struct ctl_cmds *a, const struct ctl_cmds *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].flags != b->v[i].flags ||
+		    !words_equal(a->v[i].argv, b->v[i].argv))
 			return false;
 	return true;
 }

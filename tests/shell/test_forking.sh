@@ -56,7 +56,7 @@ test_pidfile_needs_type_forking() {
 	run "$GUARDIAND" -t -f "$CONF"
 	assertEquals "-t fails; $ERR" 1 "$RC"
 	assertContains "the values" "$ERR" \
-		"$CONF:3: invalid type \"fork\" (simple or forking)"
+		"$CONF:3: invalid type \"fork\" (simple, forking or oneshot)"
 }
 
 # main_replaced_after_kill9 NAME K1: kill -9 of NAME's main process K1 (a
