@@ -157,6 +157,17 @@ test_nginx_forking_and_a_section_key_wins(void)
 	    "master_process on;' -s reload");
 	CHECK_INT(sc->stop_timeout_ms, 3000);	/* TimeoutStopSec=5 lost */
 	CHECK_INT(sc->restart, RESTART_ON_FAILURE);	/* no Restart= */
+	CHECK_INT(sc->start_pre.n, 1);
+	if (sc->start_pre.n == 1)
+		CHECK_STR(joined(sc->start_pre.v[0].argv), "/usr/sbin/nginx -t -q "
+		    "-g daemon on; master_process on;");
+	CHECK_INT(sc->stop_cmds.n, 1);
+	if (sc->stop_cmds.n == 1) {
+		CHECK(sc->stop_cmds.v[0].flags & CMD_IGNORE);	/* "-" */
+		CHECK_STR(joined(sc->stop_cmds.v[0].argv), "/sbin/start-stop-daemon "
+		    "--quiet --stop --retry QUIT/5 --pidfile /run/nginx.pid");
+	}
+	CHECK_INT(sc->kill_mode, KILL_MIXED);
 	config_free(c);
 }
 
@@ -175,6 +186,9 @@ test_ssh_two_reload_lines_and_rsyslog_signal(void)
 	CHECK_STR(joined(sc->argv), "/usr/sbin/sshd -D");	/* $SSHD_OPTS: "" */
 	CHECK(sc->restart_prevent.codes[255 / 32] & (1u << (255 % 32)));
 	CHECK_INT(sc->restart, RESTART_ON_FAILURE);
+	CHECK_INT(sc->kill_mode, KILL_PROCESS);	/* sessions outlive sshd */
+	CHECK_STR(joined(sc->conds[COND_PATH_EXISTS]),
+	    "!/etc/ssh/sshd_not_to_be_run");
 	CHECK(sc->next != NULL && sc->next->reload_signal == 0);
 	config_free(c);
 }
