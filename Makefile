@@ -41,7 +41,10 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/service_reload.c src/spawn_id.c \
              src/probe_conf.c src/svc_conf.c \
              src/probe.c src/ready.c src/service_log.c src/notify.c \
-             src/order.c src/service_order.c src/confline.c src/follow.c
+             src/order.c src/service_order.c src/confline.c src/follow.c \
+             src/unit_file.c src/unit_parse.c src/unit_spec.c src/unit_exec.c \
+             src/unit_map.c src/unit_map_values.c src/unit_map_exec.c \
+             src/unit_links.c
 CTL_SRC    = src/guardianctl.c src/ctl_logs.c src/paths.c src/fmt.c src/clock.c \
              src/proto.c
 LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
@@ -51,12 +54,14 @@ LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
              src/order.c src/confline.c src/caps.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
-# The systemd unit reader (doc/units.md): unit-tested, not in guardiand yet.
-LIB_SRC   += src/unit_file.c src/unit_parse.c src/unit_spec.c src/unit_exec.c
+# systemd units (doc/units.md): found, read and mapped onto the key table.
+LIB_SRC   += src/unit_file.c src/unit_parse.c src/unit_spec.c src/unit_exec.c \
+             src/unit_map.c src/unit_map_values.c src/unit_map_exec.c \
+             src/unit_links.c
 
 all: $(B)/guardiand $(B)/guardianctl
 
-$(B)/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.h src/proto.h src/control.h src/unit.h | $(B)
+$(B)/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.h src/proto.h src/control.h src/unit.h src/unit_map.h | $(B)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
 
 $(B):

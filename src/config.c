@@ -89,6 +89,7 @@ struct parser {
 	size_t		 ninc;
 	struct conffile_ids files;	/* read already */
 	struct conffile_ids dirs;	/* directories checked */
+	struct unit_links *links;	/* of unit-backed services (unit_map.c) */
 };
 
 static void
@@ -278,6 +279,15 @@ finish_section(struct parser *p)
 	int i;
 
 	flush_key(p);
+	if (p->sect == SECT_SERVICE && p->svc->unit != NULL && !p->svc_dup) {
+		/* the unit sets every key the section did not write */
+		if (unit_map_service(p->svc, p->keylines, &p->links, err,
+		    sizeof(err)) == -1) {
+			perr(p, p->keylines[section_key(p, "unit", &i) - config_keys],
+			    "%s", err);
+			p->svc_dup = true;	/* reported: not kept */
+		}
+	}
 	if (p->sect == SECT_SERVICE) {
 		/* a bad command= was reported already: no "has no command" */
 		if ((p->svc->argv != NULL ||
@@ -650,6 +660,12 @@ config_load(const char *path, config_err_fn errfn, void *arg)
 	free(p.raw);
 	free(p.val.s);
 	free(p.key);
+	if (p.nerrors == 0 && p.conf->units == 1)
+		unit_map_enabled(p.conf, &p.links);
+	if (p.nerrors == 0 &&
+	    unit_map_links(p.conf, p.links, order, sizeof(order)) == -1)
+		perr(&p, 0, "%s", order);
+	unit_links_free(p.links);
 	flush_msgs(&p);
 	if (p.nerrors == 0 && order_check(p.conf, order, sizeof(order)) < 0) {
 		errfn(arg, order);	/* a start order across sections */

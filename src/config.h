@@ -69,6 +69,7 @@ struct svc_limit {
  */
 struct svc_conf {
 	char *name;
+	char *unit;		/* unit =: the systemd unit it runs, or NULL */
 	char *command;		/* the text of command=, for messages */
 	char **argv;		/* command split into words; NULL-terminated */
 	char *directory;	/* NULL: "/" */
@@ -134,6 +135,7 @@ struct conf {
 	char *status_group;		/* may use the read-only ones */
 	char *syslog_socket;		/* NULL: DEF_SYSLOG_SOCKET */
 	enum cgroup_mode cgroup;	/* read at start-up only */
+	int units;			/* units =: 0 none, 1 enabled */
 };
 
 /* Receives each error as one "file:line: message" line (no newline). */

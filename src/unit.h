@@ -136,4 +136,22 @@ int unit_split_words(const char *s, bool relax, char ***words, char *err,
     size_t errlen);
 void unit_strv_free(char **v);
 
+/* ---- unit_map.c: a unit onto a struct svc_conf ---- */
+
+struct svc_conf;
+struct conf;
+struct unit_links;	/* After= and the like, until every service is known */
+
+/* Maps the unit sc->unit onto sc: each key given (per config_keys row;
+ * NULL: none) does not have set in the section. 0, or -1 with err. */
+int unit_map_service(struct svc_conf *sc, const int *given,
+    struct unit_links **links, char *err, size_t errlen);
+/* units = enabled: adds a service for each unit enabled for
+ * multi-user.target that no section runs. */
+int unit_map_enabled(struct conf *c, struct unit_links **links);
+/* After=, Before=, Requires= between the services of c; 0 or -1, err. */
+int unit_map_links(struct conf *c, struct unit_links *links, char *err,
+    size_t errlen);
+void unit_links_free(struct unit_links *l);
+
 #endif

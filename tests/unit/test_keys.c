@@ -382,6 +382,8 @@ test_limit_names(void)
 int
 main(void)
 {
+	/* unit = in every-key.conf: the fixture units, nothing of the host */
+	setenv("SYSTEMD_UNIT_PATH", "tests/unit/units", 1);
 	RUN(test_table_sorted);
 	RUN(test_table_rows);
 	RUN(test_man_page);

@@ -1,0 +1,479 @@
+/*
+ * unit_links.c: where units are (SYSTEMD_UNIT_PATH), which are enabled,
+ * the sockets a service gets from its .socket unit, After=/Before=/
+ * Requires= between the services guardiand runs, and `units = enabled`.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guardiand.h"
+#include "unit_map.h"
+
+/* Where units are looked for: $SYSTEMD_UNIT_PATH (colon-separated, as
+ * systemd reads it) or systemd's own list. */
+char **
+umap_dirs(void)
+{
+	const char *env = getenv("SYSTEMD_UNIT_PATH");
+	char **v = NULL, *copy, *save = NULL;
+	size_t n = 0;
+
+	if (env == NULL || *env == '\0')
+		return NULL;
+	if ((copy = strdup(env)) == NULL)
+		return NULL;
+	for (char *d = strtok_r(copy, ":", &save); d != NULL;
+	    d = strtok_r(NULL, ":", &save))
+		if (env_put(&v, &n, d) == -1)
+			break;
+	free(copy);
+	return v;
+}
+
+/* The names a list directive gives (After=...), specifiers expanded. */
+static int
+link_names(struct map *m, const char *key, char ***out)
+{
+	size_t n = config_nwords(*out);
+
+	for (const struct unit_value *v = unit_next(m->u, "Unit", key, NULL);
+	    v != NULL; v = unit_next(m->u, "Unit", key, v)) {
+		char err[MAP_MSG_MAX], *value, **w = NULL;
+		int nw;
+
+		if ((value = unit_value_specifiers(m->u, v, err,
+		    sizeof(err))) == NULL) {
+			umap_fail(m, v, "%s", err);
+			return -1;
+		}
+		nw = unit_split_words(value, true, &w, err, sizeof(err));
+		free(value);
+		for (int i = 0; i < nw; i++) {
+			size_t l = strlen(w[i]);
+
+			if (l > 8 && strcmp(w[i] + l - 8, ".service") == 0 &&
+			    env_put(out, &n, w[i]) == -1) {
+				unit_strv_free(w);
+				umap_fail(m, v, "out of memory");
+				return -1;
+			}
+		}
+		unit_strv_free(w);
+	}
+	return 0;
+}
+
+/* The service's After=, Before=, Requires=, kept for unit_map_links(). */
+void
+umap_keep_links(struct map *m, const int *given)
+{
+	struct unit_links *l;
+	const struct config_key *ka = config_key_find("after", KEY_SERVICE);
+	const struct config_key *kr = config_key_find("requires", KEY_SERVICE);
+
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->service = strdup(m->sc->name)) == NULL ||
+	    (l->id = strdup(m->u->id)) == NULL) {
+		if (l != NULL)
+			free(l->service);
+		free(l);
+		umap_fail(m, NULL, "out of memory");
+		return;
+	}
+	l->after_given = given != NULL && given[ka - config_keys] != 0;
+	l->requires_given = given != NULL && given[kr - config_keys] != 0;
+	link_names(m, "After", &l->after);
+	link_names(m, "Before", &l->before);
+	link_names(m, "Requires", &l->requires);
+	link_names(m, "BindsTo", &l->requires);
+	link_names(m, "Requisite", &l->requires);
+	l->next = m->links;
+	m->links = l;
+}
+
+void
+unit_links_free(struct unit_links *l)
+{
+	while (l != NULL) {
+		struct unit_links *next = l->next;
+
+		free(l->service);
+		free(l->id);
+		config_free_words(l->after);
+		config_free_words(l->before);
+		config_free_words(l->requires);
+		free(l);
+		l = next;
+	}
+}
+
+bool
+umap_suffix(const char *s, const char *suffix)
+{
+	size_t l = strlen(s), ls = strlen(suffix);
+
+	return l > ls && strcmp(s + l - ls, suffix) == 0;
+}
+
+/* Whether a unit is enabled: a link to it in some *.wants/ or
+ * *.requires/ of a unit directory (what `systemctl enable` makes). */
+static bool
+unit_enabled(char **dirs, const char *name)
+{
+	bool found = false;
+
+	for (const char *const *d = dirs ? (const char *const *)dirs :
+	    unit_default_dirs; *d && !found; d++) {
+		struct dirent *de;
+		DIR *dp;
+
+		if ((dp = opendir(*d)) == NULL)
+			continue;
+		while (!found && (de = readdir(dp)) != NULL) {
+			char path[PATH_MAX];
+			struct stat st;
+
+			if (!umap_suffix(de->d_name, ".wants") &&
+			    !umap_suffix(de->d_name, ".requires"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/%s", *d, de->d_name,
+			    name);
+			found = lstat(path, &st) == 0;
+		}
+		closedir(dp);
+	}
+	return found;
+}
+
+/* The socket unit a service gets its sockets from: Sockets=, else
+ * NAME.socket if it is enabled, as systemd passes only the sockets of
+ * units it started (Accept=yes ones are for NAME@.service). */
+void
+umap_socket(struct map *m, char **dirs)
+{
+	const struct unit_value *sv = unit_get(m->u, "Service", "Sockets");
+	char name[UNIT_NAME_MAX], err[MAP_MSG_MAX];
+	const char *dot = strrchr(m->u->id, '.');
+	struct unit *su, *saved;
+	const struct unit_value *acc;
+	static const struct { const char *dir, *key; } keys[] = {
+		{ "ListenStream", "listen_stream" },
+		{ "ListenDatagram", "listen_datagram" },
+		{ "SocketUser", "socket_user" }, { "SocketGroup", "socket_group" },
+		{ "SocketMode", "socket_mode" },
+		{ "FileDescriptorName", "socket_fdname" },
+		{ "Backlog", "socket_backlog" },
+	};
+
+	if (sv != NULL && sv->value[0] != '\0')
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(sv->value,
+		    " \t"), sv->value);
+	else
+		snprintf(name, sizeof(name), "%.*s.socket",
+		    (int)(dot - m->u->id), m->u->id);
+	if ((sv == NULL || sv->value[0] == '\0') && !unit_enabled(dirs, name))
+		return;
+	su = unit_load(name, (const char *const *)dirs, NULL, NULL, err,
+	    sizeof(err));
+	if (su == NULL) {
+		if (sv != NULL && sv->value[0] != '\0')
+			umap_fail(m, sv, "%s", err);
+		return;
+	}
+	acc = unit_get(su, "Socket", "Accept");
+	if (acc != NULL && config_parse_bool(acc->value) == 1) {
+		if (sv != NULL && sv->value[0] != '\0')
+			umap_fail(m, acc, "Accept=yes (a process per "
+			    "connection) is not supported");
+		unit_free(su);
+		return;
+	}
+	saved = m->u;
+	m->u = su;	/* file:line of its values in messages */
+	for (size_t i = 0; i < su->nv && !m->failed; i++) {
+		const struct unit_value *v = &su->v[i];
+		char *value;
+		size_t k;
+
+		if (strcmp(v->section, "Socket") != 0)
+			continue;
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (strcmp(keys[k].dir, v->key) == 0)
+				break;
+		if (k == sizeof(keys) / sizeof(keys[0])) {
+			if (strncmp(v->key, "Listen", 6) == 0)
+				umap_fail(m, v, "this kind of socket is not "
+				    "supported (ListenStream= and "
+				    "ListenDatagram= are)");
+			continue;
+		}
+		if ((value = unit_value_specifiers(su, v, err,
+		    sizeof(err))) == NULL) {
+			umap_fail(m, v, "%s", err);
+			break;
+		}
+		if (value[0] != '\0')
+			umap_put(m, v, keys[k].key, value);
+		free(value);
+	}
+	if (!m->failed && unit_get(su, "Socket", "FileDescriptorName") == NULL &&
+	    (acc = unit_get(su, "Socket", "ListenStream")) != NULL)
+		umap_put(m, acc, "socket_fdname", su->id);
+	m->u = saved;
+	unit_free(su);
+}
+
+/* The service a unit name stands for: its unit's, or NAME.service's. */
+static const char *
+link_service(const struct conf *c, const struct unit_links *all,
+    const char *unitname)
+{
+	size_t l = strlen(unitname) - 8;	/* ".service" */
+
+	for (const struct unit_links *o = all; o != NULL; o = o->next)
+		if (strcmp(o->id, unitname) == 0)
+			return o->service;
+	for (const struct svc_conf *s = c->services; s != NULL; s = s->next)
+		if (strlen(s->name) == l && strncmp(s->name, unitname, l) == 0)
+			return s->name;
+	return NULL;
+}
+
+/* Adds name to a KK_NAMES list key of sc, by the key table. */
+static int
+add_name(struct svc_conf *sc, const char *key, const char *name, char *err,
+    size_t errlen)
+{
+	char ***slot = strcmp(key, "after") == 0 ? &sc->after : &sc->requires;
+	struct buf b = { 0 };
+	int r;
+
+	for (char **w = *slot; w && *w; w++) {
+		if (strcmp(*w, name) == 0)
+			return 0;
+		if (buf_printf(&b, "%s ", *w) == -1)
+			goto nomem;
+	}
+	if (umap_sh_word(&b, name) == -1 || buf_addc(&b, '\0') == -1)
+		goto nomem;
+	r = config_svc_set(sc, key, b.s, err, errlen);
+	free(b.s);
+	return r;
+nomem:
+	free(b.s);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/*
+ * After=, Before=, Requires= between the services guardiand runs, once all
+ * are known: anything else (targets, units not configured) counts as
+ * there already. 0, or -1 with err.
+ */
+int
+unit_map_links(struct conf *c, struct unit_links *links, char *err,
+    size_t errlen)
+{
+	for (struct unit_links *l = links; l != NULL; l = l->next) {
+		struct svc_conf *sc = config_find(c, l->service);
+		const char *o;
+
+		if (sc == NULL)
+			continue;
+		for (char **w = l->after; w && *w && !l->after_given; w++)
+			if ((o = link_service(c, links, *w)) != NULL &&
+			    strcmp(o, sc->name) != 0 &&
+			    add_name(sc, "after", o, err, errlen) == -1)
+				return -1;
+		for (char **w = l->requires; w && *w && !l->requires_given; w++)
+			if ((o = link_service(c, links, *w)) != NULL &&
+			    strcmp(o, sc->name) != 0 &&
+			    add_name(sc, "requires", o, err, errlen) == -1)
+				return -1;
+		for (char **w = l->before; w && *w; w++) {
+			struct unit_links *ol;
+			struct svc_conf *osc;
+
+			if ((o = link_service(c, links, *w)) == NULL ||
+			    strcmp(o, sc->name) == 0 ||
+			    (osc = config_find(c, o)) == NULL)
+				continue;
+			for (ol = links; ol && strcmp(ol->service, o); ol = ol->next)
+				;
+			if (ol == NULL || ol->after_given)
+				continue;	/* its section says what it follows */
+			if (add_name(osc, "after", sc->name, err, errlen) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Units that make no sense without systemd, and why: `units = enabled`
+ * passes them over, saying so with -v. */
+static const struct { const char *prefix, *why; } skip[] = {
+	{ "systemd-", "part of systemd itself" },
+	{ "getty@", "terminals are init's (inittab)" },
+	{ "serial-getty@", "terminals are init's (inittab)" },
+	{ "autovt@", "terminals are init's (inittab)" },
+	{ "console-getty", "terminals are init's (inittab)" },
+	{ "container-getty@", "terminals are init's (inittab)" },
+	{ "user@", "systemd's per-user manager" },
+	{ "user-runtime-dir@", "systemd's per-user manager" },
+	{ "dbus-org.", "an alias for D-Bus activation" },
+	{ "emergency", "a boot mode of systemd's" },
+	{ "rescue", "a boot mode of systemd's" },
+	{ "initrd-", "a boot step of systemd's" },
+};
+
+/* Names of dir/T.wants/ and T.requires/ links, for every unit dir. */
+static void
+wants_links(char **dirs, const char *target, char ***out)
+{
+	size_t n = config_nwords(*out);
+
+	for (const char *const *d = dirs ? (const char *const *)dirs :
+	    unit_default_dirs; *d; d++) {
+		for (int kind = 0; kind < 2; kind++) {
+			char path[PATH_MAX];
+			struct dirent *de;
+			DIR *dp;
+
+			snprintf(path, sizeof(path), "%s/%s.%s", *d, target,
+			    kind ? "requires" : "wants");
+			if ((dp = opendir(path)) == NULL)
+				continue;
+			while ((de = readdir(dp)) != NULL) {
+				bool seen = false;
+
+				if (de->d_name[0] == '.' ||
+				    !unit_name_valid(de->d_name))
+					continue;
+				for (char **w = *out; w && *w && !seen; w++)
+					seen = strcmp(*w, de->d_name) == 0;
+				if (!seen)
+					env_put(out, &n, de->d_name);
+			}
+			closedir(dp);
+		}
+	}
+}
+
+/*
+ * `units = enabled`: every service `systemctl enable` would have had
+ * started, the wants of multi-user.target and of the targets it pulls in,
+ * each as a service named after its unit, unless a section runs it
+ * already. A unit that cannot run is passed over with a warning, not an
+ * error: nobody asked for it by name.
+ */
+int
+unit_map_enabled(struct conf *c, struct unit_links **links)
+{
+	char **dirs = umap_dirs(), **names = NULL, **targets = NULL;
+	size_t nt = 0;
+
+	env_put(&targets, &nt, "multi-user.target");
+	for (size_t t = 0; t < nt; t++) {
+		struct unit *tu;
+		char err[MAP_MSG_MAX];
+
+		wants_links(dirs, targets[t], &names);
+		/* the target's own Wants=/Requires= pull in more */
+		if ((tu = unit_load(targets[t], (const char *const *)dirs, NULL,
+		    NULL, err, sizeof(err))) == NULL)
+			continue;
+		size_t n = config_nwords(names);
+		for (int k = 0; k < 2; k++)
+			for (const struct unit_value *v = unit_next(tu, "Unit",
+			    k ? "Requires" : "Wants", NULL); v != NULL;
+			    v = unit_next(tu, "Unit", k ? "Requires" : "Wants", v)) {
+				char **w = NULL;
+				int nw = unit_split_words(v->value, true, &w,
+				    err, sizeof(err));
+
+				for (int i = 0; i < nw; i++)
+					env_put(&names, &n, w[i]);
+				unit_strv_free(w);
+			}
+		unit_free(tu);
+		for (char **w = names; w && *w; w++) {
+			bool seen = false;
+
+			if (!umap_suffix(*w, ".target"))
+				continue;
+			for (size_t i = 0; i < nt && !seen; i++)
+				seen = strcmp(targets[i], *w) == 0;
+			if (!seen && nt < 64)
+				env_put(&targets, &nt, *w);
+		}
+	}
+	for (char **w = names; w && *w; w++) {
+		char svc[UNIT_NAME_MAX], err[MAP_MSG_MAX];
+		struct svc_conf *sc;
+		const char *why = NULL;
+		bool dup = false;
+
+		for (char **p = names; p < w && !dup; p++)
+			dup = strcmp(*p, *w) == 0;
+		if (dup || umap_suffix(*w, ".target"))
+			continue;
+		if (umap_suffix(*w, ".socket")) {
+			/* its service runs with the sockets, if enabled */
+			log_debug("units: %s: its sockets go to its service",
+			    *w);
+			continue;
+		}
+		if (!umap_suffix(*w, ".service")) {
+			log_debug("units: %s skipped: only services are run",
+			    *w);
+			continue;
+		}
+		for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+			if (strncmp(*w, skip[i].prefix,
+			    strlen(skip[i].prefix)) == 0)
+				why = skip[i].why;
+		snprintf(svc, sizeof(svc), "%.*s", (int)(strlen(*w) - 8), *w);
+		if (why == NULL && !config_valid_name(svc))
+			why = "its name is not a valid service name";
+		for (const struct unit_links *l = *links; l && !why; l = l->next)
+			if (strcmp(l->id, *w) == 0)
+				why = "a section runs it already";
+		if (why == NULL && config_find(c, svc) != NULL)
+			why = "a section has its name";
+		if (why != NULL) {
+			log_debug("units: %s skipped: %s", *w, why);
+			continue;
+		}
+		if ((sc = config_svc_new(svc)) == NULL ||
+		    (sc->unit = strdup(*w)) == NULL) {
+			config_svc_free(sc);
+			continue;
+		}
+		if (unit_map_service(sc, NULL, links, err, sizeof(err)) == -1 ||
+		    config_svc_check(sc, err, sizeof(err)) == -1) {
+			log_warnx("units: %s skipped: %s", *w, err);
+			config_svc_free(sc);
+			continue;
+		}
+		if ((sc->file = strdup(*w)) == NULL ||
+		    config_add(c, sc) == -1) {
+			config_svc_free(sc);
+			continue;
+		}
+		log_debug("units: %s runs as service %s", *w, svc);
+	}
+	config_free_words(names);
+	config_free_words(targets);
+	config_free_words(dirs);
+	return 0;
+}
