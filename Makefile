@@ -44,14 +44,17 @@ DAEMON_SRC = src/main.c src/log.c src/loop.c src/service.c src/service_policy.c 
              src/order.c src/service_order.c src/confline.c src/follow.c \
              src/unit_file.c src/unit_parse.c src/unit_spec.c src/unit_exec.c \
              src/unit_map.c src/unit_map_values.c src/unit_map_exec.c \
-             src/unit_links.c
+             src/unit_links.c \
+             src/conditions.c src/virt.c src/svcond.c src/tmpfiles.c \
+             src/tmpfiles_run.c
 CTL_SRC    = src/guardianctl.c src/ctl_logs.c src/paths.c src/fmt.c src/clock.c \
              src/proto.c
 LIB_SRC    = src/config.c src/conffile.c src/keys.c src/values.c src/check.c \
              src/output.c src/service_policy.c src/fmt.c src/buf.c src/clock.c \
              src/proto.c src/track.c src/track_usage.c src/mainpid.c src/log.c src/env.c \
              src/proctree.c src/state.c src/probe_conf.c src/svc_conf.c \
-             src/order.c src/confline.c src/caps.c
+             src/order.c src/confline.c src/caps.c src/conditions.c src/virt.c \
+             src/tmpfiles.c src/tmpfiles_run.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNITS      = $(patsubst tests/unit/%.c,$(B)/%,$(UNIT_SRC))
 # systemd units (doc/units.md): found, read and mapped onto the key table.
@@ -99,7 +102,7 @@ check-asan: deps
 # tests/valgrind/README); fails on any memcheck error or definite/indirect
 # leak, and prints how many guardiand processes were checked.
 VALGRIND_SUITES ?= test_daemon test_supervise test_reload test_ctl test_syslog test_oneshot \
-                   test_forking test_ready test_notify test_order test_dirs
+                   test_forking test_ready test_notify test_order test_dirs test_units
 
 check-valgrind: deps
 	$(MAKE) all
@@ -175,6 +178,7 @@ FUZZ_ARGS    ?= -timeout=10 -rss_limit_mb=2048
 FUZZ_ARGS_config  = -max_len=16384	# past libinih's line limit
 FUZZ_ARGS_control = -max_len=8192	# past PROTO_MAX_REQUEST
 FUZZ_ARGS_unit    = -max_len=40000	# past UNIT_LINE_MAX
+FUZZ_ARGS_tmpfiles = -max_len=16384
 FUZZ_OBJ      = $(patsubst src/%.c,$(FUZZ_B)/obj/%.o,$(filter-out src/main.c,$(DAEMON_SRC)))
 FUZZ_ENV      = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -187,7 +191,8 @@ $(FUZZ_B)/obj/%.o: src/%.c src/guardiand.h src/config.h src/track.h src/service.
 # config.c, conffile.c, keys.c, svc_conf.c, values.c, probe_conf.c, caps.c (and
 # check.c, its host checks);
 # glob() is wrapped to keep include= inside a temp dir.
-FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile confline keys svc_conf values probe_conf order check buf clock env fmt caps)
+FUZZ_CONFIG_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,config conffile confline keys svc_conf values probe_conf order check buf clock env fmt caps conditions virt \
+	unit_file unit_parse unit_spec unit_exec unit_map unit_map_values unit_map_exec unit_links log tmpfiles)
 $(FUZZ_B)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_CONFIG_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -Wl,--wrap=glob -o $@ $^ $(PKG_LIBS)
@@ -198,14 +203,24 @@ $(FUZZ_B)/fuzz_control: fuzz/fuzz_control.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $^ $(PKG_LIBS)
 
-# The unit reader alone: unit_parse.c, unit_file.c, unit_spec.c,
-# unit_exec.c; unit_load() only in a private directory of the target's.
-FUZZ_UNIT_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,unit_file unit_parse unit_spec unit_exec buf fmt)
+# The unit reader and the mapping onto a service (unit_map*.c,
+# unit_links.c, with the config's objects); unit_load() only in a private
+# directory of the target's.
+FUZZ_UNIT_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,unit_file unit_parse unit_spec unit_exec buf fmt \
+	unit_map unit_map_values unit_map_exec unit_links config conffile confline keys \
+	svc_conf values probe_conf order check clock env caps log)
 $(FUZZ_B)/fuzz_unit: fuzz/fuzz_unit.c $(FUZZ_UNIT_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
 		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $^ $(PKG_LIBS)
 
-fuzz-build: $(FUZZ_B)/fuzz_config $(FUZZ_B)/fuzz_control $(FUZZ_B)/fuzz_unit
+# The tmpfiles.d line reader alone: tmpfiles.c.
+FUZZ_TMPFILES_OBJ = $(patsubst %,$(FUZZ_B)/obj/%.o,tmpfiles values env buf fmt)
+$(FUZZ_B)/fuzz_tmpfiles: fuzz/fuzz_tmpfiles.c $(FUZZ_TMPFILES_OBJ)
+	$(FUZZ_CC) $(CPPFLAGS) -DGUARDIAND_FUZZ $(PKG_CFLAGS) $(FUZZ_WARN) $(FUZZ_CFLAGS) \
+		$(FUZZ_SAN) -fsanitize=fuzzer -Isrc -o $@ $^ $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_B)/fuzz_config $(FUZZ_B)/fuzz_control $(FUZZ_B)/fuzz_unit \
+	$(FUZZ_B)/fuzz_tmpfiles
 
 # fuzz-run-NAME: NAME's target on a fresh copy of fuzz/corpus/NAME (the
 # committed corpus is never written), output in $(FUZZ_B)/NAME.log.
@@ -227,7 +242,7 @@ fuzz-run-%: $(FUZZ_B)/fuzz_%
 	fi
 
 fuzz: deps
-	$(MAKE) fuzz-run-config fuzz-run-control fuzz-run-unit
+	$(MAKE) fuzz-run-config fuzz-run-control fuzz-run-unit fuzz-run-tmpfiles
 
 fuzz-clean:
 	rm -rf $(FUZZ_B)

@@ -105,6 +105,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	put("conf.d/b.conf", "[service inc_b]\ncommand = /bin/sleep 1\n"
 	    "restart = never\n");
 	put("other.conf", "[guardiand]\ninclude = conf.d/*.conf\n");
+	/* unit = and units = enabled: a unit of the target's own, never the
+	 * host's */
+	snprintf(p, sizeof(p), "%s/units", dir);
+	mkdir(p, 0700);
+	setenv("SYSTEMD_UNIT_PATH", p, 1);
+	put("units/u.service", "[Unit]\nAfter=inc_a.service\n[Service]\n"
+	    "Type=notify\nExecStart=/bin/sleep 1\nUser=root\n");
+	snprintf(p, sizeof(p), "%s/units/multi-user.target.wants", dir);
+	mkdir(p, 0700);
+	put("units/multi-user.target.wants/u.service",
+	    "[Service]\nExecStart=/bin/true\n");
 	atexit(cleanup);
 	return 0;
 }

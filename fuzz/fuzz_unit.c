@@ -11,7 +11,9 @@
  * the input is also taken as a unit name: unit_name_valid(),
  * unit_name_unescape() and, if valid, unit_load() in a private directory
  * holding a few units (an alias, a mask, a template, drop-ins), which a
- * valid name cannot leave.
+ * valid name cannot leave. The parsed unit is also mapped onto a service
+ * (unit_map.c), as `unit =` does, without the host checks; the unit
+ * directories ($SYSTEMD_UNIT_PATH) are the private ones.
  */
 #include <sys/stat.h>
 
@@ -86,6 +88,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	dirs[0] = sub[0];
 	dirs[1] = sub[1];
 	dirs[2] = NULL;
+	snprintf(p, sizeof(p), "%s:%s", sub[0], sub[1]);
+	setenv("SYSTEMD_UNIT_PATH", p, 1);
+	config_check_host = false;
 	put("lib/a.service", "[Service]\nExecStart=/bin/a %n\nUser=x\n");
 	put("lib/t@.service", "[Service]\nExecStart=/bin/t %i %I\nUser=%i\n");
 	put("lib/empty.service", "");
@@ -165,6 +170,32 @@ one_value(const struct unit *u, const struct unit_value *v)
 	unit_exec_free(ex);
 }
 
+/* The unit onto a service, as unit = maps it; links resolved against a
+ * config of that one service. */
+static void
+map_unit(struct unit *u)
+{
+	struct unit_links *links = NULL;
+	struct svc_conf *sc = config_svc_new("fz");
+	struct conf *c = config_new();
+	char err[1024];
+
+	if (sc == NULL || c == NULL) {
+		config_svc_free(sc);
+		config_free(c);
+		return;
+	}
+	if (unit_map_unit(sc, u, NULL, &links, err, sizeof(err)) == 0) {
+		if (config_add(c, sc) == 0)
+			sc = NULL;
+		(void)unit_map_links(c, links, err, sizeof(err));
+	} else if (err[0] == '\0')
+		abort();	/* a failure says why */
+	unit_links_free(links);
+	config_svc_free(sc);
+	config_free(c);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -183,6 +214,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    || strcmp(err, "out of memory") == 0) {
 		for (size_t i = 0; i < u->nv; i++)
 			one_value(u, &u->v[i]);
+		map_unit(u);
 	} else
 		abort();	/* an error without its file */
 	unit_free(u);

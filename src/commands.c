@@ -43,6 +43,8 @@ status_ready(struct buf *b, const struct service *sv)
 	    (sv->state == SV_BACKOFF || sv->state == SV_FATAL ||
 	    sv->state == SV_STOPPING || sv->state == SV_DOWN))
 		why = sv->fail_why;
+	else if (sv->cond_why && sv->state == SV_DOWN)
+		why = sv->cond_why;
 	buf_printf(b, " health=%s health_fails=%d notify=%s text=", hf < 0 ?
 	    "none" : hf > 0 ? "failing" : "ok", hf < 0 ? 0 : hf, stopping ?
 	    "stopping" : reloading ? "reloading" : "none");
@@ -356,6 +358,10 @@ settled(enum wait_kind kind, struct service *sv, unsigned base, char *why,
 			else
 				snprintf(why, len, "failed to start: %s (%s)", f,
 				    service_state_name(sv->state));
+			return -1;
+		}
+		if (sv->want == WANT_DOWN && sv->cond_why) {
+			snprintf(why, len, "not started: %s", sv->cond_why);
 			return -1;
 		}
 		if (sv->want == WANT_DOWN) {

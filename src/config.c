@@ -230,7 +230,11 @@ apply_key(struct parser *p, const char *value)
 			    "[service %s]", p->key, p->svc->name);
 	} else if (k->kind == KK_INCLUDE)
 		add_includes(p, value);
-	else if (p->keylines[i] != 0 && p->sect == SECT_MAIN)
+	else if (p->keylines[i] != 0 && (k->flags & KEY_REPEAT)) {
+		/* each line adds one (condition_*): not a duplicate */
+		if (config_key_set(k, p->svc, value, err, sizeof(err)) == -1)
+			perr(p, p->keyline, "%s", err);
+	} else if (p->keylines[i] != 0 && p->sect == SECT_MAIN)
 		perr(p, p->keyline, "duplicate key \"%s\" in [guardiand]",
 		    p->key);
 	else if (p->keylines[i] != 0)

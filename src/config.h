@@ -11,6 +11,15 @@ enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
 /* When runtime_directory is removed: when the service stops (no), never
  * (yes), when it stops for good, not for a restart (restart). */
 enum runtime_preserve { PRESERVE_NO, PRESERVE_YES, PRESERVE_RESTART };
+/* What condition_* and assert_* test (conditions.c); an assert's slot is
+ * COND_NKINDS + its kind. */
+enum cond_kind { COND_PATH_EXISTS, COND_PATH_IS_DIRECTORY,
+	COND_FILE_NOT_EMPTY, COND_FILE_IS_EXECUTABLE, COND_VIRTUALIZATION,
+	COND_NKINDS };
+/* The directories systemd keeps apart from RuntimeDirectory= (svdirs.c):
+ * under /var/lib, /var/cache, /var/log and /etc, never removed. */
+enum svdir_kind { SVDIR_STATE, SVDIR_CACHE, SVDIR_LOGS, SVDIR_CONFIGURATION,
+	SVDIR_NKINDS };
 
 /* Capabilities by number (bit n: capability n); set: the key was given. */
 struct cap_set {
@@ -81,6 +90,11 @@ struct svc_conf {
 	char **runtime_dirs;	/* made under /run before each start */
 	mode_t runtime_dir_mode;
 	enum runtime_preserve runtime_preserve;
+	char **dirs[SVDIR_NKINDS];	/* state_directory...: made before each start */
+	mode_t dir_modes[SVDIR_NKINDS];
+	char **conds[2 * COND_NKINDS];	/* condition_*, then assert_*: each
+					 * line as written ("!|/path") */
+	char **tmpfiles;	/* tmpfiles.d file names applied before each start */
 	enum restart_policy restart;
 	struct exit_set success_status;	/* exits that count as success, besides 0 */
 	struct exit_set restart_prevent;	/* never restarted after these */
@@ -218,10 +232,14 @@ enum key_kind {
 	KK_LIMIT,	/* struct svc_limit of limit arg (LIM_...) */
 	KK_GROUP,	/* char *, a group that must exist */
 	KK_INCLUDE,	/* include = patterns: config.c reads it itself */
+	KK_CONDITION,	/* char **, one condition of kind arg per line, as
+			 * written; an empty value empties it */
+	KK_FILENAMES,	/* char **, tmpfiles.d file names (NAME.conf), each once */
 };
 
 #define KEY_EMPTY_OK	0x01	/* an empty value is a value, not an error */
 #define KEY_NO_RESTART	0x02	/* a change of it does not restart the service */
+#define KEY_REPEAT	0x04	/* each line adds one (condition_*), not a duplicate */
 
 /* One config key. Adding a key: one row, its use site, guardiand.conf(5). */
 struct config_key {
@@ -299,9 +317,12 @@ bool config_limit_bytes(int lim);	/* a size: takes K, M, G */
 int config_parse_limit(int lim, const char *s, struct svc_limit *l);
 /* Adds "KEY=VALUE ..." to a NULL-terminated list; a KEY again replaces. */
 int config_add_env(char ***env, const char *value, char *err, size_t errlen);
-/* Reads an environment file (KEY=VALUE lines, # comments, optional
- * "export ", sh quoting, no expansion) into a NULL-terminated list. */
+/* Reads an environment file (KEY=VALUE lines, # and ; comments, optional
+ * "export ", quoting as systemd's EnvironmentFile= reads it: a superset
+ * of one sh word; no expansion) into a NULL-terminated list (env.c). */
 char **config_read_env_file(const char *path, char *err, size_t errlen);
+/* "KEY=..." with KEY a shell identifier. */
+bool config_valid_env_entry(const char *s);
 bool config_valid_name(const char *name);
 
 /* ---- check.c ---- */

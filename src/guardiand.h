@@ -64,6 +64,7 @@ char *paths_socket(const char *name);
 bool paths_xdg_ok(void);		/* XDG_RUNTIME_DIR set and private to us */
 char *paths_absolute(const char *path);	/* against the working directory */
 char *paths_runtime_base(void);		/* of runtime_directory: /run for root */
+char *paths_dir_base(int kind);		/* of state_directory...: /var/lib for root */
 
 /* ---- pidfile.c ---- */
 
@@ -253,6 +254,44 @@ void state_reap_survivors(void);
  * KEY; the string is copied. 0, or -1 out of memory. */
 int env_put(char ***envp, size_t *n, const char *kv);
 int env_putf(char ***envp, size_t *n, const char *key, const char *value);
+
+/* ---- virt.c: the virtualization guardiand runs under ---- */
+
+/* systemd-detect-virt's names; NULL: none of that kind. */
+struct virt_info {
+	const char *vm;		/* kvm, qemu, xen, vmware, vm-other... */
+	const char *container;	/* docker, lxc, systemd-nspawn, wsl... */
+};
+const struct virt_info *virt_get(void);		/* looked up once */
+void virt_set_root(const char *root);		/* tests: look in a tree */
+bool virt_known_name(const char *s);
+bool virt_matches(const struct virt_info *vi, const char *value);
+
+/* ---- conditions.c: condition_* and assert_* ---- */
+
+const char *cond_bad_value(int kind, const char *value);
+/* 1 all hold; 0 not, with which in what ("condition_path_exists=/x"). */
+int cond_check(const struct svc_conf *sc, bool asserts,
+    const struct virt_info *vi, char *what, size_t len);
+
+/* ---- tmpfiles.c: tmpfiles.d(5) entries a service relies on ---- */
+
+/* One line of a tmpfiles.d file. */
+struct tmpfiles_line {
+	char type;		/* d D f L z ... */
+	bool minus, bang, equals, plus;	/* the modifiers after the type */
+	char *path;		/* specifiers expanded */
+	char *mode, *user, *group, *age, *arg;	/* NULL: "-" */
+};
+int tmpfiles_parse_line(const char *line, struct tmpfiles_line *tl,
+    char *err, size_t errlen);
+void tmpfiles_line_free(struct tmpfiles_line *tl);
+const char *tmpfiles_dirs(void);	/* colon-separated, first wins */
+char *tmpfiles_find(const char *name);
+void tmpfiles_apply(const char *svc, char *const *names);
+int tmpfiles_apply_line(const struct tmpfiles_line *tl, char *why,
+    size_t len);
+int tmpfiles_for_paths(const char *const *paths, char ***names);
 
 /* ---- fmt.c (guardiand and guardianctl) ---- */
 

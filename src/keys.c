@@ -39,12 +39,33 @@
 const struct config_key config_keys[] = {
 	{ "after", KK_NAMES, SVC(after), .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
 	  .doc = "services it starts after, once they are ready" },
+	{ "assert_file_is_executable", KK_CONDITION, SVC(conds[COND_NKINDS + COND_FILE_IS_EXECUTABLE]),
+	  .arg = COND_NKINDS + COND_FILE_IS_EXECUTABLE, .flags = KEY_EMPTY_OK | KEY_NO_RESTART |
+	  KEY_REPEAT, .doc = "as condition_file_is_executable, but a start that fails it has failed" },
+	{ "assert_file_not_empty", KK_CONDITION, SVC(conds[COND_NKINDS + COND_FILE_NOT_EMPTY]),
+	  .arg = COND_NKINDS + COND_FILE_NOT_EMPTY, .flags = KEY_EMPTY_OK | KEY_NO_RESTART |
+	  KEY_REPEAT, .doc = "as condition_file_not_empty, but a start that fails it has failed" },
+	{ "assert_path_exists", KK_CONDITION, SVC(conds[COND_NKINDS + COND_PATH_EXISTS]),
+	  .arg = COND_NKINDS + COND_PATH_EXISTS, .flags = KEY_EMPTY_OK | KEY_NO_RESTART |
+	  KEY_REPEAT, .doc = "as condition_path_exists, but a start that fails it has failed" },
+	{ "assert_path_is_directory", KK_CONDITION, SVC(conds[COND_NKINDS + COND_PATH_IS_DIRECTORY]),
+	  .arg = COND_NKINDS + COND_PATH_IS_DIRECTORY, .flags = KEY_EMPTY_OK | KEY_NO_RESTART |
+	  KEY_REPEAT, .doc = "as condition_path_is_directory, but a start that fails it has failed" },
+	{ "assert_virtualization", KK_CONDITION, SVC(conds[COND_NKINDS + COND_VIRTUALIZATION]),
+	  .arg = COND_NKINDS + COND_VIRTUALIZATION, .flags = KEY_EMPTY_OK | KEY_NO_RESTART |
+	  KEY_REPEAT, .doc = "as condition_virtualization, but a start that fails it has failed" },
 	{ "backoff_initial", KK_DURATION, SVC(backoff_initial_ms),
 	  .def = DEF_BACKOFF_INITIAL_MS, .min = BACKOFF_MIN_MS,
 	  .doc = "the delay before the first restart after a quick failure" },
 	{ "backoff_max", KK_DURATION, SVC(backoff_max_ms),
 	  .def = DEF_BACKOFF_MAX_MS,
 	  .doc = "the longest delay between restarts" },
+	{ "cache_directory", KK_RELPATHS, SVC(dirs[SVDIR_CACHE]),
+	  .flags = KEY_EMPTY_OK,
+	  .doc = "directories made under /var/cache before each start, never removed" },
+	{ "cache_directory_mode", KK_UMASK, SVC(dir_modes[SVDIR_CACHE]),
+	  .def = 0755, .max = 07777,
+	  .doc = "their mode, in octal" },
 	{ "capabilities", KK_CAPS, SVC(ambient), .flags = KEY_EMPTY_OK,
 	  .doc = "capabilities it keeps as its user (CAP_NET_BIND_SERVICE...)" },
 	{ "capability_bounding_set", KK_CAPS, SVC(bounding),
@@ -58,6 +79,27 @@ const struct config_key config_keys[] = {
 	{ "command", KK_COMMAND, SVC(argv), .off2 = SVC2(command),
 	  .flags = KEY_EMPTY_OK,
 	  .doc = "the program and its arguments, split like sh" },
+	{ "condition_file_is_executable", KK_CONDITION, SVC(conds[COND_FILE_IS_EXECUTABLE]),
+	  .arg = COND_FILE_IS_EXECUTABLE, .flags = KEY_EMPTY_OK | KEY_NO_RESTART | KEY_REPEAT,
+	  .doc = "started only if this is an executable file (! not, | any of)" },
+	{ "condition_file_not_empty", KK_CONDITION, SVC(conds[COND_FILE_NOT_EMPTY]),
+	  .arg = COND_FILE_NOT_EMPTY, .flags = KEY_EMPTY_OK | KEY_NO_RESTART | KEY_REPEAT,
+	  .doc = "started only if this is a file that is not empty (! not, | any of)" },
+	{ "condition_path_exists", KK_CONDITION, SVC(conds[COND_PATH_EXISTS]),
+	  .arg = COND_PATH_EXISTS, .flags = KEY_EMPTY_OK | KEY_NO_RESTART | KEY_REPEAT,
+	  .doc = "started only if this path exists (! not, | any of)" },
+	{ "condition_path_is_directory", KK_CONDITION, SVC(conds[COND_PATH_IS_DIRECTORY]),
+	  .arg = COND_PATH_IS_DIRECTORY, .flags = KEY_EMPTY_OK | KEY_NO_RESTART | KEY_REPEAT,
+	  .doc = "started only if this is a directory (! not, | any of)" },
+	{ "condition_virtualization", KK_CONDITION, SVC(conds[COND_VIRTUALIZATION]),
+	  .arg = COND_VIRTUALIZATION, .flags = KEY_EMPTY_OK | KEY_NO_RESTART | KEY_REPEAT,
+	  .doc = "started only on this virtualization: yes, no, vm, container, kvm, docker..." },
+	{ "configuration_directory", KK_RELPATHS, SVC(dirs[SVDIR_CONFIGURATION]),
+	  .flags = KEY_EMPTY_OK,
+	  .doc = "directories made under /etc, owned by root, before each start, never removed" },
+	{ "configuration_directory_mode", KK_UMASK, SVC(dir_modes[SVDIR_CONFIGURATION]),
+	  .def = 0755, .max = 07777,
+	  .doc = "their mode, in octal" },
 	{ "control_group", KK_GROUP, MAIN(control_group),
 	  .doc = "a group that may use every guardianctl command" },
 	{ "directory", KK_PATH, SVC(directory), .def_s = "/",
@@ -116,6 +158,12 @@ const struct config_key config_keys[] = {
 	{ "log_lines", KK_UINT, SVC(log_lines), .def = DEF_LOG_LINES,
 	  .max = LOG_LINES_MAX, .hint = "(0 to " XSTR(LOG_LINES_MAX) ")",
 	  .doc = "lines of output kept for guardianctl logs" },
+	{ "logs_directory", KK_RELPATHS, SVC(dirs[SVDIR_LOGS]),
+	  .flags = KEY_EMPTY_OK,
+	  .doc = "directories made under /var/log before each start, never removed" },
+	{ "logs_directory_mode", KK_UMASK, SVC(dir_modes[SVDIR_LOGS]),
+	  .def = 0755, .max = 07777,
+	  .doc = "their mode, in octal" },
 	{ "nice", KK_INT, SVC(nice), .off2 = SVC2(nice_set), .min = -20,
 	  .max = 19, .hint = "(-20 to 19)",
 	  .doc = "the scheduling priority" },
@@ -164,6 +212,12 @@ const struct config_key config_keys[] = {
 	  .def = PRESERVE_NO, .choices = (const char *const[]){ "no", "yes",
 	  "restart", NULL }, .flags = KEY_NO_RESTART,
 	  .doc = "no, yes or restart" },
+	{ "state_directory", KK_RELPATHS, SVC(dirs[SVDIR_STATE]),
+	  .flags = KEY_EMPTY_OK,
+	  .doc = "directories made under /var/lib before each start, never removed" },
+	{ "state_directory_mode", KK_UMASK, SVC(dir_modes[SVDIR_STATE]),
+	  .def = 0755, .max = 07777,
+	  .doc = "their mode, in octal" },
 	{ "status_group", KK_GROUP, MAIN(status_group),
 	  .doc = "a group that may use the read-only guardianctl commands" },
 	{ "stderr", KK_OUTPUT, SVC(out[1]), .def = OUT_SYSLOG,
@@ -196,6 +250,8 @@ const struct config_key config_keys[] = {
 	  .hint = "(at most " XSTR(SYSLOG_TAG_MAX) " characters, no blanks, "
 	  "brackets or colons)",
 	  .doc = "the tag of the service's lines (default: its name)" },
+	{ "tmpfiles", KK_FILENAMES, SVC(tmpfiles), .flags = KEY_EMPTY_OK,
+	  .doc = "tmpfiles.d files (NAME.conf) applied before each start" },
 	{ "type", KK_CHOICE, SVC(type), .def = TYPE_SIMPLE,
 	  .choices = (const char *const[]){ "simple", "forking", NULL },
 	  .doc = "simple or forking" },
@@ -298,6 +354,50 @@ bad_relpath(const char *c)
 			return "not a plain relative path (a trailing /)";
 	}
 	return NULL;
+}
+
+/* What is wrong with a tmpfiles = name, or NULL: a file name of a
+ * tmpfiles.d directory. */
+static const char *
+bad_tmpfiles_name(const char *w)
+{
+	size_t n = strlen(w);
+
+	return strchr(w, '/') == NULL && n > 5 && n < 256 && w[0] != '.' &&
+	    strcmp(w + n - 5, ".conf") == 0 ? NULL :
+	    "not a tmpfiles.d file name (NAME.conf)";
+}
+
+/* One more line of a condition_* or assert_* key (arg: which); an empty
+ * value forgets the lines before, as in systemd. */
+static int
+add_condition(char ***slot, const struct config_key *k, const char *value,
+    char *err, size_t errlen)
+{
+	const char *bad;
+	char *w, **v;
+	size_t n = config_nwords(*slot);
+
+	if (*value == '\0') {
+		config_free_words(*slot);
+		*slot = NULL;
+		return 0;
+	}
+	if ((bad = cond_bad_value(k->arg % COND_NKINDS, value)) != NULL) {
+		fmt_err(err, errlen, "invalid %s \"%s\": %s", k->name, value,
+		    bad);
+		return -1;
+	}
+	if ((w = strdup(value)) == NULL ||
+	    (v = realloc(*slot, (n + 2) * sizeof(*v))) == NULL) {
+		free(w);
+		fmt_err(err, errlen, "out of memory");
+		return -1;
+	}
+	v[n] = w;
+	v[n + 1] = NULL;
+	*slot = v;
+	return 0;
 }
 
 /* What is wrong with an environment_file path, or NULL. */
@@ -537,6 +637,11 @@ config_key_set(const struct config_key *k, void *base, const char *value,
 			return -1;
 		}
 		return set_string(slot, value, err, errlen);
+	case KK_CONDITION:
+		return add_condition(slot, k, value, err, errlen);
+	case KK_FILENAMES:
+		return set_words(slot, k->name, value, bad_tmpfiles_name, err,
+		    errlen);
 	case KK_INCLUDE:
 		break;		/* config.c reads it */
 	}

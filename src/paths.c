@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,57 @@ paths_runtime_base(void)
 	char buf[64];
 
 	return strdup(geteuid() == 0 ? "/run" : user_dir(buf, sizeof(buf)));
+}
+
+/* An absolute $name, or NULL. */
+static const char *
+abs_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && v[0] == '/' ? v : NULL;
+}
+
+/*
+ * Where state_directory, cache_directory, logs_directory and
+ * configuration_directory names are (kind: SVDIR_...): for root /var/lib,
+ * /var/cache, /var/log and /etc, as systemd's StateDirectory= and friends,
+ * under $GUARDIAND_DIRS_ROOT if set (the tests: they may not write in
+ * /var); else, as systemd's user manager, $XDG_STATE_HOME,
+ * $XDG_CACHE_HOME, $XDG_STATE_HOME/log and $XDG_CONFIG_HOME (~/.local/state,
+ * ~/.cache, ~/.local/state/log, ~/.config without them). A copy, NULL if
+ * out of memory or without a home.
+ */
+char *
+paths_dir_base(int kind)
+{
+	static const char *const sys[SVDIR_NKINDS] = { "/var/lib",
+		"/var/cache", "/var/log", "/etc" };
+	static const char *const xdg[SVDIR_NKINDS] = { "XDG_STATE_HOME",
+		"XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME" };
+	static const char *const home_rel[SVDIR_NKINDS] = { ".local/state",
+		".cache", ".local/state", ".config" };
+	const char *root, *x, *home;
+	struct passwd *pw;
+	char *p;
+	int r;
+
+	if (kind < 0 || kind >= SVDIR_NKINDS)
+		return NULL;
+	if (geteuid() == 0) {
+		root = abs_env("GUARDIAND_DIRS_ROOT");
+		r = asprintf(&p, "%s%s", root ? root : "", sys[kind]);
+	} else if ((x = abs_env(xdg[kind])) != NULL)
+		r = asprintf(&p, "%s%s", x, kind == SVDIR_LOGS ? "/log" : "");
+	else {
+		if ((home = abs_env("HOME")) == NULL &&
+		    ((pw = getpwuid(geteuid())) == NULL ||
+		    (home = pw->pw_dir) == NULL || home[0] != '/'))
+			return NULL;
+		r = asprintf(&p, "%s/%s%s", home, home_rel[kind],
+		    kind == SVDIR_LOGS ? "/log" : "");
+	}
+	return r < 0 ? NULL : p;
 }
 
 /* Whether the defaults are in a private /tmp/guardiand-UID (no root, no

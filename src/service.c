@@ -122,9 +122,11 @@ act(struct service *sv, enum sv_action a)
 			service_step(sv, EV_WAIT, now_ms());
 			return;
 		}
-		if (ready_prepare(sv) < 0 || notify_prepare(sv) < 0)
+		if ((r = svcond_start(sv, why, sizeof(why))) > 0)
+			return;		/* a condition keeps it down */
+		if (r == 0 && (ready_prepare(sv) < 0 || notify_prepare(sv) < 0))
 			r = -1;
-		else if ((r = spawn_start(sv, why, sizeof(why))) == -2) {
+		else if (r == -2 || (r = spawn_start(sv, why, sizeof(why))) == -2) {
 			service_step(sv, EV_CANNOT_START, now_ms());
 			log_warnx("%s: %s; " NOT_RETRYING, sc->name, why);
 			record_groups();
@@ -221,6 +223,7 @@ service_free(struct service *sv)
 	notify_free(sv);
 	free(sv->escaped);
 	free(sv->fail_why);
+	free(sv->cond_why);
 	service_reload_cancel(sv);
 	free(sv->reload_why);
 	config_svc_free(sv->conf);

@@ -113,6 +113,8 @@ struct service {
 	bool reload_failed;	/* the last one failed, reload_why says why */
 	char *reload_why;
 	struct probe_run *reload_run;	/* its reload_command, running */
+	char *cond_why;		/* "condition failed: ..." while a condition
+				 * keeps it down (svcond.c), else NULL */
 	int stop_deferred;	/* to stop once what depends on it is down: 1
 				 * what requires it, 2 (shutdown) all of them */
 	struct service *next;
@@ -310,12 +312,19 @@ void spawn_ident_free(struct ident *id);
 char **spawn_env(const struct svc_conf *sc, const struct ident *id,
     const char *notify_path, pid_t mainpid);
 
-/* ---- svdirs.c: runtime_directory ---- */
+/* ---- svdirs.c: runtime_directory, state_directory and friends ---- */
 
 int svdirs_make(const struct svc_conf *sc, uid_t uid, gid_t gid, char *why,
     size_t len);
 void svdirs_stopped(const struct svc_conf *sc, bool for_good);
 char *svdirs_env(const struct svc_conf *sc);
+int svdirs_put_env(const struct svc_conf *sc, char ***envp, size_t *n);
+
+/* ---- svcond.c: conditions and asserts at a start ---- */
+
+/* 0 go on; 1 a condition failed: left down (sv->cond_why), no failure;
+ * -2 an assert failed (why): a failed start. */
+int svcond_start(struct service *sv, char *why, size_t len);
 
 /* ---- notify.c: sd_notify, for services with ready = notify ---- */
 

@@ -203,6 +203,8 @@ spawn_env(const struct svc_conf *sc, const struct ident *id,
 		}
 		free(v);
 	}
+	if (svdirs_put_env(sc, &envp, &n) < 0)
+		goto nomem;
 	if (mainpid > 0) {	/* for checks and reload_command, as systemd */
 		char p[24];
 

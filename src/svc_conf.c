@@ -81,6 +81,8 @@ key_free(const struct config_key *k, void *base)
 	case KK_NAMES:
 	case KK_RELPATHS:
 	case KK_ENV_FILE:
+	case KK_CONDITION:
+	case KK_FILENAMES:
 		config_free_words(*(char ***)slot);
 		break;
 	case KK_PROBE:
@@ -270,6 +272,7 @@ key_equal(const struct config_key *k, const struct svc_conf *a,
 		    *(char *const *const *)y);
 	case KK_ENV:
 	case KK_RELPATHS:
+	case KK_FILENAMES:
 	case KK_NAMES:	/* a set: the order does not matter */
 		return set_equal(*(char *const *const *)x,
 		    *(char *const *const *)y);
@@ -292,6 +295,7 @@ key_equal(const struct config_key *k, const struct svc_conf *a,
 		    *(const char *const *)x : a->name,
 		    *(const char *const *)y ?
 		    *(const char *const *)y : b->name, NULL);
+	case KK_CONDITION:
 	case KK_ENV_FILE:	/* in order: a later one wins */
 		return words_equal(*(char *const *const *)x,
 		    *(char *const *const *)y);

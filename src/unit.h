@@ -146,6 +146,9 @@ struct unit_links;	/* After= and the like, until every service is known */
  * NULL: none) does not have set in the section. 0, or -1 with err. */
 int unit_map_service(struct svc_conf *sc, const int *given,
     struct unit_links **links, char *err, size_t errlen);
+/* The same for a unit already loaded (the fuzzer's). */
+int unit_map_unit(struct svc_conf *sc, struct unit *u, const int *given,
+    struct unit_links **links, char *err, size_t errlen);
 /* units = enabled: adds a service for each unit enabled for
  * multi-user.target that no section runs. */
 int unit_map_enabled(struct conf *c, struct unit_links **links);

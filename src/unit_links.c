@@ -336,6 +336,17 @@ static const struct { const char *prefix, *why; } skip[] = {
 	{ "initrd-", "a boot step of systemd's" },
 };
 
+/* The first thing check_service() finds missing on the host. */
+static void
+host_problem(void *arg, const char *key, const char *msg)
+{
+	char *err = arg;
+
+	(void)key;
+	if (err[0] == '\0')
+		snprintf(err, MAP_MSG_MAX, "%s", msg);
+}
+
 /* Names of dir/T.wants/ and T.requires/ links, for every unit dir. */
 static void
 wants_links(char **dirs, const char *target, char ***out)
@@ -459,8 +470,11 @@ unit_map_enabled(struct conf *c, struct unit_links **links)
 			config_svc_free(sc);
 			continue;
 		}
+		err[0] = '\0';
 		if (unit_map_service(sc, NULL, links, err, sizeof(err)) == -1 ||
-		    config_svc_check(sc, err, sizeof(err)) == -1) {
+		    config_svc_check(sc, err, sizeof(err)) == -1 ||
+		    (config_check_host && check_service(sc, host_problem, err) &&
+		    err[0] != '\0')) {
 			log_warnx("units: %s skipped: %s", *w, err);
 			config_svc_free(sc);
 			continue;
@@ -476,4 +490,53 @@ unit_map_enabled(struct conf *c, struct unit_links **links)
 	config_free_words(targets);
 	config_free_words(dirs);
 	return 0;
+}
+
+/*
+ * The tmpfiles.d files the unit relies on, as boot would have applied them
+ * (doc/units.md): the one named like the unit (memcached.conf), and those
+ * with an entry for a path the unit names: its PIDFile=, its
+ * RuntimeDirectory= under /run, the absolute words of its command.
+ */
+void
+umap_tmpfiles(struct map *m)
+{
+	const struct unit_value *pf = unit_get(m->u, "Service", "PIDFile");
+	char **paths = NULL, **names = NULL, *own, prefix[UNIT_NAME_MAX];
+	struct buf b = { 0 };
+	size_t n = 0, l;
+
+	if (pf != NULL && pf->value[0] != '\0')
+		env_put(&paths, &n, pf->value);
+	for (char **d = m->sc->runtime_dirs; d && *d; d++) {
+		char p[PATH_MAX];
+
+		snprintf(p, sizeof(p), "/run/%s", *d);
+		env_put(&paths, &n, p);
+	}
+	for (char **a = m->sc->argv; a && *a; a++)
+		if ((*a)[0] == '/' && a != m->sc->argv)
+			env_put(&paths, &n, *a);
+	if (paths != NULL)
+		tmpfiles_for_paths((const char *const *)paths, &names);
+	l = strcspn(m->u->id, "@.");
+	snprintf(prefix, sizeof(prefix), "%.*s.conf", (int)l, m->u->id);
+	if ((own = tmpfiles_find(prefix)) != NULL && buf_printf(&b, "%s",
+	    prefix) == -1)
+		umap_fail(m, NULL, "out of memory");
+	free(own);
+	for (char **w = names; w && *w; w++)
+		if (strcmp(*w, prefix) != 0 && buf_printf(&b, "%s%s",
+		    b.len ? " " : "", *w) == -1)
+			umap_fail(m, NULL, "out of memory");
+	if (b.len > 0 && !m->failed) {
+		static char key[] = "(tmpfiles.d)", value[] = "";
+		struct unit_value v = { .section = "Service", .key = key,
+		    .value = value, .file = m->u->path };
+
+		umap_put(m, &v, "tmpfiles", b.s);
+	}
+	free(b.s);
+	config_free_words(paths);
+	config_free_words(names);
 }

@@ -36,6 +36,8 @@ enum how {
 	H_DURATION,	/* a systemd time span to key (0 or infinity: 24h) */
 	H_BOOL,		/* yes/no to key */
 	H_CHOICE,	/* through the row's pairs to key */
+	H_SNAKE,	/* to the key named like it, LimitNOFILE: limit_nofile;
+			 * a list as the key reads one (KEY_REPEAT, KK_RELPATHS) */
 	H_EXEC,		/* Exec lines: commands with prefixes, to key */
 	H_SPECIAL,	/* a function of its own (fn) */
 	H_LINK,		/* After=, Before=, Requires=...: between services */
@@ -64,8 +66,6 @@ static const char *const restart_pairs[] = {
 	"on-watchdog", "on-failure", "on-success", "never", NULL };
 static const char *const notify_pairs[] = {
 	"main", "main", "all", "all", "exec", "all", "none", "main", NULL };
-static const char *const preserve_pairs[] = {
-	"no", "no", "yes", "yes", "restart", "restart", NULL };
 
 #define M(s, d, h, k, ...)	{ .section = s, .directive = d, .how = h, \
 				  .key = k, __VA_ARGS__ }
@@ -93,32 +93,9 @@ static const struct directive directives[] = {
 	M(S_, "SupplementaryGroups", H_KEY,
 	    "supplementary_groups", .flags = F_JOIN),
 	M(S_, "WorkingDirectory", H_SPECIAL, "directory", .fn = umap_workdir),
-	M(S_, "RuntimeDirectory", H_KEY, "runtime_directory", .flags = F_JOIN),
-	M(S_, "RuntimeDirectoryMode", H_KEY, "runtime_directory_mode"),
-	M(S_, "RuntimeDirectoryPreserve", H_CHOICE,
-	    "runtime_directory_preserve", .pairs = preserve_pairs),
-	M(S_, "StateDirectory", H_KEY, "state_directory", .flags = F_JOIN),
-	M(S_, "StateDirectoryMode", H_KEY, "state_directory_mode"),
-	M(S_, "CacheDirectory", H_KEY, "cache_directory", .flags = F_JOIN),
-	M(S_, "CacheDirectoryMode", H_KEY, "cache_directory_mode"),
-	M(S_, "LogsDirectory", H_KEY, "logs_directory", .flags = F_JOIN),
-	M(S_, "LogsDirectoryMode", H_KEY, "logs_directory_mode"),
-	M(S_, "ConfigurationDirectory", H_KEY,
-	    "configuration_directory", .flags = F_JOIN),
-	M(S_, "ConfigurationDirectoryMode", H_KEY,
-	    "configuration_directory_mode"),
 	M(S_, "UMask", H_KEY, "umask"),
 	M(S_, "Nice", H_KEY, "nice"),
 	M(S_, "OOMScoreAdjust", H_KEY, "oom_score_adjust"),
-	M(S_, "LimitNOFILE", H_KEY, "limit_nofile"),
-	M(S_, "LimitNPROC", H_KEY, "limit_nproc"),
-	M(S_, "LimitCORE", H_KEY, "limit_core"),
-	M(S_, "LimitAS", H_KEY, "limit_as"),
-	M(S_, "LimitCPU", H_KEY, "limit_cpu"),
-	M(S_, "LimitFSIZE", H_KEY, "limit_fsize"),
-	M(S_, "LimitMEMLOCK", H_KEY, "limit_memlock"),
-	M(S_, "LimitSTACK", H_KEY, "limit_stack"),
-	M(S_, "LimitDATA", H_KEY, "limit_data"),
 	M(S_, "NoNewPrivileges", H_BOOL, "no_new_privileges"),
 	M(S_, "AmbientCapabilities", H_KEY, "capabilities", .flags = F_JOIN),
 	M(S_, "CapabilityBoundingSet", H_KEY,
@@ -146,25 +123,15 @@ static const struct directive directives[] = {
 	M(S_, "SyslogLevel", H_KEY, "stdout_priority"),
 	M(S_, "StandardOutput", H_SPECIAL, "stdout", .fn = umap_output),
 	M(S_, "StandardError", H_SPECIAL, "stderr", .fn = umap_output),
-	M(U_, "ConditionPathExists", H_KEY,
-	    "condition_path_exists", .flags = F_EACH),
-	M(U_, "ConditionPathIsDirectory", H_KEY,
-	    "condition_path_is_directory", .flags = F_EACH),
-	M(U_, "ConditionFileNotEmpty", H_KEY,
-	    "condition_file_not_empty", .flags = F_EACH),
-	M(U_, "ConditionFileIsExecutable", H_KEY,
-	    "condition_file_is_executable", .flags = F_EACH),
-	M(U_, "ConditionVirtualization", H_KEY,
-	    "condition_virtualization", .flags = F_EACH),
-	M(U_, "AssertPathExists", H_KEY, "assert_path_exists", .flags = F_EACH),
-	M(U_, "AssertPathIsDirectory", H_KEY,
-	    "assert_path_is_directory", .flags = F_EACH),
-	M(U_, "AssertFileNotEmpty", H_KEY,
-	    "assert_file_not_empty", .flags = F_EACH),
-	M(U_, "AssertFileIsExecutable", H_KEY,
-	    "assert_file_is_executable", .flags = F_EACH),
-	M(U_, "AssertVirtualization", H_KEY,
-	    "assert_virtualization", .flags = F_EACH),
+	/* the key is the directive's name in snake case, if there is one */
+	M(S_, "RuntimeDirectory*", H_SNAKE, NULL),
+	M(S_, "StateDirectory*", H_SNAKE, NULL),
+	M(S_, "CacheDirectory*", H_SNAKE, NULL),
+	M(S_, "LogsDirectory*", H_SNAKE, NULL),
+	M(S_, "ConfigurationDirectory*", H_SNAKE, NULL),
+	M(S_, "Limit*", H_SNAKE, NULL),
+	M(U_, "Condition*", H_SNAKE, NULL),
+	M(U_, "Assert*", H_SNAKE, NULL),
 	M(U_, "After", H_LINK, NULL),
 	M(U_, "Before", H_LINK, NULL),
 	M(U_, "Requires", H_LINK, NULL),
@@ -208,11 +175,12 @@ static const char *const sandbox_dirs[] = {
 	"ProcSubset", "RemoveIPC", "SecureBits", "ReadOnlyDirectories",
 	"ReadWriteDirectories", "InaccessibleDirectories", "SELinuxContext",
 	"AppArmorProfile", "NetworkNamespacePath",
+	"BindReadOnlyPaths",	/* haproxy's /dev/log in its chroot */
 	NULL
 };
 /* A service that cannot run as its unit means without them. */
 static const char *const refused_dirs[] = {
-	"RootDirectory", "RootImage", "BindPaths", "BindReadOnlyPaths",
+	"RootDirectory", "RootImage", "BindPaths",
 	NULL
 };
 
@@ -236,7 +204,7 @@ directive_find(const char *section, const char *name)
 
 	for (size_t i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
 		if (strcmp(directives[i].section, section) == 0 &&
-		    strcmp(directives[i].directive, name) == 0)
+		    dir_match(directives[i].directive, name))
 			return &directives[i];
 	snprintf(full, sizeof(full), "%s:%s", section, name);
 	for (const char *const *q = quiet_dirs; *q; q++)
@@ -304,6 +272,21 @@ umap_put(struct map *m, const struct unit_value *v, const char *key,
 	return 0;
 }
 
+/* LimitNOFILE: limit_nofile, StateDirectoryMode: state_directory_mode. */
+static void
+snake_case(const char *name, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (const char *c = name; *c && o + 2 < len; c++) {
+		if (c > name && isupper((unsigned char)*c) &&
+		    islower((unsigned char)c[-1]))
+			out[o++] = '_';
+		out[o++] = (char)tolower((unsigned char)*c);
+	}
+	out[o] = '\0';
+}
+
 /* One value of a directive, through its row. */
 static void
 map_value(struct map *m, const struct directive *d, const struct unit_value *v,
@@ -346,8 +329,24 @@ static void
 map_directive(struct map *m, const struct directive *d, const struct unit_value *v0)
 {
 	const struct unit_value *v, *last = NULL;
-	char err[MAP_MSG_MAX], *value;
+	char err[MAP_MSG_MAX], *value, key[64];
 	struct buf joined = { 0 };
+	struct directive snake;
+
+	if (d->how == H_SNAKE) {
+		const struct config_key *k;
+
+		snake_case(v0->key, key, sizeof(key));
+		snake = *d;
+		snake.how = H_KEY;
+		snake.key = key;
+		if ((k = config_key_find(key, KEY_SERVICE)) != NULL &&
+		    (k->flags & KEY_REPEAT))
+			snake.flags |= F_EACH;
+		else if (k != NULL && k->kind == KK_RELPATHS)
+			snake.flags |= F_JOIN;
+		d = &snake;
+	}
 
 	switch (d->how) {
 	case H_QUIET:
@@ -438,48 +437,40 @@ load_warn(void *arg, const char *msg)
 }
 
 /*
- * Maps the unit sc->unit names onto sc: every key given[] (per
- * config_keys row, NULL: none) says the section did not set. 0, or -1
- * with err; links gains the service's After= and the like.
+ * Maps the unit u, loaded, onto sc: every key given[] (per config_keys
+ * row, NULL: none) says the section did not set. 0, or -1 with err;
+ * links gains the service's After= and the like.
  */
 int
-unit_map_service(struct svc_conf *sc, const int *given,
+unit_map_unit(struct svc_conf *sc, struct unit *u, const int *given,
     struct unit_links **links, char *err, size_t errlen)
 {
-	char name[UNIT_NAME_MAX], lerr[MAP_MSG_MAX], **dirs = umap_dirs();
 	const struct config_key *kc = config_key_find("command", KEY_SERVICE);
+	char **dirs = umap_dirs();
 	struct map m;
-	size_t l;
 
 	memset(&m, 0, sizeof(m));
-	l = strlen(sc->unit);
-	snprintf(name, sizeof(name), "%s%s", sc->unit,
-	    strchr(sc->unit, '.') ? "" : ".service");
-	if ((m.u = unit_load(name, (const char *const *)dirs, load_warn,
-	    sc->name, lerr, sizeof(lerr))) == NULL) {
-		snprintf(err, errlen, "unit %s: %s", name, lerr);
-		config_free_words(dirs);
-		return -1;
-	}
-	(void)l;
-	l = strlen(m.u->id);
-	if (l < 8 || strcmp(m.u->id + l - 8, ".service") != 0) {
-		snprintf(err, errlen, "unit %s: only .service units are run "
-		    "(timers, paths, mounts and user units are systemd's)", name);
-		unit_free(m.u);
-		config_free_words(dirs);
-		return -1;
-	}
+	m.u = u;
 	m.sc = sc;
 	m.given = given;
 	m.err = err;
 	m.errlen = errlen;
 	m.links = *links;
-	log_debug("%s: unit %s (%s)", sc->name, m.u->id, m.u->path);
+	log_debug("%s: unit %s (%s)", sc->name, u->id, u->path);
 	map_values(&m, true);
 	map_values(&m, false);
+	if (!m.failed && unit_get(u, "Service", "Restart") == NULL) {
+		/* systemd's default, no, would leave a crashed daemon down */
+		static char key[] = "Restart", value[] = "";
+		struct unit_value none = { .section = "Service", .key = key,
+		    .value = value, .file = u->path };
+
+		umap_put(&m, &none, "restart", "on-failure");
+	}
 	if (!m.failed)
 		umap_socket(&m, dirs);
+	if (!m.failed)
+		umap_tmpfiles(&m);
 	if (!m.failed && sc->argv == NULL &&
 	    (given == NULL || given[kc - config_keys] == 0))
 		umap_fail(&m, NULL, "no ExecStart=");
@@ -487,15 +478,46 @@ unit_map_service(struct svc_conf *sc, const int *given,
 		umap_keep_links(&m, given);
 	if (!m.failed && m.sandbox.len > 0)
 		log_warnx("%s: %s: not applied (no sandbox, as under an init "
-		    "script): %s", sc->name, m.u->path, m.sandbox.s);
+		    "script): %s", sc->name, u->path, m.sandbox.s);
 	if (!m.failed && m.unknown.len > 0)
-		log_warnx("%s: %s: not honoured: %s", sc->name, m.u->path,
+		log_warnx("%s: %s: not honoured: %s", sc->name, u->path,
 		    m.unknown.s);
 	*links = m.links;
 	free(m.sandbox.s);
 	free(m.unknown.s);
 	config_free_words(m.env);
-	unit_free(m.u);
 	config_free_words(dirs);
 	return m.failed ? -1 : 0;
 }
+
+/* unit_map_unit() for the unit sc->unit names, found and read. */
+int
+unit_map_service(struct svc_conf *sc, const int *given,
+    struct unit_links **links, char *err, size_t errlen)
+{
+	char name[UNIT_NAME_MAX], lerr[MAP_MSG_MAX], **dirs = umap_dirs();
+	struct unit *u;
+	size_t l;
+	int r;
+
+	snprintf(name, sizeof(name), "%s%s", sc->unit,
+	    strchr(sc->unit, '.') ? "" : ".service");
+	u = unit_load(name, (const char *const *)dirs, load_warn, sc->name,
+	    lerr, sizeof(lerr));
+	config_free_words(dirs);
+	if (u == NULL) {
+		snprintf(err, errlen, "unit %s: %s", name, lerr);
+		return -1;
+	}
+	l = strlen(u->id);
+	if (l < 8 || strcmp(u->id + l - 8, ".service") != 0) {
+		snprintf(err, errlen, "unit %s: only .service units are run "
+		    "(timers, paths, mounts and user units are systemd's)", name);
+		unit_free(u);
+		return -1;
+	}
+	r = unit_map_unit(sc, u, given, links, err, errlen);
+	unit_free(u);
+	return r;
+}
+

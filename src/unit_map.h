@@ -71,5 +71,6 @@ char **umap_dirs(void);
 bool umap_suffix(const char *s, const char *suffix);
 void umap_keep_links(struct map *m, const int *given);
 void umap_socket(struct map *m, char **dirs);
+void umap_tmpfiles(struct map *m);
 
 #endif

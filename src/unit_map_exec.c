@@ -60,7 +60,8 @@ exec_words(struct map *m, const struct unit_value *v,
 		umap_fail(m, v, "out of memory");
 		return -1;
 	}
-	memcpy(env, m->env, n * sizeof(*env));
+	if (n > 0)
+		memcpy(env, m->env, n * sizeof(*env));
 	env[n] = env_mainpid;
 	argv = unit_exec_expand(ex, (const char *const *)env, err, sizeof(err));
 	free(env);

@@ -356,8 +356,8 @@ config_fmt_duration(int64_t ms, char *buf, size_t len)
 }
 
 /* KEY must be a shell identifier, or some programs could never read it. */
-static bool
-valid_env_entry(const char *s)
+bool
+config_valid_env_entry(const char *s)
 {
 	const char *p = s;
 
@@ -380,7 +380,7 @@ config_add_env(char ***envp, const char *value, char *err, size_t errlen)
 		return -1;
 	nw = (size_t)r;
 	for (i = 0; i < nw; i++) {
-		if (!valid_env_entry(words[i])) {
+		if (!config_valid_env_entry(words[i])) {
 			fmt_err(err, errlen,
 			    "invalid environment entry \"%s\" (expected KEY=VALUE)",
 			    words[i]);
@@ -630,66 +630,4 @@ config_parse_limit(int lim, const char *value, struct svc_limit *l)
 	l->soft = soft;
 	l->hard = hard;
 	return 0;
-}
-
-/* Read at each start (check.c and service.c), so an edit of the file
- * needs no reload. */
-char **
-config_read_env_file(const char *path, char *err, size_t errlen)
-{
-	FILE *fp = fopen(path, "re");
-	char *line = NULL, **env = NULL;
-	size_t cap = 0, n = 0;
-	int lineno = 0;
-
-	if (fp == NULL) {
-		fmt_err(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((env = calloc(1, sizeof(char *))) == NULL)
-		goto nomem;
-	while (getline(&line, &cap, fp) != -1) {
-		char *p = line, **words = NULL, **ne;
-		int nw;
-
-		lineno++;
-		p[strcspn(p, "\r\n")] = '\0';
-		p += strspn(p, " \t");
-		if (*p == '\0' || *p == '#')
-			continue;
-		if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
-			p += 7 + strspn(p + 7, " \t");
-		nw = config_split_words(p, &words, err, errlen);
-		if (nw != 1 || !valid_env_entry(words[0])) {
-			if (nw >= 0)
-				fmt_err(err, errlen, "%s:%d: expected one KEY=VALUE (quote a value with blanks)",
-				    path, lineno);
-			else {
-				char why[256];
-				snprintf(why, sizeof(why), "%s", err);
-				fmt_err(err, errlen, "%s:%d: %s", path, lineno, why);
-			}
-			config_free_words(words);
-			goto fail;
-		}
-		if ((ne = reallocarray(env, n + 2, sizeof(char *))) == NULL) {
-			config_free_words(words);
-			goto nomem;
-		}
-		env = ne;
-		env[n++] = words[0];
-		env[n] = NULL;
-		words[0] = NULL;
-		config_free_words(words);
-	}
-	free(line);
-	fclose(fp);
-	return env;
-nomem:
-	fmt_err(err, errlen, "out of memory");
-fail:
-	free(line);
-	fclose(fp);
-	config_free_words(env);
-	return NULL;
 }

@@ -197,7 +197,7 @@ struct kv {
 	char value[512];
 };
 
-static struct kv kvs[128];
+static struct kv kvs[256];
 static size_t nkvs;
 
 /* Reads every-key.conf's lines the simple way (it has no continuations). */
