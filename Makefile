@@ -4,6 +4,7 @@
 #   make run        install what is missing, build, run the demo in the foreground
 #   make check      install what is missing, build, run every test
 #   make check-asan the same tests against an ASan/UBSan build
+#   make check-units real Debian units, guardiand vs Debian's systemctl
 #   make install    DESTDIR, PREFIX as usual
 #   make deb        the Debian package, into dist/
 
@@ -111,6 +112,14 @@ check-valgrind: deps
 	B=$(B) tests/valgrind/run $(VALGRIND_SUITES)
 
 .PHONY: check-valgrind
+
+# Debian 12's daemons run from their own systemd units by guardiand and by
+# Debian's `systemctl`, side by side, in a chroot (tests/units/run, as
+# root; doc/units.md "Real units, side by side").
+check-units: deps
+	tests/units/run
+
+.PHONY: check-units
 
 run:
 	@scripts/deps --build
