@@ -60,10 +60,6 @@ struct directive {
 #define F_FIRST	0x4	/* read before the others (the environment, the user) */
 
 
-static const char *const restart_pairs[] = {
-	"no", "never", "always", "always", "on-failure", "on-failure",
-	"on-abnormal", "on-failure", "on-abort", "on-failure",
-	"on-watchdog", "on-failure", "on-success", "never", NULL };
 static const char *const notify_pairs[] = {
 	"main", "main", "all", "all", "exec", "all", "none", "main", NULL };
 
@@ -100,10 +96,11 @@ static const struct directive directives[] = {
 	M(S_, "AmbientCapabilities", H_KEY, "capabilities", .flags = F_JOIN),
 	M(S_, "CapabilityBoundingSet", H_KEY,
 	    "capability_bounding_set", .flags = F_JOIN),
-	M(S_, "Restart", H_CHOICE, "restart", .pairs = restart_pairs),
+	M(S_, "Restart", H_SPECIAL, "restart", .fn = umap_restart),
 	M(S_, "RestartSec", H_DURATION, "backoff_initial"),
-	M(S_, "RestartPreventExitStatus", H_KEY,
-	    "restart_prevent_exit_status", .flags = F_JOIN),
+	M(S_, "RestartPreventExitStatus", H_SPECIAL,
+	    "restart_prevent_exit_status", .fn = umap_restart_prevent,
+	    .flags = F_JOIN),
 	M(S_, "RestartForceExitStatus", H_KEY,
 	    "restart_force_exit_status", .flags = F_JOIN),
 	M(S_, "SuccessExitStatus", H_KEY,
@@ -140,10 +137,10 @@ static const struct directive directives[] = {
 	M(U_, "Wants", H_LINK, NULL),
 	M(U_, "PartOf", H_SPECIAL, NULL, .fn = umap_note),
 	M(U_, "Conflicts", H_SPECIAL, NULL, .fn = umap_note),
-	M(U_, "StartLimitIntervalSec", H_SPECIAL, NULL, .fn = umap_note),
-	M(U_, "StartLimitBurst", H_SPECIAL, NULL, .fn = umap_note),
-	M(S_, "StartLimitInterval", H_SPECIAL, NULL, .fn = umap_note),
-	M(S_, "StartLimitBurst", H_SPECIAL, NULL, .fn = umap_note),
+	M(U_, "StartLimitIntervalSec", H_SPECIAL, NULL, .fn = umap_start_limit),
+	M(U_, "StartLimitBurst", H_SPECIAL, NULL, .fn = umap_start_limit),
+	M(S_, "StartLimitInterval", H_SPECIAL, NULL, .fn = umap_start_limit),
+	M(S_, "StartLimitBurst", H_SPECIAL, NULL, .fn = umap_start_limit),
 	M(S_, "DynamicUser", H_SPECIAL, NULL, .fn = umap_refuse_yes),
 	M(S_, "PrivateNetwork", H_SPECIAL, NULL, .fn = umap_refuse_yes),
 };

@@ -44,6 +44,13 @@ char **umap_dirs(void);
 bool umap_suffix(const char *s, const char *suffix);
 
 /* unit_map_values.c: one directive each, or a value of one */
+int umap_timespan_ms(const char *s, int64_t *ms);
+int umap_restart(struct map *m, const struct unit_value *v,
+    const char *value);
+int umap_restart_prevent(struct map *m, const struct unit_value *v,
+    const char *value);
+int umap_start_limit(struct map *m, const struct unit_value *v,
+    const char *value);
 int umap_put_duration(struct map *m, const struct unit_value *v,
     const char *key, const char *value);
 int umap_timeout(struct map *m, const struct unit_value *v,

@@ -21,7 +21,7 @@
 #include "unit_map.h"
 
 /* systemd's time span (parse_sec): "90", "5s", "1min 30s", "infinity". */
-static int
+int
 umap_timespan_ms(const char *s, int64_t *ms)
 {
 	static const struct { const char *u; int64_t us; } units[] = {
@@ -134,11 +134,98 @@ int
 umap_note(struct map *m, const struct unit_value *v, const char *value)
 {
 	(void)value;
-	log_debug("%s: %s=%s: not honoured (%s)", m->sc->name, v->key, v->value,
-	    strncmp(v->key, "StartLimit", 10) == 0 ?
-	    "guardiand's backoff and give_up_after apply" :
-	    "stops and restarts are not propagated between services");
+	log_debug("%s: %s=%s: not honoured (stops and restarts are not "
+	    "propagated between services)", m->sc->name, v->key, v->value);
 	return 0;
+}
+
+/* Restart= values that restart after some ways to end only. */
+static bool
+restart_abnormal(const struct unit *u)
+{
+	const struct unit_value *r = unit_get(u, "Service", "Restart");
+
+	return r != NULL && (strcmp(r->value, "on-abnormal") == 0 ||
+	    strcmp(r->value, "on-abort") == 0 ||
+	    strcmp(r->value, "on-watchdog") == 0 ||
+	    strcmp(r->value, "on-success") == 0);
+}
+
+/*
+ * Restart=: no, always, on-failure as they are; on-abnormal, on-abort and
+ * on-watchdog (a death by signal, a timeout, the watchdog: never an exit
+ * code) as on-failure with every exit code but 0 preventing it; on-success
+ * as always with the same codes and the unclean signals preventing it.
+ * The unit's own RestartPreventExitStatus= is added to those.
+ */
+int
+umap_restart(struct map *m, const struct unit_value *v, const char *value)
+{
+	struct buf b = { 0 };
+	int r;
+
+	if (strcmp(value, "no") == 0)
+		return umap_put(m, v, "restart", "never");
+	if (strcmp(value, "always") == 0 || strcmp(value, "on-failure") == 0)
+		return umap_put(m, v, "restart", value);
+	if (!restart_abnormal(m->u)) {
+		umap_fail(m, v, "unknown value");
+		return -1;
+	}
+	r = umap_put(m, v, "restart", strcmp(value, "on-success") == 0 ?
+	    "always" : "on-failure");
+	for (int c = 1; c < 256 && r == 0; c++)
+		r = buf_printf(&b, "%s%d", c > 1 ? " " : "", c);
+	if (r == 0 && strcmp(value, "on-success") == 0)
+		r = buf_printf(&b, " QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV "
+		    "USR2 ALRM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU "
+		    "XFSZ VTALRM PROF WINCH IO PWR SYS");
+	for (const struct unit_value *p = unit_next(m->u, "Service",
+	    "RestartPreventExitStatus", NULL); p && r == 0;
+	    p = unit_next(m->u, "Service", "RestartPreventExitStatus", p))
+		r = buf_printf(&b, " %s", p->value);
+	if (r == 0)
+		r = umap_put(m, v, "restart_prevent_exit_status", b.s);
+	else
+		umap_fail(m, v, "out of memory");
+	free(b.s);
+	return r;
+}
+
+/* RestartPreventExitStatus=, unless Restart= took it in already. */
+int
+umap_restart_prevent(struct map *m, const struct unit_value *v,
+    const char *value)
+{
+	if (restart_abnormal(m->u))
+		return 0;
+	return umap_put(m, v, "restart_prevent_exit_status", value);
+}
+
+/*
+ * StartLimitBurst=: systemd stops restarting after that many starts within
+ * StartLimitIntervalSec=; guardiand's nearest is give_up_after (that many
+ * quick failures in a row, a quick one being shorter than healthy_after).
+ * An interval of 0 turns the limit off: never give up.
+ */
+int
+umap_start_limit(struct map *m, const struct unit_value *v,
+    const char *value)
+{
+	const struct unit_value *iv = unit_get(m->u, "Unit",
+	    "StartLimitIntervalSec");
+	int64_t ms;
+
+	if (iv == NULL)
+		iv = unit_get(m->u, "Service", "StartLimitInterval");
+	if (iv != NULL && umap_timespan_ms(iv->value, &ms) == 0 && ms == 0) {
+		if (v == iv)
+			return umap_put(m, v, "give_up_after", "0");
+		return 0;
+	}
+	if (strncmp(v->key, "StartLimitBurst", 15) != 0)
+		return 0;	/* the interval alone: guardiand's backoff */
+	return umap_put(m, v, "give_up_after", value);
 }
 
 int

@@ -204,6 +204,7 @@ test_template_instance(void)
 		return;
 	CHECK_STR(sc->user, "alice");
 	CHECK_INT(sc->backoff_initial_ms, 1000);
+	CHECK_INT(sc->give_up_after, 4);	/* StartLimitBurst=4 */
 	CHECK_INT(sc->restart, RESTART_ON_FAILURE);
 	config_free(c);
 }
@@ -243,9 +244,46 @@ test_own_unit_values(void)
 	CHECK_STR(sc->out[1].file, "/var/log/d.log");
 	CHECK_STR(sc->syslog_tag, "dd");
 	CHECK(sc->directory == NULL);	/* "-": missing, "/" */
+	/* on-abnormal: after a signal, a timeout, never an exit code */
 	CHECK_INT(sc->restart, RESTART_ON_FAILURE);
+	CHECK((sc->restart_prevent.codes[0] & 1u) == 0);
+	CHECK(sc->restart_prevent.codes[0] & 2u);
+	CHECK(sc->restart_prevent.codes[7] & (1u << 31));
+	CHECK(sc->restart_prevent.sigs == 0);
 	CHECK(sc->nice_set && sc->nice == 5);
 	CHECK(sc->limits[LIM_CORE].soft == UINT64_MAX);
+	config_free(c);
+}
+
+/* Restart=on-success: always, but neither after an exit code but 0 nor
+ * after an unclean signal; the unit's own RestartPreventExitStatus= too.
+ * StartLimitIntervalSec=0: never give up. */
+static void
+test_restart_on_success(void)
+{
+	char path[PATH_MAX];
+	struct conf *c;
+	struct svc_conf *sc;
+
+	snprintf(path, sizeof(path), "%s/succ.service", t_units);
+	put(path, "[Unit]\nStartLimitIntervalSec=0\nStartLimitBurst=7\n"
+	    "[Service]\n"
+	    "ExecStart=/bin/true\nRestart=on-success\n"
+	    "RestartPreventExitStatus=SIGTERM\n");
+	sc = load_one(&c, "[service s]\nunit = succ\ngive_up_after = 3\n",
+	    t_units);
+	if (sc == NULL)
+		return;
+	CHECK_INT(sc->restart, RESTART_ALWAYS);
+	CHECK(sc->restart_prevent.codes[0] & 2u);
+	CHECK(sc->restart_prevent.sigs & (1ULL << (SIGKILL - 1)));
+	CHECK(sc->restart_prevent.sigs & (1ULL << (SIGSEGV - 1)));
+	CHECK(sc->restart_prevent.sigs & (1ULL << (SIGTERM - 1)));	/* its own */
+	CHECK((sc->restart_prevent.sigs & (1ULL << (SIGHUP - 1))) == 0);
+	CHECK_INT(sc->give_up_after, 3);	/* the section's wins */
+	config_free(c);
+	sc = load_one(&c, "[service s]\nunit = succ\n", t_units);
+	CHECK(sc != NULL && sc->give_up_after == 0);	/* not 7: no limit */
 	config_free(c);
 }
 
@@ -459,6 +497,7 @@ main(void)
 	RUN(test_ssh_two_reload_lines_and_rsyslog_signal);
 	RUN(test_template_instance);
 	RUN(test_own_unit_values);
+	RUN(test_restart_on_success);
 	RUN(test_errors);
 	RUN(test_links);
 	RUN(test_units_enabled);
