@@ -169,6 +169,18 @@ alive_count() {
 	echo "$n"
 }
 
+# refused_at_its_line "KEY = VALUE"...: each, alone in a service section,
+# is a configuration error at its own line (guardiand -t).
+refused_at_its_line() {
+	local kv
+	for kv in "$@"; do
+		printf '[service api]\ncommand = /bin/true\n%s\n' "$kv" >"$CONF"
+		run "$GUARDIAND" -t -f "$CONF"
+		assertEquals "$kv refused: $ERR" 1 "$RC"
+		assertContains "$kv: file:line" "$ERR" "$CONF:3: "
+	done
+}
+
 # ---- the daemon ----
 
 # run CMD...: runs CMD bounded in time (RUN_TIMEOUT, default 60 s), with

@@ -155,14 +155,8 @@ test_virtualization_of_this_machine() {
 }
 
 test_bad_values_are_file_line_errors() {
-	local kv
-	for kv in "condition_path_exists = relative" "assert_file_not_empty = !|/x" \
-		"condition_virtualization = nothing-known" "assert_virtualization = |!maybe"; do
-		printf '[service api]\ncommand = /bin/true\n%s\n' "$kv" >"$CONF"
-		run "$GUARDIAND" -t -f "$CONF"
-		assertEquals "$kv refused: $ERR" 1 "$RC"
-		assertContains "$kv: file:line" "$ERR" "$CONF:3: "
-	done
+	refused_at_its_line "condition_path_exists = relative" "assert_file_not_empty = !|/x" \
+		"condition_virtualization = nothing-known" "assert_virtualization = |!maybe"
 }
 
 # shellcheck disable=SC1090
