@@ -487,11 +487,13 @@ cmd_change(struct client *cl, const struct request *rq)
 		case PCMD_STOP:
 			log_info("%s: stop requested", args[i]);
 			service_do(sv, EV_STOP);
+			service_do_parts(args[i], EV_STOP, 0);
 			break;
 		case PCMD_RESTART:
 			log_info("%s: restart requested", args[i]);
 			service_do(sv, EV_STOP);
 			service_do(sv, EV_START);
+			service_do_parts(args[i], EV_START, 0);
 			break;
 		default:
 			break;

@@ -139,6 +139,7 @@ struct svc_conf {
 	unsigned health_retries;	/* failures in a row that restart it */
 	char **after;		/* started once these are ready */
 	char **requires;	/* ...and not run while one is down for good */
+	char **part_of;		/* stopped and restarted with these */
 	int stop_signal;
 	int64_t stop_timeout_ms;
 	int64_t backoff_initial_ms;

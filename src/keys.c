@@ -187,6 +187,9 @@ const struct config_key config_keys[] = {
 	{ "oom_score_adjust", KK_INT, SVC(oom_adj), .off2 = SVC2(oom_adj_set),
 	  .min = -1000, .max = 1000, .hint = "(-1000 to 1000)",
 	  .doc = "how willingly the kernel's OOM killer picks it" },
+	{ "part_of", KK_NAMES, SVC(part_of),
+	  .flags = KEY_NO_RESTART | KEY_EMPTY_OK,
+	  .doc = "services whose stop or restart by guardianctl it follows" },
 	{ "pidfile", KK_PATH, SVC(pidfile), .flags = KEY_EMPTY_OK,
 	  .doc = "type = forking: the file its main process's pid is in" },
 	{ "ready", KK_PROBE, SVC(ready), .arg = PROBE_BIT(PROBE_NONE) |

@@ -100,8 +100,8 @@ visit(struct dfs *d, struct svc_conf *sc)
 }
 
 /*
- * The configuration's start order: every name in after and requires is
- * another service of it, and there is no cycle. 0, or -1 with one
+ * The configuration's start order: every name in after, requires (and
+ * part_of) is another service of it, and there is no cycle. 0, or -1 with one
  * "file:line: ..." message in err.
  */
 int
@@ -111,11 +111,13 @@ order_check(const struct conf *c, char *err, size_t errlen)
 	int r = 0;
 
 	for (struct svc_conf *sc = c->services; sc; sc = sc->next) {
-		char *const *lists[2] = { sc->after, sc->requires };
-		static const char *const keys[2] = { "after", "requires" };
+		char *const *lists[3] = { sc->after, sc->requires,
+		    sc->part_of };
+		static const char *const keys[3] = { "after", "requires",
+		    "part_of" };
 
 		d.n++;
-		for (int l = 0; l < 2; l++)
+		for (int l = 0; l < 3; l++)
 			for (char *const *p = lists[l]; p && *p; p++) {
 				const char *bad = strcmp(*p, sc->name) == 0 ?
 				    "itself" : conf_find(c, *p) == NULL ?

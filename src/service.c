@@ -706,6 +706,32 @@ service_do(struct service *sv, enum sv_event ev)
 	settle();
 }
 
+/*
+ * part_of =: a stop or restart asked of name is done to the services
+ * that are part of it too (and to theirs), as systemd's PartOf= does;
+ * depth bounds a loop of part_of.
+ */
+void
+service_do_parts(const char *name, enum sv_event ev, int depth)
+{
+	if (depth > 16)
+		return;
+	for (struct service *sv = services; sv; sv = sv->next) {
+		char **p = sv->conf->part_of;
+
+		while (p && *p && strcmp(*p, name) != 0)
+			p++;
+		if (p == NULL || *p == NULL)
+			continue;
+		log_info("%s: %s too: it is part of %s", sv->conf->name,
+		    ev == EV_START ? "restarted" : "stopped", name);
+		service_do(sv, EV_STOP);
+		if (ev == EV_START)
+			service_do(sv, EV_START);
+		service_do_parts(sv->conf->name, ev, depth + 1);
+	}
+}
+
 void
 service_apply(struct conf *c, char *summary, size_t len)
 {

@@ -191,6 +191,9 @@ int64_t service_leftover_deadline(const struct lo_timing *t, int64_t now);
 void service_apply(struct conf *c, char *summary, size_t len);
 struct service *service_find(const char *name);
 void service_do(struct service *sv, enum sv_event ev);	/* step and act, now */
+/* part_of =: a stop (EV_STOP) or restart (EV_START) of name, done to the
+ * services that are part of it. */
+void service_do_parts(const char *name, enum sv_event ev, int depth);
 void service_notify_setup(const char *control_socket);
 void service_record_state(void);	/* to state.c, if changed: once a turn */
 void service_stop_all(void);

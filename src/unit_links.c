@@ -59,6 +59,7 @@ umap_keep_links(struct map *m, const int *given)
 	struct unit_links *l;
 	const struct config_key *ka = config_key_find("after", KEY_SERVICE);
 	const struct config_key *kr = config_key_find("requires", KEY_SERVICE);
+	const struct config_key *kp = config_key_find("part_of", KEY_SERVICE);
 
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
 	    (l->service = strdup(m->sc->name)) == NULL ||
@@ -71,11 +72,13 @@ umap_keep_links(struct map *m, const int *given)
 	}
 	l->after_given = given != NULL && given[ka - config_keys] != 0;
 	l->requires_given = given != NULL && given[kr - config_keys] != 0;
+	l->part_of_given = given != NULL && given[kp - config_keys] != 0;
 	link_names(m, "After", &l->after);
 	link_names(m, "Before", &l->before);
 	link_names(m, "Requires", &l->requires);
 	link_names(m, "BindsTo", &l->requires);
 	link_names(m, "Requisite", &l->requires);
+	link_names(m, "PartOf", &l->part_of);
 	l->next = m->links;
 	m->links = l;
 }
@@ -91,6 +94,7 @@ unit_links_free(struct unit_links *l)
 		config_free_words(l->after);
 		config_free_words(l->before);
 		config_free_words(l->requires);
+		config_free_words(l->part_of);
 		free(l);
 		l = next;
 	}
@@ -225,7 +229,8 @@ static int
 add_name(struct svc_conf *sc, const char *key, const char *name, char *err,
     size_t errlen)
 {
-	char ***slot = strcmp(key, "after") == 0 ? &sc->after : &sc->requires;
+	char ***slot = strcmp(key, "after") == 0 ? &sc->after :
+	    strcmp(key, "requires") == 0 ? &sc->requires : &sc->part_of;
 	struct buf b = { 0 };
 	int r;
 
@@ -270,6 +275,11 @@ unit_map_links(struct conf *c, struct unit_links *links, char *err,
 			if ((o = link_service(c, links, *w)) != NULL &&
 			    strcmp(o, sc->name) != 0 &&
 			    add_name(sc, "requires", o, err, errlen) == -1)
+				return -1;
+		for (char **w = l->part_of; w && *w && !l->part_of_given; w++)
+			if ((o = link_service(c, links, *w)) != NULL &&
+			    strcmp(o, sc->name) != 0 &&
+			    add_name(sc, "part_of", o, err, errlen) == -1)
 				return -1;
 		for (char **w = l->before; w && *w; w++) {
 			struct unit_links *ol;

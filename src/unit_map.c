@@ -135,7 +135,7 @@ static const struct directive directives[] = {
 	M(U_, "BindsTo", H_LINK, NULL),
 	M(U_, "Requisite", H_LINK, NULL),
 	M(U_, "Wants", H_LINK, NULL),
-	M(U_, "PartOf", H_SPECIAL, NULL, .fn = umap_note),
+	M(U_, "PartOf", H_LINK, NULL),
 	M(U_, "Conflicts", H_SPECIAL, NULL, .fn = umap_note),
 	M(U_, "StartLimitIntervalSec", H_SPECIAL, NULL, .fn = umap_start_limit),
 	M(U_, "StartLimitBurst", H_SPECIAL, NULL, .fn = umap_start_limit),

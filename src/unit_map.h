@@ -29,8 +29,8 @@ struct map {
 struct unit_links {
 	char *service;			/* the service's name */
 	char *id;			/* its unit's real name */
-	char **after, **before, **requires;
-	bool after_given, requires_given;	/* written in the section */
+	char **after, **before, **requires, **part_of;
+	bool after_given, requires_given, part_of_given;	/* in the section */
 	struct unit_links *next;
 };
 

@@ -134,8 +134,8 @@ int
 umap_note(struct map *m, const struct unit_value *v, const char *value)
 {
 	(void)value;
-	log_debug("%s: %s=%s: not honoured (stops and restarts are not "
-	    "propagated between services)", m->sc->name, v->key, v->value);
+	log_debug("%s: %s=%s: not honoured (the start of one service "
+	    "never stops another)", m->sc->name, v->key, v->value);
 	return 0;
 }
 

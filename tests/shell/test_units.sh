@@ -136,6 +136,36 @@ test_units_enabled_run_in_their_order() {
 	wait_state second up || return
 }
 
+# PartOf=: a restart or stop asked of the unit it names is done to it too;
+# one asked of it alone leaves the other be.
+test_part_of_follows_a_restart_and_a_stop() {
+	local u
+	for u in parent child; do
+		cat >"$U/$u.service" <<-UNIT
+		[Unit]
+		$([ $u = child ] && echo 'PartOf=parent.service')
+		[Service]
+		ExecStart=/bin/sh -c 'echo \$\$ >>$T/$u.pids; exec sleep 1000'
+		UNIT
+	done
+	printf '[service parent]\nunit = parent\n[service child]\nunit = child\n' >"$CONF"
+	start_ready || return
+	wait_starts parent 1 || return
+	wait_starts child 1 || return
+	ctl restart child
+	assertEquals "restart child: $ERR" 0 "$RC"
+	wait_starts child 2 || return
+	assertEquals "the parent is left be" 1 "$(npids parent)"
+	ctl restart parent
+	assertEquals "restart parent: $ERR" 0 "$RC"
+	wait_starts parent 2 || return
+	wait_starts child 3 || return
+	ctl stop parent
+	assertEquals "stop parent: $ERR" 0 "$RC"
+	wait_state child down || return
+	assertTrue "the child's process is gone" "is_gone $(pid_n child 3)"
+}
+
 # A unit with an enabled .socket (docker.socket's way): guardiand makes the
 # socket and passes it as fd 3, named as systemd names it.
 test_a_socket_unit_passes_its_socket() {

@@ -344,6 +344,7 @@ test_links(void)
 	    "other.service\n[Service]\nExecStart=/bin/true\n");
 	snprintf(path, sizeof(path), "%s/lb.service", t_units);
 	put(path, "[Unit]\nRequires=la.service hand.service\n"
+	    "PartOf=la.service other.service\n"
 	    "[Service]\nExecStart=/bin/true\n");
 	c = load("[service hand]\ncommand = /bin/true\n"
 	    "[service a]\nunit = la\n[service b]\nunit = lb\n", t_units);
@@ -360,6 +361,7 @@ test_links(void)
 		CHECK(a->after == NULL || a->after[0] == NULL);
 		CHECK_STR(joined(b->after), "a");	/* a's Before= */
 		CHECK_STR(joined(b->requires), "a hand");
+		CHECK_STR(joined(b->part_of), "a");	/* other: not run */
 		CHECK(h->after == NULL);
 	}
 	config_free(c);
