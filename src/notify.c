@@ -6,7 +6,10 @@
  * <control socket>.n/<id>, made at its first start and kept until the
  * service goes: messages after READY=1 (STATUS=, RELOADING=1, STOPPING=1,
  * WATCHDOG=1) arrive too. Its NOTIFY_SOCKET names it. The socket file
- * belongs to the service's user (0600) in a directory of guardiand's (0755).
+ * belongs to the service's user in a directory of guardiand's (0755), and
+ * anyone may write to it (0666), as to systemd's /run/systemd/notify:
+ * daemons that drop to a user of their own after the exec (unbound,
+ * postgres) notify as that user; who is heard is the credentials' say.
  *
  * Only the service's own processes are heard: the sender's pid (from
  * SCM_CREDENTIALS, SO_PASSCRED on) must be its main process, or, with
@@ -388,7 +391,7 @@ notify_prepare(struct service *sv)
 		    setsockopt(n->fd, SOL_SOCKET, SO_PASSCRED, &on,
 		    sizeof(on)) < 0 ||
 		    bind(n->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-		    chmod(n->path, 0600) < 0 || lchown(n->path, uid,
+		    chmod(n->path, 0666) < 0 || lchown(n->path, uid,
 		    (gid_t)-1) < 0 || loop_add(n->fd, POLLIN, readable, n) < 0) {
 			log_warn("%s: notify socket %s", sv->conf->name,
 			    n->path);

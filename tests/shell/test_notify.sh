@@ -97,6 +97,27 @@ socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", sys.argv[1])
 	assertEquals "one refusal logged" 1 "$(count_log 'refused')"
 }
 
+# A daemon that drops to a user of its own after the exec (unbound,
+# postgres) notifies as that user: the socket takes it, as systemd's does,
+# and who is heard is still the credentials' say; a stranger of another
+# user is refused as any other.
+test_a_daemon_that_drops_privileges_itself_is_heard() {
+	needs_root || return 0
+	mkdir "$T/n" && chown nobody "$T/n"
+	printf 'READY=1\n' >"$T/n/api.msgs"
+	printf '[service api]\ncommand = setpriv --reuid nobody --regid nogroup --clear-groups %s %s %s\nready = notify\nready_timeout = 30s\n' \
+		"$PY" "$CLIENT" "$T/n/api.msgs" >"$CONF"
+	start_ready || return
+	wait_state api up || return
+	local sock
+	sock=$(jfield api pid)
+	sock=$(tr '\0' '\n' <"/proc/$sock/environ" | sed -n 's/^NOTIFY_SOCKET=//p')
+	setpriv --reuid nobody --regid nogroup --clear-groups "$PY" -c 'import socket, sys
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"STATUS=not mine", sys.argv[1])' "$sock"
+	wait_log "api: notify message from pid [0-9]+ refused: not its main process" || return
+	assertNotContains "the stranger's STATUS= is not shown" "$(jfield api status_text)" "not mine"
+}
+
 test_bad_datagrams_dropped() {
 	notify_conf api '--big 5000 --sleep 0.2' 'READY=1' >"$CONF"
 	start_ready || return
