@@ -24,6 +24,14 @@ running_find(const struct service *all, const char *name)
 	return NULL;
 }
 
+/* Kept down by a condition not met: as in systemd, that fails nothing
+ * that follows or requires it. */
+static bool
+skipped(const struct service *d)
+{
+	return d->state == SV_DOWN && d->cond_why != NULL;
+}
+
 /* Down for good: stopped (not wanted up), or given up on. */
 static bool
 down_for_good(const struct service *d)
@@ -49,8 +57,9 @@ order_blocked(const struct service *sv, const struct service *all, char *why,
 
 			if (d == NULL || d->state == SV_UP || (d->conf->type ==
 			    TYPE_ONESHOT && d->state == SV_DOWN &&
-			    d->outcome == SVO_DONE_OK))
-				continue;	/* up, or a oneshot that did its part */
+			    d->outcome == SVO_DONE_OK) || skipped(d))
+				continue;	/* up, or a oneshot that did its
+						 * part, or not run by a condition */
 			if (l == 1 && down_for_good(d)) {
 				snprintf(why, len, "it requires %s, which is %s",
 				    d->conf->name, service_state_name(d->state));
@@ -72,7 +81,7 @@ order_required_down(const struct service *sv, const struct service *all)
 	for (char *const *p = sv->conf->requires; p && *p; p++) {
 		const struct service *d = running_find(all, *p);
 
-		if (d != NULL && down_for_good(d))
+		if (d != NULL && down_for_good(d) && !skipped(d))
 			return d;
 	}
 	return NULL;

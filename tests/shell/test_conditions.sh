@@ -52,6 +52,22 @@ test_each_kind_not_met_leaves_it_down() {
 	assertContains "the status table's INFO" "$OUT" "condition failed: condition_path_exists=$T/nothing"
 }
 
+# A service kept down by its condition fails nothing that requires or
+# follows it, as in systemd (the condition is not a failure).
+test_a_skipped_service_does_not_block_what_requires_it() {
+	{
+		svc_conf db "condition_path_exists = $T/nothing"
+		svc_conf api 'requires = db'
+		svc_conf web 'after = db'
+	} >"$CONF"
+	start_ready || return
+	wait_starts api 1 || return
+	wait_starts web 1 || return
+	wait_state api up || return
+	assertEquals "db never ran" 0 "$(npids db)"
+	assertContains "db: $(jfield db why)" "$(jfield db why)" "condition failed"
+}
+
 test_each_kind_met_and_negated() {
 	{
 		svc_conf exists "condition_path_exists = $T/empty"
