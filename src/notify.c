@@ -342,6 +342,20 @@ readable(int fd, short revents, void *arg)
 }
 
 /*
+ * What sv's processes sent and guardiand has not read yet, read now: its
+ * main process's last words (redis's STOPPING=1 at exit) come before the
+ * news of its exit, while it still is the main process.
+ */
+void
+notify_drain(struct service *sv)
+{
+	struct notifier *n = find(sv);
+
+	if (n != NULL && n->fd >= 0)
+		readable(n->fd, POLLIN, n);
+}
+
+/*
  * Before a start of a service with ready = notify: its socket (made the
  * first time), whose path spawn.c puts in NOTIFY_SOCKET (sv->notify_path);
  * what an earlier run said is forgotten. 0, or -1 (logged).

@@ -401,6 +401,8 @@ exited(struct service *sv, int status)
 	/* Its last words come before the news of its exit. */
 	fwd_drain(sv->fwd[0]);
 	fwd_drain(sv->fwd[1]);
+	if (sv->notify_path != NULL)
+		notify_drain(sv);
 	sv->pid = 0;
 	sv->last_status = status;
 	a = service_step(sv, EV_EXITED, now_ms());

@@ -381,6 +381,7 @@ void notify_setup(const char *control_socket, notify_event_fn fn);
 void notify_cleanup(void);
 int notify_prepare(struct service *sv);
 void notify_stop(struct service *sv);
+void notify_drain(struct service *sv);	/* read what waits, now */
 void notify_free(struct service *sv);
 const char *notify_status(const struct service *sv, bool *reloading,
     bool *stopping);
