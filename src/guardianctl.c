@@ -404,15 +404,20 @@ print_table(char *body)
 	    " ", "  ", " ", " ", "\n" };
 	size_t width[NCOLS] = { 20, 9, 7, 9, 8, 5, 6, 6, 24, 10, 0 };
 	struct row *rows = NULL;
-	size_t nrows = 0;
+	size_t nrows = 0, cap = 0;
 
 	for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
 		char le[256], ago[32], v[32], h[32];
 		struct row *r;
 
-		if ((r = realloc(rows, (nrows + 1) * sizeof(*rows))) == NULL)
-			die(CTL_ERROR, "out of memory");
-		rows = r;
+		/* doubling: a row a realloc copied 1000 rows of a kilobyte
+		 * each 1000 times (20 s under ASan) */
+		if (nrows == cap) {
+			cap = cap ? 2 * cap : 64;
+			if ((r = reallocarray(rows, cap, sizeof(*rows))) == NULL)
+				die(CTL_ERROR, "out of memory");
+			rows = r;
+		}
 		r = &rows[nrows++];
 		field(line, "name", r->name, sizeof(r->name));
 		field(line, "state", r->state, sizeof(r->state));
