@@ -198,6 +198,8 @@ test_kill_mode_process_leaves_the_rest_running() {
 	wait_state api up || return
 	assertTrue "not stopped by the next start" "is_alive ${KIDS[0]}"
 	kill -KILL "${KIDS[0]}"
+	# gone before guardiand's exit, so that it can remove the cgroup
+	wait_for "the child gone" "$WAIT" is_gone "${KIDS[0]}"
 }
 
 test_kill_mode_mixed_term_to_main_kill_to_the_rest() {
@@ -234,6 +236,9 @@ test_send_sigkill_no_leaves_it() {
 	wait_state api down || return
 	assertTrue "logged" "log_has 'send_sigkill = no'"
 	assertTrue "left running" "is_alive ${KIDS[0]}"
+	kill -KILL "${KIDS[0]}"
+	# gone before guardiand's exit, so that it can remove the cgroup
+	wait_for "it gone" "$WAIT" is_gone "${KIDS[0]}"
 }
 
 test_oneshot_remain_after_exit() {
