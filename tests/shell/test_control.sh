@@ -197,9 +197,13 @@ test_kill_mode_process_leaves_the_rest_running() {
 	wait_starts api 2 || return
 	wait_state api up || return
 	assertTrue "not stopped by the next start" "is_alive ${KIDS[0]}"
-	kill -KILL "${KIDS[0]}"
-	# gone before guardiand's exit, so that it can remove the cgroup
-	wait_for "the child gone" "$WAIT" is_gone "${KIDS[0]}"
+	wait_for "the second run's child" "$WAIT" test -s "$T/kid" || return
+	KIDS+=("$(cat "$T/kid")")
+	# both children (a stop would leave the second one too) gone before
+	# guardiand's exit, so that nothing is left and it removes the cgroup
+	kill -KILL "${KIDS[0]}" "${KIDS[1]}"
+	wait_for "the children gone" "$WAIT" is_gone "${KIDS[0]}" || return
+	wait_for "the children gone" "$WAIT" is_gone "${KIDS[1]}"
 }
 
 test_kill_mode_mixed_term_to_main_kill_to_the_rest() {
