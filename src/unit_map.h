@@ -21,7 +21,6 @@ struct map {
 	char *err;
 	size_t errlen;
 	bool failed;
-	const char *type;		/* Type= as written */
 	struct unit_links *links;
 };
 

@@ -231,7 +231,6 @@ umap_start_limit(struct map *m, const struct unit_value *v,
 int
 umap_type(struct map *m, const struct unit_value *v, const char *value)
 {
-	m->type = value;
 	if (strcmp(value, "simple") == 0 || strcmp(value, "exec") == 0 ||
 	    strcmp(value, "idle") == 0 || value[0] == '\0')
 		return umap_put(m, v, "type", "simple");

@@ -253,6 +253,17 @@ kill_recorded_pid() {
 	kill -KILL "$1" 2>/dev/null
 }
 
+# kill_and_wait PID...: processes a test told guardiand to let run, killed
+# and gone before guardiand exits, so that nothing is left and guardiand
+# can remove their cgroup.
+kill_and_wait() {
+	local p
+	kill -KILL "$@" 2>/dev/null
+	for p in "$@"; do
+		wait_for "pid $p gone" "$WAIT" is_gone "$p" || return
+	done
+}
+
 # ---- shunit2 hooks ----
 
 lib_setup() {

@@ -199,11 +199,7 @@ test_kill_mode_process_leaves_the_rest_running() {
 	assertTrue "not stopped by the next start" "is_alive ${KIDS[0]}"
 	wait_for "the second run's child" "$WAIT" test -s "$T/kid" || return
 	KIDS+=("$(cat "$T/kid")")
-	# both children (a stop would leave the second one too) gone before
-	# guardiand's exit, so that nothing is left and it removes the cgroup
-	kill -KILL "${KIDS[0]}" "${KIDS[1]}"
-	wait_for "the children gone" "$WAIT" is_gone "${KIDS[0]}" || return
-	wait_for "the children gone" "$WAIT" is_gone "${KIDS[1]}"
+	kill_and_wait "${KIDS[0]}" "${KIDS[1]}"	# a stop would leave both
 }
 
 test_kill_mode_mixed_term_to_main_kill_to_the_rest() {
@@ -240,9 +236,7 @@ test_send_sigkill_no_leaves_it() {
 	wait_state api down || return
 	assertTrue "logged" "log_has 'send_sigkill = no'"
 	assertTrue "left running" "is_alive ${KIDS[0]}"
-	kill -KILL "${KIDS[0]}"
-	# gone before guardiand's exit, so that it can remove the cgroup
-	wait_for "it gone" "$WAIT" is_gone "${KIDS[0]}"
+	kill_and_wait "${KIDS[0]}"
 }
 
 test_oneshot_remain_after_exit() {
