@@ -167,8 +167,9 @@ open_dir(const char *dir, int *r, char *why, size_t len)
 	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & 022) != 0) {
 		snprintf(why, len, "its directory %s is not safe (owned by uid "
-		    "%ld, mode %04o: it must be root's and writable by nobody "
-		    "else)", dir, (long)st.st_uid, (unsigned)st.st_mode & 07777);
+		    "%ld, mode %04o: it must be %s and writable by nobody "
+		    "else)", dir, (long)st.st_uid, (unsigned)st.st_mode & 07777,
+		    geteuid() == 0 ? "root's" : "root's or guardiand's user's");
 		close(fd);
 		*r = -2;
 		return -1;

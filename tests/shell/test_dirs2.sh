@@ -26,7 +26,8 @@ setUp() {
 }
 tearDown() {
 	lib_teardown
-	unset GUARDIAND_DIRS_ROOT GUARDIAND_TMPFILES_DIRS GUARDIAND_SYSTEMD_TMPFILES
+	unset GUARDIAND_DIRS_ROOT GUARDIAND_TMPFILES_DIRS GUARDIAND_SYSTEMD_TMPFILES \
+		XDG_CACHE_HOME
 	return 0
 }
 
@@ -102,6 +103,8 @@ test_an_existing_directory_is_given_over() {
 
 test_a_link_in_the_way_fails_the_start() {
 	local R=$T/root
+	# not root: the cache is under XDG_CACHE_HOME, here where root's is
+	export XDG_CACHE_HOME=$R/var/cache
 	mkdir -p "$R/var/cache" "$T/target"
 	chmod 700 "$T/target"
 	ln -s "$T/target" "$R/var/cache/api"
@@ -143,7 +146,9 @@ $U/home/.config/api nobody:nogroup 700" "$(cat "$T/n/api.stat")"
 }
 
 test_tmpfiles_d_f_L_z_made() {
-	local X=$T/tree user=root group=root
+	# root gives the files away; anyone else may only name itself
+	local X=$T/tree user group
+	user=$(id -un) group=$(id -gn)
 	if [ "$(id -u)" = 0 ]; then user=nobody group=nogroup; fi
 	mkdir -p "$X/old"
 	chmod 700 "$X/old"
