@@ -41,8 +41,8 @@ enum {
 #define DEF_BACKOFF_INITIAL_MS	100
 #define DEF_BACKOFF_MAX_MS	60000
 #define DEF_HEALTHY_AFTER_MS	10000
-#define RUN_ONCE_MS		1000	/* a first quick failure after a run this
-					 * long is restarted at once */
+#define RUN_ONCE_MS		1000	/* a run this long that fails is restarted
+					 * at once, as runit does */
 #define DEF_UMASK		022
 #define DEF_LINE_MAX		8192
 #define LINE_MAX_MIN		128

@@ -84,31 +84,27 @@ test_healthy_run_resets_backoff(void)
 }
 
 /* A run of at least RUN_ONCE_MS that dies is restarted at once, as runit
- * and daemontools do; a second failure in a row within healthy_after
- * starts the backoff, and the third doubles it. */
+ * and daemontools do, however many failures came before; a shorter one
+ * waits the backoff of the failures in a row, which it counted too. */
 static void
-test_first_failure_after_a_second_restarts_at_once(void)
+test_a_run_of_a_second_restarts_at_once(void)
 {
+	int64_t t = 0;
+
 	setup();
 	service_step(&sv, EV_START, 0);
-	spawn_at(0);
-	CHECK_INT(exit_at(RUN_ONCE_MS, KILLED9), ACT_SPAWN);
-	CHECK_INT(sv.fails, 1);
-	CHECK_INT(sv.delay_ms, 0);
-	CHECK_INT(sv.outcome, SVO_RESTART_NOW);
-	spawn_at(RUN_ONCE_MS);
-	CHECK_INT(exit_at(2 * RUN_ONCE_MS + 500, KILLED9), ACT_NONE);
-	CHECK_INT(sv.delay_ms, DEF_BACKOFF_INITIAL_MS);
-	spawn_at(4000);
-	CHECK_INT(exit_at(4010, STATUS(1)), ACT_NONE);
-	CHECK_INT(sv.delay_ms, 2 * DEF_BACKOFF_INITIAL_MS);
-	CHECK_INT(sv.fails, 3);
-	/* a shorter first run backs off at once, as before */
-	setup();
-	service_step(&sv, EV_START, 0);
-	spawn_at(0);
-	CHECK_INT(exit_at(RUN_ONCE_MS - 1, KILLED9), ACT_NONE);
-	CHECK_INT(sv.delay_ms, DEF_BACKOFF_INITIAL_MS);
+	for (int i = 1; i <= 5; i++) {
+		spawn_at(t);
+		t += RUN_ONCE_MS;
+		CHECK_INT(exit_at(t, KILLED9), ACT_SPAWN);
+		CHECK_INT(sv.fails, i);
+		CHECK_INT(sv.delay_ms, 0);
+		CHECK_INT(sv.outcome, SVO_RESTART_NOW);
+	}
+	spawn_at(t);
+	CHECK_INT(exit_at(t + RUN_ONCE_MS - 1, KILLED9), ACT_NONE);
+	CHECK_INT(sv.delay_ms, service_backoff(&sc, 6));
+	CHECK_INT(sv.state, SV_BACKOFF);
 }
 
 static void
@@ -687,7 +683,7 @@ main(void)
 	RUN(test_healthy_crash_restarts_at_once);
 	RUN(test_quick_crashes_double_to_cap);
 	RUN(test_healthy_run_resets_backoff);
-	RUN(test_first_failure_after_a_second_restarts_at_once);
+	RUN(test_a_run_of_a_second_restarts_at_once);
 	RUN(test_exec_failure_backs_off_even_if_slow);
 	RUN(test_never_and_on_failure);
 	RUN(test_exit_status_sets);
