@@ -1,141 +1,154 @@
 /*
- * loop.c: the one poll loop. Descriptors carry callbacks; the timeout is the
- * nearest deadline the caller names, so an idle guardiand never wakes up.
+ * loop.c: the one event loop, on epoll: a turn costs what is ready, not
+ * what is watched (1,000 services are 3,000 descriptors). Descriptors carry
+ * callbacks; the timeout is the nearest deadline the caller names, so an
+ * idle guardiand never wakes up.
  */
+#include <sys/epoll.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "guardiand.h"
 
+#define LOOP_BATCH	64	/* events taken by one epoll_wait */
+
+/* What is watched on one descriptor, found by its number. gen tells an
+ * event for an earlier watch of the same number (deleted, or replaced by
+ * a callback of the same turn) from one for the current watch. */
 struct watch {
-	loop_fn fn;
+	loop_fn fn;		/* NULL: not watched */
 	void *arg;
+	uint32_t gen;
 };
 
-static struct pollfd *pfds;
+static int epfd = -1;
 static struct watch *watches;
-static size_t nfds, capfds;
+static size_t nwatches;
 
 void
 loop_init(void)
 {
-	nfds = 0;
+	if (epfd < 0 && (epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		log_warn("epoll_create1");
 }
 
-static ssize_t
-loop_find(int fd)
+static int
+ctl(int op, int fd, short events, uint32_t gen)
 {
-	for (size_t i = 0; i < nfds; i++)
-		if (pfds[i].fd == fd)
-			return (ssize_t)i;
-	return -1;
+	struct epoll_event ev = { 0 };
+
+	/* poll's POLLIN, POLLPRI and POLLOUT are epoll's numbers too */
+	ev.events = (uint32_t)(unsigned short)events;
+	ev.data.u64 = (uint64_t)gen << 32 | (uint32_t)fd;
+	return epoll_ctl(epfd, op, fd, &ev);
 }
 
 /* Watches fd for events; replaces an earlier watch of the same fd. */
 int
 loop_add(int fd, short events, loop_fn fn, void *arg)
 {
-	ssize_t i = loop_find(fd);
+	struct watch *w;
 
-	if (i < 0) {
-		if (nfds == capfds) {
-			size_t ncap = capfds ? capfds * 2 : 16;
-			struct pollfd *np = reallocarray(pfds, ncap, sizeof(*np));
-			if (np == NULL)
-				return -1;
-			pfds = np;
-			struct watch *nw = reallocarray(watches, ncap, sizeof(*nw));
-			if (nw == NULL)
-				return -1;
-			watches = nw;
-			capfds = ncap;
-		}
-		i = (ssize_t)nfds++;
+	if (epfd < 0 || fd < 0)
+		return -1;
+	if ((size_t)fd >= nwatches) {
+		size_t n = nwatches ? nwatches : 64;
+		struct watch *nw;
+
+		while (n <= (size_t)fd)
+			n *= 2;
+		if ((nw = reallocarray(watches, n, sizeof(*nw))) == NULL)
+			return -1;
+		for (size_t i = nwatches; i < n; i++)
+			nw[i] = (struct watch){ NULL, NULL, 0 };
+		watches = nw;
+		nwatches = n;
 	}
-	pfds[i].fd = fd;
-	pfds[i].events = events;
-	pfds[i].revents = 0;
-	watches[i].fn = fn;
-	watches[i].arg = arg;
+	/* A number closed without loop_del and opened again is a new file
+	 * to epoll: ADD where MOD finds none, and the other way round. */
+	w = &watches[fd];
+	if (ctl(w->fn ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, events,
+	    w->gen + 1) < 0) {
+		if (errno != ENOENT && errno != EEXIST)
+			return -1;
+		if (ctl(errno == ENOENT ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd,
+		    events, w->gen + 1) < 0)
+			return -1;
+	}
+	w->gen++;
+	w->fn = fn;
+	w->arg = arg;
 	return 0;
+}
+
+static struct watch *
+watched(int fd)
+{
+	return fd >= 0 && (size_t)fd < nwatches && watches[fd].fn ?
+	    &watches[fd] : NULL;
 }
 
 /* Changes what is watched on fd: 0 pauses it (output back-pressure). */
 void
 loop_events(int fd, short events)
 {
-	ssize_t i = loop_find(fd);
+	struct watch *w = watched(fd);
 
-	if (i >= 0)
-		pfds[i].events = events;
+	if (w)
+		(void)ctl(EPOLL_CTL_MOD, fd, events, w->gen);
 }
 
-/* Stops watching fd; safe from inside a callback. */
+/* Stops watching fd (before it is closed); safe from inside a callback. */
 void
 loop_del(int fd)
 {
-	ssize_t i = loop_find(fd);
+	struct watch *w = watched(fd);
 
-	if (i < 0)
+	if (w == NULL)
 		return;
-	/* Mark it dead; loop_once compacts after dispatching. */
-	pfds[i].fd = -1;
-	pfds[i].events = 0;
-	pfds[i].revents = 0;
-	watches[i].fn = NULL;
-}
-
-static void
-loop_compact(void)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < nfds; i++) {
-		if (watches[i].fn == NULL)
-			continue;
-		pfds[j] = pfds[i];
-		watches[j] = watches[i];
-		j++;
-	}
-	nfds = j;
+	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+	w->fn = NULL;
+	w->arg = NULL;
+	w->gen++;
 }
 
 void
 loop_once(int64_t deadline)
 {
-	int timeout = -1;
-	size_t n;
+	struct epoll_event evs[LOOP_BATCH];
+	int timeout = -1, n;
 
-	loop_compact();
 	if (deadline >= 0) {
 		int64_t d = deadline - now_ms();
 		timeout = d <= 0 ? 0 : d > 3600000 ? 3600000 : (int)d;
 	}
-	if (poll(pfds, nfds, timeout) < 0) {
+	if ((n = epoll_wait(epfd, evs, LOOP_BATCH, timeout)) < 0) {
 		if (errno != EINTR)
-			log_warn("poll");
+			log_warn("epoll_wait");
 		return;
 	}
-	/* Callbacks may add watches (realloc) or delete some: index each time,
-	 * and only visit the ones present before dispatch began. */
-	n = nfds;
-	for (size_t i = 0; i < n; i++) {
-		short rev = pfds[i].revents;
+	/* Callbacks may delete or replace watches, this turn's included:
+	 * an event is for the watch of its generation only. */
+	for (int i = 0; i < n; i++) {
+		int fd = (int)(uint32_t)evs[i].data.u64;
+		uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
+		struct watch *w = watched(fd);
 
-		if (rev == 0 || watches[i].fn == NULL)
-			continue;
-		pfds[i].revents = 0;
-		watches[i].fn(pfds[i].fd, rev, watches[i].arg);
+		if (w && w->gen == gen)
+			w->fn(fd, (short)(evs[i].events & 0xffff), w->arg);
 	}
 }
 
 void
 loop_free(void)
 {
-	free(pfds);
 	free(watches);
-	pfds = NULL;
 	watches = NULL;
-	nfds = capfds = 0;
+	nwatches = 0;
+	if (epfd >= 0)
+		close(epfd);
+	epfd = -1;
 }
