@@ -159,7 +159,7 @@ struct child_args {
 	char **envp;
 	int errfd;		/* its close-on-exec report pipe */
 	int outfd, errout;	/* become 1 and 2 */
-	int procs_fd;		/* its cgroup's cgroup.procs, or -1 */
+	int cg_fd;		/* its cgroup's directory, or -1 */
 	int keep_fd, keep_as;	/* ready = fd:N: keep_fd becomes N; -1 none */
 	const int *sockfds;	/* listen_*: they become 3, 4... */
 	int nsock;
@@ -217,8 +217,20 @@ place_sockets(const struct child_args *a, int *errfd, int *keep_fd)
 	return 0;
 }
 
-/* In the child: closes every descriptor from first up but a and b (-1:
- * none). */
+/* In the child: descriptors lo to hi close at exec. Marked, not closed:
+ * the exec closes them once guardiand, which waits for the exec of this
+ * child sharing its memory, is on its way again, so that a start does not
+ * cost guardiand the closing of its own 2,000-some descriptors. Closed
+ * here where the kernel cannot mark them (before 5.11). */
+static void
+close_at_exec(unsigned lo, unsigned hi)
+{
+	if (close_range(lo, hi, CLOSE_RANGE_CLOEXEC) < 0)
+		close_range(lo, hi, 0);
+}
+
+/* In the child: every descriptor from first up closes at exec but a and b
+ * (-1: none). */
 static void
 close_others(int first, int a, int b)
 {
@@ -227,10 +239,10 @@ close_others(int first, int a, int b)
 	if (lo < first)
 		lo = hi;
 	if (lo > first)
-		close_range((unsigned)first, (unsigned)lo - 1, 0);
+		close_at_exec((unsigned)first, (unsigned)lo - 1);
 	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0U, 0);
+		close_at_exec((unsigned)lo + 1, (unsigned)hi - 1);
+	close_at_exec((unsigned)hi + 1, ~0U);
 }
 
 /* The one recipe every child follows between fork and exec (DESIGN.md 7). */
@@ -248,7 +260,7 @@ child(const struct child_args *a)
 		set_env_pid(a->envp, "LISTEN_PID=");
 	/* Into the service's cgroup first, so that nothing it starts escapes,
 	 * and while the credentials still allow the write. */
-	if (a->procs_fd >= 0 && track_join(a->procs_fd) < 0)
+	if (a->cg_fd >= 0 && track_join(a->cg_fd) < 0)
 		child_fail(errfd, STEP_CGROUP);
 	setsid();
 	daemon_reset_sigs(-1);
@@ -550,7 +562,7 @@ spawn_start(struct service *sv, char *why, size_t len)
 	sigprocmask(SIG_SETMASK, &all, &old);
 	{
 		struct child_args ca = { sc, prog, sc->argv, &id, envp, ep[1],
-		    op[1], eo[1], sv->cg ? sv->cg->procs_fd : -1,
+		    op[1], eo[1], sv->cg ? sv->cg->fd : -1,
 		    sv->ready_wfd, sc->ready.fd, sockfds, (int)nsock };
 
 		pid = spawn_child(&ca);
@@ -625,7 +637,7 @@ spawn_check(const struct service *sv, char *const *argv, int outfd,
 	sigprocmask(SIG_SETMASK, &all, &old);
 	{
 		struct child_args ca = { sc, argv[0], argv, &id, envp, ep[1],
-		    outfd, outfd, sv->cg ? sv->cg->procs_fd : -1, -1, -1, NULL,
+		    outfd, outfd, sv->cg ? sv->cg->fd : -1, -1, -1, NULL,
 		    0 };
 
 		pid = spawn_child(&ca);

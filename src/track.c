@@ -333,7 +333,7 @@ track_cg_open(struct track_root *root, const char *service, struct track_cg *cg)
 	bool made;
 	int e;
 
-	cg->fd = cg->procs_fd = cg->events_fd = -1;
+	cg->fd = cg->events_fd = -1;
 	cg->rel = NULL;
 	if (!valid_service(service)) {
 		errno = EINVAL;
@@ -341,8 +341,6 @@ track_cg_open(struct track_root *root, const char *service, struct track_cg *cg)
 	}
 	snprintf(cg->name, sizeof(cg->name), "%s%s", service, TRACK_SUFFIX);
 	if ((cg->fd = open_dir(root->fd, cg->name, true, &made, NULL, 0)) < 0 ||
-	    (cg->procs_fd = openat(cg->fd, "cgroup.procs",
-	    O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
 	    (cg->events_fd = openat(cg->fd, "cgroup.events",
 	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		goto fail;
@@ -369,19 +367,24 @@ track_cg_close(struct track_cg *cg)
 {
 	if (cg->fd >= 0)
 		close(cg->fd);
-	if (cg->procs_fd >= 0)
-		close(cg->procs_fd);
 	if (cg->events_fd >= 0)
 		close(cg->events_fd);
 	free(cg->rel);
-	cg->fd = cg->procs_fd = cg->events_fd = -1;
+	cg->fd = cg->events_fd = -1;
 	cg->rel = NULL;
 }
 
 int
-track_join(int procs_fd)
+track_join(int dirfd)
 {
-	return write(procs_fd, "0\n", 2) == 2 ? 0 : -1;
+	int fd = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC |
+	    O_NOFOLLOW), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, "0\n", 2) == 2 ? 0 : -1;
+	close(fd);
+	return r;
 }
 
 /* A descriptor of the same directory to read it with: a dup would share
@@ -446,11 +449,9 @@ remove_children(int dirfd, int depth)
 int
 track_cg_remove(struct track_root *root, struct track_cg *cg)
 {
-	if (cg->procs_fd >= 0)
-		close(cg->procs_fd);
 	if (cg->events_fd >= 0)
 		close(cg->events_fd);
-	cg->procs_fd = cg->events_fd = -1;
+	cg->events_fd = -1;
 	remove_children(cg->fd, 0);
 	if (unlinkat(root->fd, cg->name, AT_REMOVEDIR) != 0 && errno != ENOENT)
 		return -1;

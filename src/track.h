@@ -52,7 +52,6 @@ struct track_root {
 /* One service's cgroup, open. */
 struct track_cg {
 	int fd;			/* the directory (clone3's CLONE_INTO_CGROUP takes it) */
-	int procs_fd;		/* cgroup.procs, O_WRONLY: see track_join() */
 	int events_fd;		/* cgroup.events: POLLPRI when "populated" changes */
 	char *rel;		/* the path as /proc/PID/cgroup shows it */
 	char name[80];		/* the directory name: SERVICE.service */
@@ -94,9 +93,11 @@ int track_has(const struct track_cg *cg, pid_t pid);
 char **track_leftovers(struct track_root *root);
 void track_free_list(char **list);
 
-/* The child's side, between fork and exec: joins the service's cgroup with
- * one write(2) (async-signal-safe); 0, or -1 with errno. */
-int track_join(int procs_fd);
+/* The child's side, between fork and exec: joins the service's cgroup (its
+ * directory's descriptor) with a write(2) to its cgroup.procs, opened
+ * then (async-signal-safe: one descriptor less per service in guardiand);
+ * 0, or -1 with errno. */
+int track_join(int dirfd);
 
 /* ---- mainpid.c ---- */
 

@@ -161,7 +161,7 @@ spawn(struct track_cg *cg, int extra, bool ignore_term)
 		return -1;
 	if (pid == 0) {
 		close(p[0]);
-		if (track_join(cg->procs_fd) != 0)
+		if (track_join(cg->fd) != 0)
 			_exit(99);
 		if (ignore_term)
 			signal(SIGTERM, SIG_IGN);
@@ -412,7 +412,7 @@ test_zombie(void)
 	}
 	fflush(stdout);
 	if ((pid = fork()) == 0)
-		_exit(track_join(cg.procs_fd) == 0 ? 0 : 99);
+		_exit(track_join(cg.fd) == 0 ? 0 : 99);
 	CHECK_INT(waitid(P_PID, pid, &si, WEXITED | WNOWAIT), 0);
 	CHECK_INT(si.si_status, 0);
 	CHECK_INT(track_populated(&cg), 0);
@@ -492,7 +492,7 @@ test_forking(void)
 		pid_t d;
 
 		close(p[0]);
-		if (track_join(cg.procs_fd) != 0)
+		if (track_join(cg.fd) != 0)
 			_exit(99);
 		if ((d = fork()) == 0) {
 			setsid();
