@@ -31,6 +31,7 @@ struct fwd {
 	struct out_conf out;	/* file is our own copy */
 	int file_fd;		/* OUT_FILE */
 	bool paused;		/* not read while syslog is backed up */
+	int64_t chunk_ms;	/* when the chunk being split was read */
 	struct linebuf lb;
 	struct outlog *log;
 	unsigned follow_gen;	/* follow_line's cache: whether anyone */
@@ -39,6 +40,46 @@ struct fwd {
 
 static struct fwd *fwds;
 static bool any_paused;
+
+/* What one read's lines bring to a file: written at once, one write per
+ * chunk read rather than one per line. */
+static char batch[READ_CHUNK];
+static size_t batch_len;
+static struct fwd *batch_fwd;
+
+static void
+batch_flush(void)
+{
+	struct fwd *f = batch_fwd;
+
+	if (f && batch_len > 0 && f->file_fd >= 0 &&
+	    write(f->file_fd, batch, batch_len) < 0)
+		log_warn("%s: writing %s", f->name, f->out.file);
+	batch_len = 0;
+	batch_fwd = NULL;
+}
+
+/* One line for f's file, with its newline. */
+static void
+batch_line(struct fwd *f, const char *text, size_t len)
+{
+	if (batch_fwd != f || batch_len + len + 1 > sizeof(batch))
+		batch_flush();
+	if (len + 1 > sizeof(batch)) {
+		static char nl[] = "\n";
+		struct iovec iov[2] = {
+			{ (void *)(uintptr_t)text, len }, { nl, 1 }
+		};
+
+		if (f->file_fd >= 0 && writev(f->file_fd, iov, 2) < 0)
+			log_warn("%s: writing %s", f->name, f->out.file);
+		return;
+	}
+	batch_fwd = f;
+	memcpy(batch + batch_len, text, len);
+	batch[batch_len + len] = '\n';
+	batch_len += len + 1;
+}
 
 static int
 open_file(struct fwd *f)
@@ -57,7 +98,7 @@ line(void *arg, const char *text, size_t len)
 {
 	struct fwd *f = arg;
 
-	outlog_add(f->log, f->pid, f->stream, text, len);
+	outlog_add(f->log, f->chunk_ms, f->pid, f->stream, text, len);
 	if (follow_active)
 		follow_line(f->name, &f->follow_gen, &f->followed, f->pid,
 		    f->stream, text, len);
@@ -73,14 +114,8 @@ line(void *arg, const char *text, size_t len)
 			    text, len);
 		break;
 	case OUT_FILE:
-		if (f->file_fd >= 0) {
-			static char nl[] = "\n";
-			struct iovec iov[2] = {
-				{ (void *)(uintptr_t)text, len }, { nl, 1 }
-			};
-			if (writev(f->file_fd, iov, 2) < 0)
-				log_warn("%s: writing %s", f->name, f->out.file);
-		}
+		if (f->file_fd >= 0)
+			batch_line(f, text, len);
 		break;
 	}
 }
@@ -124,13 +159,16 @@ read_chunk(struct fwd *f, bool force)
 		return false;
 	}
 	n = read(f->fd, buf, sizeof(buf));
+	f->chunk_ms = wall_ms();
 	if (n > 0) {
 		output_feed(&f->lb, buf, (size_t)n, line, f);
+		batch_flush();
 		return true;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return false;
 	output_flush(&f->lb, line, f);
+	batch_flush();
 	fwd_free(f);
 	return false;
 }
@@ -160,9 +198,9 @@ fwd_start(struct service *sv, pid_t pid, int stream, int fd)
 	f->out.file = NULL;
 	f->name = strdup(sc->name);
 	f->tag = strdup(sc->syslog_tag ? sc->syslog_tag : sc->name);
-	if (f->name == NULL || f->tag == NULL ||
-	    linebuf_init(&f->lb, sc->line_max) < 0)
+	if (f->name == NULL || f->tag == NULL)
 		goto fail;
+	linebuf_init(&f->lb, sc->line_max);
 	if (f->out.dest == OUT_FILE) {
 		if ((f->out.file = strdup(sc->out[stream - 1].file)) == NULL)
 			goto fail;
@@ -249,7 +287,9 @@ void
 fwd_close_all(void)
 {
 	while (fwds) {
+		fwds->chunk_ms = wall_ms();
 		output_flush(&fwds->lb, line, fwds);
+		batch_flush();
 		fwd_free(fwds);
 	}
 }

@@ -41,6 +41,8 @@ enum {
 #define DEF_BACKOFF_INITIAL_MS	100
 #define DEF_BACKOFF_MAX_MS	60000
 #define DEF_HEALTHY_AFTER_MS	10000
+#define RUN_ONCE_MS		1000	/* a first quick failure after a run this
+					 * long is restarted at once */
 #define DEF_UMASK		022
 #define DEF_LINE_MAX		8192
 #define LINE_MAX_MIN		128
@@ -140,6 +142,7 @@ void loop_once(int64_t deadline_ms);
 /* ---- clock.c (guardiand and guardianctl) ---- */
 
 int64_t now_ms(void);		/* monotonic milliseconds */
+int64_t wall_ms(void);		/* ms since the epoch */
 /* The earlier of two deadlines, where -1 is none. */
 int64_t deadline_min(int64_t a, int64_t b);
 
@@ -165,14 +168,15 @@ void buf_free(struct buf *b);
 
 /* Splits a byte stream into lines; one per stream of a service. */
 struct linebuf {
-	char *buf;
+	char *buf;		/* NULL until a line waits for its end */
+	size_t size;		/* allocated */
 	size_t cap;		/* the longest line passed on in one piece */
 	size_t len;
 };
 
 typedef void (*line_fn)(void *arg, const char *line, size_t len);
 
-int linebuf_init(struct linebuf *lb, size_t cap);
+void linebuf_init(struct linebuf *lb, size_t cap);
 void linebuf_free(struct linebuf *lb);
 void output_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, void *arg);
 void output_flush(struct linebuf *lb, line_fn fn, void *arg);
@@ -182,7 +186,8 @@ struct outlog;
 struct outlog *outlog_new(size_t max_lines, size_t max_bytes);
 struct outlog *outlog_ref(struct outlog *ol);
 void outlog_unref(struct outlog *ol);
-void outlog_add(struct outlog *ol, pid_t pid, int stream, const char *line, size_t len);
+void outlog_add(struct outlog *ol, int64_t when_ms, pid_t pid, int stream,
+    const char *line, size_t len);
 size_t outlog_count(const struct outlog *ol);
 const char *outlog_get(const struct outlog *ol, size_t i, size_t *len,
     int64_t *when_ms, pid_t *pid, int *stream);

@@ -4,25 +4,62 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "guardiand.h"
 
+/* Passes on one line, CR LF ending it like LF. */
 static void
-emit(struct linebuf *lb, line_fn fn, void *arg)
+emit(const char *text, size_t n, line_fn fn, void *arg)
 {
-	size_t n = lb->len;
-
-	/* CR LF ends a line like LF does. */
-	if (n > 0 && lb->buf[n - 1] == '\r')
+	if (n > 0 && text[n - 1] == '\r')
 		n--;
-	fn(arg, lb->buf, n);
+	fn(arg, text, n);
+}
+
+/* Makes room for want bytes (at most lb->cap) in the buffer, which grows
+ * with what it holds: a stream that ends its writes with a newline never
+ * needs one. -1 if out of memory. */
+static int
+reserve(struct linebuf *lb, size_t want)
+{
+	size_t size = lb->size ? lb->size : 128;
+	char *nb;
+
+	if (want <= lb->size)
+		return 0;
+	while (size < want)
+		size *= 2;
+	if (size > lb->cap)
+		size = lb->cap;
+	if ((nb = realloc(lb->buf, size)) == NULL)
+		return -1;
+	lb->buf = nb;
+	lb->size = size;
+	return 0;
+}
+
+/* Keeps take bytes of data after what the buffer holds; without the
+ * memory to, passes on what it holds and them, as pieces. */
+static void
+keep(struct linebuf *lb, const char *data, size_t take, line_fn fn,
+    void *arg)
+{
+	if (reserve(lb, lb->len + take) == 0) {
+		memcpy(lb->buf + lb->len, data, take);
+		lb->len += take;
+		return;
+	}
+	if (lb->len > 0)
+		fn(arg, lb->buf, lb->len);
 	lb->len = 0;
+	if (take > 0)
+		fn(arg, data, take);
 }
 
 /* Feeds n bytes; calls fn once per complete line, without its newline.
- * A line longer than the buffer is passed on in buffer-sized pieces, never
- * dropped. */
+ * Whole lines are passed on from data itself; only a line's start that
+ * waits for its end is copied. A line longer than cap is passed on in
+ * cap-sized pieces, never dropped. */
 void
 output_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, void *arg)
 {
@@ -31,37 +68,51 @@ output_feed(struct linebuf *lb, const char *data, size_t n, line_fn fn, void *ar
 		size_t take = nl ? (size_t)(nl - data) : n;
 		size_t room = lb->cap - lb->len;
 
+		if (lb->len == 0 && nl && take <= lb->cap) {
+			emit(data, take, fn, arg);	/* the common case */
+			data += take + 1;
+			n -= take + 1;
+			continue;
+		}
 		if (take > room) {
-			/* Fill the buffer and pass it on as one piece. A CR kept at
-			 * the cut belongs to the text, so it is not stripped. */
-			memcpy(lb->buf + lb->len, data, room);
-			lb->len += room;
-			fn(arg, lb->buf, lb->len);
-			lb->len = 0;
+			/* A full buffer's worth is passed on as one piece. A CR
+			 * kept at the cut belongs to the text: not stripped. */
+			if (lb->len == 0)
+				fn(arg, data, room);
+			else {
+				keep(lb, data, room, fn, arg);
+				if (lb->len > 0)
+					fn(arg, lb->buf, lb->len);
+				lb->len = 0;
+			}
 			data += room;
 			n -= room;
 			continue;
 		}
-		memcpy(lb->buf + lb->len, data, take);
-		lb->len += take;
+		/* The rest of a line, or a start that waits for its end (a
+		 * full buffer waits for the next byte: a newline makes it
+		 * one line). */
+		keep(lb, data, take, fn, arg);
 		data += take;
 		n -= take;
 		if (nl) {
-			emit(lb, fn, arg);
+			if (lb->len > 0)	/* 0: no memory, passed on */
+				emit(lb->buf, lb->len, fn, arg);
+			lb->len = 0;
 			data++;
 			n--;
 		}
 	}
 }
 
-/* A splitter whose lines are at most cap bytes; 0 or -1 (no memory). */
-int
+/* A splitter whose lines are at most cap bytes; its buffer comes when
+ * first needed. */
+void
 linebuf_init(struct linebuf *lb, size_t cap)
 {
-	lb->len = 0;
+	lb->buf = NULL;
+	lb->len = lb->size = 0;
 	lb->cap = cap;
-	lb->buf = malloc(cap);
-	return lb->buf ? 0 : -1;
 }
 
 void
@@ -69,6 +120,7 @@ linebuf_free(struct linebuf *lb)
 {
 	free(lb->buf);
 	lb->buf = NULL;
+	lb->len = lb->size = 0;
 }
 
 /* At EOF: passes on a last line that had no newline. */
@@ -76,7 +128,8 @@ void
 output_flush(struct linebuf *lb, line_fn fn, void *arg)
 {
 	if (lb->len > 0)
-		emit(lb, fn, arg);
+		emit(lb->buf, lb->len, fn, arg);
+	lb->len = 0;
 }
 
 /* One remembered line. */
@@ -84,16 +137,19 @@ struct logline {
 	int64_t when_ms;	/* wall clock, ms since the epoch */
 	pid_t pid;
 	int stream;
-	size_t len;
+	size_t len, cap;	/* cap: text's room */
 	char text[];
 };
 
 /* The last lines a service printed, shared by its output pipes, which may
- * outlive the service (a grandchild holds them): hence the reference count. */
+ * outlive the service (a grandchild holds them): hence the reference count.
+ * The ring of pointers grows with the lines it holds, up to max_lines: a
+ * service that prints nothing costs nothing here. */
 struct outlog {
 	unsigned refs;
 	size_t max_lines, max_bytes;
 	struct logline **ring;
+	size_t size;		/* slots of ring */
 	size_t head, count, bytes;
 };
 
@@ -107,11 +163,6 @@ outlog_new(size_t max_lines, size_t max_bytes)
 	ol->refs = 1;
 	ol->max_lines = max_lines;
 	ol->max_bytes = max_bytes;
-	ol->ring = calloc(max_lines ? max_lines : 1, sizeof(*ol->ring));
-	if (ol->ring == NULL) {
-		free(ol);
-		return NULL;
-	}
 	return ol;
 }
 
@@ -123,16 +174,23 @@ outlog_ref(struct outlog *ol)
 	return ol;
 }
 
-static void
-outlog_drop_oldest(struct outlog *ol)
+/* Takes the oldest line out of the ring. */
+static struct logline *
+outlog_pop(struct outlog *ol)
 {
 	struct logline *l = ol->ring[ol->head];
 
 	ol->bytes -= l->len;
-	free(l);
 	ol->ring[ol->head] = NULL;
-	ol->head = (ol->head + 1) % ol->max_lines;
+	ol->head = (ol->head + 1) % ol->size;
 	ol->count--;
+	return l;
+}
+
+static void
+outlog_drop_oldest(struct outlog *ol)
+{
+	free(outlog_pop(ol));
 }
 
 void
@@ -146,28 +204,65 @@ outlog_unref(struct outlog *ol)
 	free(ol);
 }
 
-/* Remembers a line, forgetting the oldest beyond the line and byte caps. */
+/* One more slot, while the ring is below max_lines: it doubles, the lines
+ * in order from slot 0. false if it cannot grow. */
+static bool
+outlog_grow(struct outlog *ol)
+{
+	size_t size = ol->size ? ol->size * 2 : 8;
+	struct logline **ring;
+
+	if (ol->size >= ol->max_lines)
+		return false;
+	if (size > ol->max_lines)
+		size = ol->max_lines;
+	if ((ring = malloc(size * sizeof(*ring))) == NULL)
+		return false;
+	for (size_t i = 0; i < ol->count; i++)
+		ring[i] = ol->ring[(ol->head + i) % ol->size];
+	free(ol->ring);
+	ol->ring = ring;
+	ol->size = size;
+	ol->head = 0;
+	return true;
+}
+
+/* Remembers a line printed at when_ms (wall clock), forgetting the oldest
+ * beyond the line and byte caps. */
 void
-outlog_add(struct outlog *ol, pid_t pid, int stream, const char *line, size_t len)
+outlog_add(struct outlog *ol, int64_t when_ms, pid_t pid, int stream,
+    const char *line, size_t len)
 {
 	struct logline *l;
-	struct timespec ts;
 
 	if (ol == NULL || ol->max_lines == 0)
 		return;
-	if ((l = malloc(sizeof(*l) + len)) == NULL)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	l->when_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (ol->count == ol->size && !outlog_grow(ol)) {
+		if (ol->count == 0)
+			return;
+		/* Full: the oldest line goes, and its memory is used again
+		 * when the new line fits it well (a busy service's lines are
+		 * much alike: no malloc and free per line). */
+		l = outlog_pop(ol);
+		if (l->cap < len || l->cap / 2 > len + 64) {
+			free(l);
+			l = NULL;
+		}
+	} else
+		l = NULL;
+	if (l == NULL) {
+		if ((l = malloc(sizeof(*l) + len)) == NULL)
+			return;
+		l->cap = len;
+	}
+	l->when_ms = when_ms;
 	l->pid = pid;
 	l->stream = stream;
 	l->len = len;
 	memcpy(l->text, line, len);
-	if (ol->count == ol->max_lines)
-		outlog_drop_oldest(ol);
 	while (ol->count > 0 && ol->max_bytes && ol->bytes + len > ol->max_bytes)
 		outlog_drop_oldest(ol);
-	ol->ring[(ol->head + ol->count) % ol->max_lines] = l;
+	ol->ring[(ol->head + ol->count) % ol->size] = l;
 	ol->count++;
 	ol->bytes += len;
 }
@@ -187,7 +282,7 @@ outlog_get(const struct outlog *ol, size_t i, size_t *len, int64_t *when_ms,
 
 	if (ol == NULL || i >= ol->count)
 		return NULL;
-	l = ol->ring[(ol->head + i) % ol->max_lines];
+	l = ol->ring[(ol->head + i) % ol->size];
 	*len = l->len;
 	*when_ms = l->when_ms;
 	*pid = l->pid;

@@ -74,6 +74,9 @@ struct service {
 	int64_t deadline_ms;	/* the next timer, -1 none */
 	int64_t delay_ms;	/* the delay chosen for the pending restart */
 	unsigned fails;		/* quick failures in a row */
+	bool free_first;	/* the first of them ended a run of at least
+				 * RUN_ONCE_MS: restarted at once, as runit
+				 * does; the backoff starts one later */
 	unsigned restarts;	/* starts after the first */
 	unsigned starts;
 	int last_status;	/* wait status of the last exit, -1 none */

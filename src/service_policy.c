@@ -124,15 +124,20 @@ unexpected_exit(struct service *sv, int64_t now)
 	}
 	if (sv->last_up_ms >= sc->healthy_after_ms && !sv->exec_failed)
 		sv->fails = 0;
-	else if (!by_operator || sv->fails == 0)
+	else if (!by_operator || sv->fails == 0) {
 		sv->fails++;	/* an operator's try keeps the delay it cut short */
+		if (sv->fails == 1)
+			sv->free_first = sv->last_up_ms >= RUN_ONCE_MS &&
+			    !sv->exec_failed;
+	}
 	if (sc->give_up_after > 0 && sv->fails >= sc->give_up_after) {
 		sv->state = SV_FATAL;
 		sv->outcome = SVO_GAVE_UP;
 		sv->delay_ms = -1;
 		return ACT_NONE;
 	}
-	sv->delay_ms = service_backoff(sc, sv->fails);
+	sv->delay_ms = service_backoff(sc, sv->fails - (sv->fails > 0 &&
+	    sv->free_first ? 1 : 0));
 	if (sv->delay_ms == 0) {
 		sv->restarts++;
 		sv->outcome = SVO_RESTART_NOW;

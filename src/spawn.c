@@ -5,6 +5,7 @@
  * what the child reports back on its close-on-exec pipe when a step fails.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -19,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <libdaemon/dfork.h>
@@ -278,14 +281,18 @@ child(const struct child_args *a)
 	if (caps_child_before(sc) < 0)
 		child_fail(errfd, STEP_CAPS);
 	if (id->set) {
-		if (setgroups((size_t)id->ngroups, id->groups) < 0)
+		/* The system calls themselves: glibc's wrappers may signal
+		 * the process's other threads, and this child shares its
+		 * memory with guardiand's until exec. */
+		if (syscall(SYS_setgroups, (size_t)id->ngroups, id->groups) < 0)
 			child_fail(errfd, STEP_GROUPS);
-		if (setgid(id->gid) < 0)
+		if (syscall(SYS_setgid, id->gid) < 0)
 			child_fail(errfd, STEP_GID);
-		if (setuid(id->uid) < 0)
+		if (syscall(SYS_setuid, id->uid) < 0)
 			child_fail(errfd, STEP_UID);
 		/* Never run as root by accident: check the switch took. */
-		if (id->uid != 0 && (setuid(0) == 0 || geteuid() != id->uid)) {
+		if (id->uid != 0 && (syscall(SYS_setuid, 0) == 0 ||
+		    geteuid() != id->uid)) {
 			errno = EPERM;
 			child_fail(errfd, STEP_UID);
 		}
@@ -298,6 +305,71 @@ child(const struct child_args *a)
 	 * still runs with /bin/sh, as from a shell. */
 	execvpe(a->prog, a->argv, a->envp);
 	child_fail(errfd, STEP_EXEC);
+}
+
+/*
+ * The child's start: clone(CLONE_VM | CLONE_VFORK), as glibc's posix_spawn
+ * does, so that its cost does not grow with guardiand's memory or its
+ * descriptor table's size (fork copies the page tables). The child runs on
+ * a stack of its own in guardiand's memory while guardiand waits until it
+ * has exec'd or left; its recipe (child()) therefore writes nothing
+ * guardiand reads, allocates nothing, runs with every signal blocked until
+ * the handlers are reset, and changes credentials with the system calls
+ * themselves. ASan builds fork: their instrumented child would run on a
+ * stack ASan does not know.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_FORK	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPAWN_FORK	1
+#endif
+#endif
+
+#define CHILD_STACK	(256 * 1024)	/* reserved; a few pages are used */
+
+#ifndef SPAWN_FORK
+static int
+child_entry(void *arg)
+{
+	child(arg);
+}
+#endif
+
+/* Starts the child (every signal blocked by the caller); its pid, or -1. */
+static pid_t
+spawn_child(struct child_args *ca)
+{
+#ifdef SPAWN_FORK
+	pid_t pid = fork();
+
+	if (pid == 0)
+		child(ca);
+	return pid;
+#else
+	/* One stack, made at the first start and kept: guardiand waits for
+	 * each child to leave it before it starts the next. */
+	static char *stack;
+	pid_t pid;
+
+	if (stack == NULL) {
+		void *p = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1,
+		    0);
+
+		if (p == MAP_FAILED)
+			return -1;
+		/* a guard page below it */
+		if (mprotect(p, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE) < 0) {
+			munmap(p, CHILD_STACK);
+			return -1;
+		}
+		stack = p;
+	}
+	pid = clone(child_entry, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK |
+	    SIGCHLD, ca);
+	return pid;
+#endif
 }
 
 /* What failed in the child, as "cannot ... WHAT". */
@@ -481,9 +553,7 @@ spawn_start(struct service *sv, char *why, size_t len)
 		    op[1], eo[1], sv->cg ? sv->cg->procs_fd : -1,
 		    sv->ready_wfd, sc->ready.fd, sockfds, (int)nsock };
 
-		pid = fork();
-		if (pid == 0)
-			child(&ca);
+		pid = spawn_child(&ca);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
@@ -558,9 +628,7 @@ spawn_check(const struct service *sv, char *const *argv, int outfd,
 		    outfd, outfd, sv->cg ? sv->cg->procs_fd : -1, -1, -1, NULL,
 		    0 };
 
-		pid = fork();
-		if (pid == 0)
-			child(&ca);
+		pid = spawn_child(&ca);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {

@@ -141,6 +141,112 @@ test_byte_at_a_time(void)
 	CHECK_STR(got[2], "three");
 }
 
+/* What a splitter of cap must pass on, byte by byte, for comparison:
+ * at a newline the line (a CR before it stripped), and a piece of cap
+ * bytes whenever a byte comes after cap without a newline. */
+static char want[4096];
+static size_t want_len, want_n;
+static char seen[4096];
+static size_t seen_len, seen_n;
+
+static void
+record(char *out, size_t *olen, size_t *on, const char *t, size_t len)
+{
+	if (*olen + len + 1 <= 4096) {
+		memcpy(out + *olen, t, len);
+		out[*olen + len] = '|';
+		*olen += len + 1;
+	}
+	(*on)++;
+}
+
+static void
+collect_seen(void *arg, const char *t, size_t len)
+{
+	(void)arg;
+	record(seen, &seen_len, &seen_n, t, len);
+}
+
+static void
+reference(const char *s, size_t n, size_t cap)
+{
+	char cur[64];
+	size_t len = 0;
+
+	want_len = want_n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n') {
+			record(want, &want_len, &want_n, cur, len > 0 &&
+			    cur[len - 1] == '\r' ? len - 1 : len);
+			len = 0;
+			continue;
+		}
+		if (len == cap) {
+			record(want, &want_len, &want_n, cur, len);
+			len = 0;
+		}
+		cur[len++] = s[i];
+	}
+	if (len > 0)
+		record(want, &want_len, &want_n, cur, len > 0 &&
+		    cur[len - 1] == '\r' ? len - 1 : len);
+}
+
+/* Random text cut in random chunks: the same lines and pieces as the
+ * byte-by-byte reference, whatever the cuts (the whole-line path from the
+ * chunk and the buffered path agree). */
+static void
+test_random_chunks_match_the_reference(void)
+{
+	static const char alphabet[] = "ab\r\n\n";
+	char s[600];
+	unsigned seed = 1;
+
+	for (int round = 0; round < 2000; round++) {
+		size_t cap = 1 + (size_t)(rand_r(&seed) % 20), n = sizeof(s), i;
+		struct linebuf b;
+
+		for (i = 0; i < n; i++) {
+			/* runs of plain text longer than cap now and then */
+			s[i] = rand_r(&seed) % 8 == 0 ? alphabet[rand_r(&seed) %
+			    5] : 'x';
+		}
+		reference(s, n, cap);
+		linebuf_init(&b, cap);
+		seen_len = seen_n = 0;
+		for (i = 0; i < n;) {
+			size_t k = 1 + (size_t)(rand_r(&seed) % 40);
+
+			if (k > n - i)
+				k = n - i;
+			output_feed(&b, s + i, k, collect_seen, NULL);
+			i += k;
+		}
+		output_flush(&b, collect_seen, NULL);
+		CHECK(b.size <= cap);
+		linebuf_free(&b);
+		CHECK_INT(seen_n, want_n);
+		CHECK_INT(seen_len, want_len);
+		if (seen_len != want_len || memcmp(seen, want, want_len) != 0) {
+			CHECK(!"the same lines as the reference");
+			break;
+		}
+	}
+}
+
+/* A stream whose writes end with a newline never needs the buffer. */
+static void
+test_no_buffer_for_whole_lines(void)
+{
+	reset();
+	feed("one\ntwo\n");
+	feed("three\n");
+	CHECK_INT(ngot, 3);
+	CHECK(lb.buf == NULL && lb.size == 0);
+	feed("fo");
+	CHECK(lb.buf != NULL && lb.size >= 2 && lb.size <= 128);
+}
+
 static void
 test_outlog_keeps_last_lines(void)
 {
@@ -154,7 +260,7 @@ test_outlog_keeps_last_lines(void)
 
 	for (int i = 0; i < 5; i++) {
 		snprintf(line, sizeof(line), "line %d", i);
-		outlog_add(ol, 100 + i, 1 + i % 2, line, strlen(line));
+		outlog_add(ol, 1000 + i, 100 + i, 1 + i % 2, line, strlen(line));
 	}
 	CHECK_INT(outlog_count(ol), 3);
 	t = outlog_get(ol, 0, &len, &when, &pid, &stream);
@@ -177,14 +283,14 @@ test_outlog_byte_cap_and_refs(void)
 	pid_t pid;
 	int stream;
 
-	outlog_add(ol, 1, 1, "0123456789", 10);
-	outlog_add(ol, 1, 1, "abcdefghij", 10);
-	outlog_add(ol, 1, 2, "ABCDEFGHIJ", 10);
+	outlog_add(ol, 5, 1, 1, "0123456789", 10);
+	outlog_add(ol, 5, 1, 1, "abcdefghij", 10);
+	outlog_add(ol, 5, 1, 2, "ABCDEFGHIJ", 10);
 	/* 30 bytes > 25: the oldest went */
 	CHECK_INT(outlog_count(ol), 2);
 	CHECK(memcmp(outlog_get(ol, 0, &len, &when, &pid, &stream), "abcdefghij", 10) == 0);
 	/* a line larger than the cap is still kept, alone */
-	outlog_add(ol, 1, 1, "0123456789012345678901234567890", 31);
+	outlog_add(ol, 5, 1, 1, "0123456789012345678901234567890", 31);
 	CHECK_INT(outlog_count(ol), 1);
 	/* shared: freed only at the last unref (ASan/valgrind check the rest) */
 	outlog_ref(ol);
@@ -202,6 +308,8 @@ main(void)
 	RUN(test_exactly_full_line);
 	RUN(test_nul_bytes_kept);
 	RUN(test_byte_at_a_time);
+	RUN(test_random_chunks_match_the_reference);
+	RUN(test_no_buffer_for_whole_lines);
 	RUN(test_outlog_keeps_last_lines);
 	RUN(test_outlog_byte_cap_and_refs);
 	linebuf_free(&lb);

@@ -83,6 +83,34 @@ test_healthy_run_resets_backoff(void)
 	CHECK_INT(sv.delay_ms, DEF_BACKOFF_INITIAL_MS);
 }
 
+/* A run of at least RUN_ONCE_MS that dies is restarted at once, as runit
+ * and daemontools do; a second failure in a row within healthy_after
+ * starts the backoff, and the third doubles it. */
+static void
+test_first_failure_after_a_second_restarts_at_once(void)
+{
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(exit_at(RUN_ONCE_MS, KILLED9), ACT_SPAWN);
+	CHECK_INT(sv.fails, 1);
+	CHECK_INT(sv.delay_ms, 0);
+	CHECK_INT(sv.outcome, SVO_RESTART_NOW);
+	spawn_at(RUN_ONCE_MS);
+	CHECK_INT(exit_at(2 * RUN_ONCE_MS + 500, KILLED9), ACT_NONE);
+	CHECK_INT(sv.delay_ms, DEF_BACKOFF_INITIAL_MS);
+	spawn_at(4000);
+	CHECK_INT(exit_at(4010, STATUS(1)), ACT_NONE);
+	CHECK_INT(sv.delay_ms, 2 * DEF_BACKOFF_INITIAL_MS);
+	CHECK_INT(sv.fails, 3);
+	/* a shorter first run backs off at once, as before */
+	setup();
+	service_step(&sv, EV_START, 0);
+	spawn_at(0);
+	CHECK_INT(exit_at(RUN_ONCE_MS - 1, KILLED9), ACT_NONE);
+	CHECK_INT(sv.delay_ms, DEF_BACKOFF_INITIAL_MS);
+}
+
 static void
 test_exec_failure_backs_off_even_if_slow(void)
 {
@@ -472,8 +500,8 @@ test_forking_up_once_its_main_is_found(void)
 	CHECK(!sv.forked && !sv.exited);
 	CHECK_INT(sv.deadline_ms, -1);
 	/* its main process's end is an exit like any other; the healthy
-	 * clock started when it was up */
-	CHECK_INT(exit_at(70 + DEF_HEALTHY_AFTER_MS - 1, KILLED9), ACT_NONE);
+	 * clocks started when it was up */
+	CHECK_INT(exit_at(70 + RUN_ONCE_MS - 1, KILLED9), ACT_NONE);
 	CHECK_INT(sv.fails, 1);
 	forking_started();
 	sv.pid = 200;
@@ -574,8 +602,8 @@ test_ready_starting_until_ready(void)
 	CHECK_INT(sv.state, SV_UP);
 	CHECK_INT(sv.ready_ms, 300);
 	CHECK_INT(sv.deadline_ms, -1);
-	/* the healthy clock starts at readiness */
-	CHECK_INT(exit_at(300 + DEF_HEALTHY_AFTER_MS - 1, KILLED9), ACT_NONE);
+	/* the clocks of healthy_after and of RUN_ONCE_MS start at readiness */
+	CHECK_INT(exit_at(300 + RUN_ONCE_MS - 1, KILLED9), ACT_NONE);
 	CHECK_INT(sv.fails, 1);
 	CHECK_INT(sv.state, SV_BACKOFF);
 	ready_started();
@@ -659,6 +687,7 @@ main(void)
 	RUN(test_healthy_crash_restarts_at_once);
 	RUN(test_quick_crashes_double_to_cap);
 	RUN(test_healthy_run_resets_backoff);
+	RUN(test_first_failure_after_a_second_restarts_at_once);
 	RUN(test_exec_failure_backs_off_even_if_slow);
 	RUN(test_never_and_on_failure);
 	RUN(test_exit_status_sets);
