@@ -163,6 +163,13 @@ deb:
 clean:
 	rm -rf build build-asan build-fuzz
 
+# Side by side with the peers (bench/README.md): as root, about 15 minutes;
+# make bench QUICK=1 for a 3-minute try.  Results in bench/out/.
+bench:
+	bench/run
+
+.PHONY: bench
+
 .PHONY: all deps units check check-asan run install deb clean
 
 # Fuzzing (fuzz/README.md): libFuzzer targets for the config parser, the

@@ -15,8 +15,10 @@
  * The targets are measured round-robin, one sample each per round, so that
  * whatever else loads the machine spreads over all of them alike.
  *
- * Prints one line per target: RESULT LABEL N MEDIAN P90 MIN MAX (ms), or
- * RESULT LABEL N - - - - when it failed after N samples.  With -o, the
+ * Prints one line per target: RESULT LABEL N MEDIAN P90 MIN MAX (ms), and
+ * " incomplete" when it failed after N samples (a restart slower than the
+ * timeout): the figures are then of those N; RESULT LABEL 0 - - - - when
+ * it failed before any.  With -o, the
  * samples of each target go to DIR/latency-LABEL.txt.  Exits 1 if any
  * target failed.
  */
@@ -249,7 +251,7 @@ main(int argc, char **argv)
 	for (i = 0; i < nt; i++) {
 		struct target *t = &tg[i];
 		double median, p90;
-		long j;
+		long j, m;
 
 		if (outdir != NULL) {
 			char path[4096];
@@ -263,16 +265,19 @@ main(int argc, char **argv)
 				fclose(f);
 			}
 		}
-		if (t->n < n) {
-			printf("RESULT %s %ld - - - -\n", t->label, t->n);
+		if (t->n < n)
 			rc = 1;
+		if (t->n == 0) {
+			printf("RESULT %s 0 - - - -\n", t->label);
 			continue;
 		}
-		qsort(t->ms, (size_t)n, sizeof(*t->ms), cmp);
-		median = n % 2 ? t->ms[n / 2] : (t->ms[n / 2 - 1] + t->ms[n / 2]) / 2;
-		p90 = t->ms[(n * 9 + 9) / 10 - 1];	/* nearest rank: ceil(0.9 n) */
-		printf("RESULT %s %ld %.3f %.3f %.3f %.3f\n", t->label, n, median,
-		    p90, t->ms[0], t->ms[n - 1]);
+		/* Of the samples taken, also when the target failed before n. */
+		m = t->n;
+		qsort(t->ms, (size_t)m, sizeof(*t->ms), cmp);
+		median = m % 2 ? t->ms[m / 2] : (t->ms[m / 2 - 1] + t->ms[m / 2]) / 2;
+		p90 = t->ms[(m * 9 + 9) / 10 - 1];	/* nearest rank: ceil(0.9 m) */
+		printf("RESULT %s %ld %.3f %.3f %.3f %.3f%s\n", t->label, m, median,
+		    p90, t->ms[0], t->ms[m - 1], m < n ? " incomplete" : "");
 	}
 	return rc;
 }
