@@ -551,6 +551,9 @@ main(int argc, char **argv)
 	pid_t pid;
 	int r;
 
+	/* One write(2) a line on stderr (services' lines, in the
+	 * foreground), not one a character: stderr is unbuffered. */
+	setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
 	/* A stop signal while the config loads is held, and obeyed as soon
 	 * as guardiand can stop cleanly (signals_init). */
 	sigemptyset(&stop_sigs);

@@ -49,6 +49,9 @@ static size_t queued_bytes;
 static unsigned long dropped;
 static int64_t retry_at = -1;
 static bool full;		/* the socket pushed back: wait for POLLOUT */
+static bool watching;		/* POLLOUT is watched: kept while the queue
+				 * drains in bursts (the log daemon's socket
+				 * queue holds few datagrams, 10 by default) */
 
 static void flush(void);
 static void writable(int sfd, short revents, void *arg);
@@ -74,14 +77,22 @@ writable(int sfd, short revents, void *arg)
 	(void)revents;
 	(void)arg;
 	full = false;
-	loop_del(fd);
 	flush();
+}
+
+/* Waits for the socket to take more. */
+static void
+push_back(void)
+{
+	full = true;
+	if (!watching && loop_add(fd, POLLOUT, writable, NULL) == 0)
+		watching = true;
 }
 
 static void
 disconnect(void)
 {
-	full = false;
+	full = watching = false;
 	if (fd >= 0) {
 		loop_del(fd);
 		close(fd);
@@ -202,8 +213,7 @@ flush(void)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == ENOBUFS) {
-				full = true;
-				loop_add(fd, POLLOUT, writable, NULL);
+				push_back();
 				return;
 			}
 			if (errno == EMSGSIZE)
@@ -224,13 +234,13 @@ flush(void)
 		if (sent < n && head) {
 			/* Partly sent: the socket is full; the next call would
 			 * only fail, so wait for it to drain instead. */
-			full = true;
-			loop_add(fd, POLLOUT, writable, NULL);
+			push_back();
 			return;
 		}
 	}
-	if (full) {
-		full = false;
+	full = false;
+	if (watching) {
+		watching = false;
 		loop_del(fd);
 	}
 	report_drops();
