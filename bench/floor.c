@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
+
 struct svc {
 	pid_t		 pid;		/* 0: not running */
 	int64_t		 due;		/* when to restart, ns; 0: none */
@@ -41,15 +43,6 @@ static struct svc *svcs;
 static struct group *groups;
 static long nsvc;
 static volatile sig_atomic_t stop;
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void
 on_stop(int sig)

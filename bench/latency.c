@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
+
 struct target {
 	const char	*label;
 	const char	*fifo;
@@ -48,15 +50,6 @@ struct target {
 	char		 buf[4096];
 	size_t		 buflen;
 };
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void
 sleep_until(int64_t t)

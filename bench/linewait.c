@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
+
 struct seen {
 	ino_t	 ino;
 	off_t	 off;
@@ -30,15 +32,6 @@ struct seen {
 static struct seen seen[4096];
 static int nseen;
 static long lines;
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* Count the newlines appended to one file since we last looked. */
 static void
