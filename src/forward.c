@@ -51,10 +51,21 @@ static void
 batch_flush(void)
 {
 	struct fwd *f = batch_fwd;
+	size_t done = 0;
 
-	if (f && batch_len > 0 && f->file_fd >= 0 &&
-	    write(f->file_fd, batch, batch_len) < 0)
-		log_warn("%s: writing %s", f->name, f->out.file);
+	/* A short write (a full disk, a pipe or terminal named as the file)
+	 * goes on with the rest; an error is said and the rest dropped. */
+	while (f && f->file_fd >= 0 && done < batch_len) {
+		ssize_t n = write(f->file_fd, batch + done, batch_len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("%s: writing %s", f->name, f->out.file);
+			break;
+		}
+		done += (size_t)n;
+	}
 	batch_len = 0;
 	batch_fwd = NULL;
 }
