@@ -49,9 +49,6 @@ static size_t queued_bytes;
 static unsigned long dropped;
 static int64_t retry_at = -1;
 static bool full;		/* the socket pushed back: wait for POLLOUT */
-static bool watching;		/* POLLOUT is watched: kept while the queue
-				 * drains in bursts (the log daemon's socket
-				 * queue holds few datagrams, 10 by default) */
 
 static void flush(void);
 static void writable(int sfd, short revents, void *arg);
@@ -77,22 +74,14 @@ writable(int sfd, short revents, void *arg)
 	(void)revents;
 	(void)arg;
 	full = false;
+	loop_del(fd);
 	flush();
-}
-
-/* Waits for the socket to take more. */
-static void
-push_back(void)
-{
-	full = true;
-	if (!watching && loop_add(fd, POLLOUT, writable, NULL) == 0)
-		watching = true;
 }
 
 static void
 disconnect(void)
 {
-	full = watching = false;
+	full = false;
 	if (fd >= 0) {
 		loop_del(fd);
 		close(fd);
@@ -213,7 +202,8 @@ flush(void)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == ENOBUFS) {
-				push_back();
+				full = true;
+				loop_add(fd, POLLOUT, writable, NULL);
 				return;
 			}
 			if (errno == EMSGSIZE)
@@ -234,13 +224,13 @@ flush(void)
 		if (sent < n && head) {
 			/* Partly sent: the socket is full; the next call would
 			 * only fail, so wait for it to drain instead. */
-			push_back();
+			full = true;
+			loop_add(fd, POLLOUT, writable, NULL);
 			return;
 		}
 	}
-	full = false;
-	if (watching) {
-		watching = false;
+	if (full) {
+		full = false;
 		loop_del(fd);
 	}
 	report_drops();
